@@ -1,0 +1,167 @@
+"""The command line: `iacplan check`, `iacplan versions`, `iacplan rules`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from iacplan import __version__, diff, rules, sources
+from iacplan.config import load_config
+from iacplan.errors import InputError
+from iacplan.model import Environment, Severity
+from iacplan.render import RENDERERS
+from iacplan.report import build
+from iacplan.versions import load_catalog
+
+F = TypeVar("F", bound=Callable[..., Any])
+FAIL_ON = {"error": Severity.ERROR, "warning": Severity.WARNING, "never": None}
+
+
+def _clean_errors(command: F) -> F:
+    """Bad input ends as one line on stderr and exit 2; a traceback only with --debug."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = click.get_current_context().find_root().params.get("debug", False)
+        try:
+            return command(*args, **kwargs)
+        except InputError as exc:
+            if debug:
+                raise
+            click.echo(f"iacplan: error: {exc}", err=True)
+        except Exception as exc:
+            if debug:
+                raise
+            click.echo(
+                f"iacplan: internal error: {type(exc).__name__}: {exc} (run with --debug for "
+                "the traceback, and please report it)",
+                err=True,
+            )
+        sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _name_value(pairs: tuple[str, ...], option: str) -> tuple[tuple[str, str], ...]:
+    parsed = []
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint=option)
+        parsed.append((name, value))
+    return tuple(parsed)
+
+
+def _outputs(pairs: tuple[str, ...]) -> list[tuple[str, Path]]:
+    outputs = []
+    for format_name, path in _name_value(pairs, "--output"):
+        if format_name not in RENDERERS:
+            raise click.BadParameter(
+                f"unknown format {format_name!r} (one of {', '.join(RENDERERS)})",
+                param_hint="--output",
+            )
+        outputs.append((format_name, Path(path)))
+    return outputs
+
+
+def _use_colour() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+@click.group()
+@click.version_option(__version__, prog_name="iacplan")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+def main(debug: bool) -> None:
+    """Check MWAA Airflow version changes in Terraform before apply."""
+
+
+@main.command()
+@click.argument("head_paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--base", "base_path", type=click.Path(path_type=Path),
+              help="The deployed definitions to compare against (directory or file).")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+              help="A Terraform input variable (repeatable).")
+@click.option("--var-file", "var_files", multiple=True, type=click.Path(path_type=Path),
+              help="A Terraform .tfvars file (repeatable).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="Config file (default: .iacplan.yaml in the current directory, if present).")
+@click.option("--versions-file", type=click.Path(path_type=Path),
+              help="A newer MWAA version catalog (JSON, see schemas/versions.schema.json).")
+@click.option("--format", "format_name", type=click.Choice(list(RENDERERS)), default="text",
+              show_default=True, help="What goes to stdout.")
+@click.option("--output", "outputs", multiple=True, metavar="FORMAT=FILE",
+              help="Also write a format to a file (repeatable).")
+@click.option("--fail-on", type=click.Choice(list(FAIL_ON)), default="error", show_default=True,
+              help="Exit 1 when an unsuppressed finding is at or above this severity.")
+@_clean_errors
+def check(
+    head_paths: tuple[Path, ...],
+    base_path: Path | None,
+    variables: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    config_path: Path | None,
+    versions_file: Path | None,
+    format_name: str,
+    outputs: tuple[str, ...],
+    fail_on: str,
+) -> None:
+    """Check every aws_mwaa_environment under HEAD_PATHS (default: .) against --base."""
+    inputs = sources.TerraformInputs(
+        var_files=var_files, variables=_name_value(variables, "--var")
+    )
+    destinations = _outputs(outputs)
+    config = load_config(config_path)
+    catalog = load_catalog(versions_file or config.versions_file)
+
+    head: list[Environment] = []
+    for path in head_paths or (Path("."),):
+        head += sources.load(path, inputs)
+    base = sources.load(base_path, inputs) if base_path is not None else None
+
+    changes = diff.pair(base, head)
+    context = rules.Context(catalog=catalog, today=date.today())
+    report = build(changes, rules.run(changes, context, config.policy), catalog)
+
+    for output_format, destination in destinations:
+        try:
+            destination.write_text(RENDERERS[output_format](report, False), encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{destination}: cannot write: {exc.strerror}") from exc
+    click.echo(RENDERERS[format_name](report, _use_colour()), nl=False)
+    threshold = FAIL_ON[fail_on]
+    sys.exit(1 if threshold is not None and report.active(threshold) else 0)
+
+
+@main.command()
+@click.option("--versions-file", type=click.Path(path_type=Path),
+              help="Show this catalog instead of the bundled one.")
+@_clean_errors
+def versions(versions_file: Path | None) -> None:
+    """The MWAA version catalog as a table."""
+    catalog = load_catalog(versions_file)
+    today = date.today()
+    click.echo(f"MWAA version catalog of {catalog.catalog_date} ({catalog.source})")
+    click.echo(f"{'version':<10}{'python':<8}{'available':<12}{'end of support':<16}status")
+    for release in catalog.releases:
+        eos = release.end_of_support.isoformat() if release.end_of_support else "-"
+        status = "supported" if catalog.supported(release.version, today) else "end of support"
+        if release.end_of_support and release.end_of_support > today:
+            status = "deprecated"
+        click.echo(
+            f"{release.version!s:<10}{release.python:<8}{release.available.isoformat():<12}"
+            f"{eos:<16}{status}"
+        )
+
+
+@main.command(name="rules")
+def list_rules() -> None:
+    """Every rule: ID, default severity, what it protects."""
+    for rule in rules.RULES:
+        click.echo(f"{rule.id}  {rule.severity.value:<8} {rule.summary}")

@@ -1,0 +1,54 @@
+"""Loading .iacplan.yaml, validated against schemas/config.schema.json."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from iacplan.errors import InputError
+from iacplan.model import Severity
+from iacplan.rules import RULES, Policy, Suppression
+from iacplan.schemas import validate
+
+DEFAULT_NAME = ".iacplan.yaml"
+
+
+@dataclass(frozen=True)
+class Config:
+    policy: Policy = field(default_factory=Policy)
+    versions_file: Path | None = None
+
+
+def load_config(path: Path | None) -> Config:
+    """The config at `path`; with None, ./.iacplan.yaml when present, else the defaults."""
+    if path is None:
+        path = Path(DEFAULT_NAME)
+        if not path.is_file():
+            return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the config: {exc}") from exc
+    try:
+        raw: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise InputError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from exc
+    raw = {} if raw is None else raw
+    validate(raw, "config.schema.json", str(path))
+    known = {rule.id for rule in RULES}
+    for rule_id in [*raw.get("severity", {}), *(s["rule"] for s in raw.get("suppressions", []))]:
+        if rule_id not in known:
+            raise InputError(f"{path}: unknown rule {rule_id} (see `iacplan rules`)")
+    versions_file = raw.get("versions_file")
+    return Config(
+        policy=Policy(
+            severities={k: Severity(v) for k, v in raw.get("severity", {}).items()},
+            suppressions=tuple(Suppression(**s) for s in raw.get("suppressions", [])),
+        ),
+        versions_file=path.parent / versions_file if versions_file else None,
+    )

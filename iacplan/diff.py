@@ -1,0 +1,83 @@
+"""Pair base and head environments and say what kind of change each pair is."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from iacplan.errors import InputError
+from iacplan.model import Change, ChangeKind, Environment, ValueState
+from iacplan.versions import parse_version
+
+
+def pair(base: Iterable[Environment] | None, head: Iterable[Environment]) -> list[Change]:
+    """One Change per environment; `base=None` means no base was given (each stands alone)."""
+    heads = _by_id(head)
+    if base is None:
+        return [Change(i, None, heads[i], ChangeKind.NO_BASE) for i in sorted(heads)]
+    bases = _by_id(base)
+    pairs: list[tuple[Environment | None, Environment | None]] = []
+    for env_id in sorted(bases.keys() & heads.keys()):
+        pairs.append((bases.pop(env_id), heads.pop(env_id)))
+    # A renamed resource (or one moved into a module) keeps its environment name.
+    base_names = _unique_names(bases.values())
+    for env in list(heads.values()):
+        match = base_names.get(env.name.text) if env.name.text is not None else None
+        if match is not None and match.id in bases:
+            pairs.append((bases.pop(match.id), heads.pop(env.id)))
+    pairs += [(env, None) for env in bases.values()]
+    pairs += [(None, env) for env in heads.values()]
+    changes = [_change(b, h) for b, h in pairs]
+    return sorted(changes, key=lambda c: c.id)
+
+
+def _by_id(environments: Iterable[Environment]) -> dict[str, Environment]:
+    found: dict[str, Environment] = {}
+    for env in environments:
+        other = found.get(env.id)
+        if other is not None:
+            raise InputError(
+                f"{env.location}: environment {env.id} is also defined at {other.location}; "
+                "check one root at a time"
+            )
+        found[env.id] = env
+    return found
+
+
+def _unique_names(environments: Iterable[Environment]) -> dict[str, Environment]:
+    by_name: dict[str, list[Environment]] = {}
+    for env in environments:
+        if env.name.state is ValueState.KNOWN and env.name.text is not None:
+            by_name.setdefault(env.name.text, []).append(env)
+    return {name: envs[0] for name, envs in by_name.items() if len(envs) == 1}
+
+
+def _change(base: Environment | None, head: Environment | None) -> Change:
+    if head is None:
+        assert base is not None
+        return Change(base.id, base, None, ChangeKind.REMOVED)
+    if base is None:
+        return Change(head.id, None, head, ChangeKind.ADDED)
+    if (
+        base.name.state is ValueState.KNOWN
+        and head.name.state is ValueState.KNOWN
+        and base.name.text != head.name.text
+    ):
+        # The name is the environment's identity: Terraform destroys and recreates it.
+        reason = f"name changes from {base.name.text} to {head.name.text}"
+        return Change(head.id, base, head, ChangeKind.REPLACED, reason)
+    return Change(head.id, base, head, _version_change(base, head))
+
+
+def _version_change(base: Environment, head: Environment) -> ChangeKind:
+    if base.version.text is None or head.version.text is None:
+        return ChangeKind.UNKNOWN
+    if base.version.text == head.version.text:
+        return ChangeKind.UNCHANGED
+    old, new = parse_version(base.version.text), parse_version(head.version.text)
+    if old is None or new is None:
+        return ChangeKind.UNKNOWN
+    if new < old:
+        return ChangeKind.DOWNGRADE
+    if new.major > old.major:
+        return ChangeKind.MAJOR_JUMP
+    return ChangeKind.UPGRADE

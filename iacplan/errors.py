@@ -1,0 +1,10 @@
+"""The one error type the CLI turns into a one-line message and exit code 2."""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """Bad input: an unreadable or unparsable file, a bad option, an invalid config.
+
+    The message names the file (and line, where known) and is shown to the user as is.
+    """

@@ -1,0 +1,121 @@
+"""Frozen dataclasses shared by every stage of the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class ValueState(StrEnum):
+    KNOWN = "known"
+    UNKNOWN = "unknown"  # set, but cannot be resolved statically
+    MISSING = "missing"  # not set at all
+
+
+@dataclass(frozen=True)
+class Value:
+    """A configuration value as far as it can be resolved without applying anything."""
+
+    state: ValueState
+    location: Location
+    text: str | None = None
+    reason: str | None = None  # why it is unknown or missing, or a note on a known value
+
+    @classmethod
+    def known(cls, text: str, location: Location, note: str | None = None) -> Value:
+        return cls(ValueState.KNOWN, location, text=text, reason=note)
+
+    @classmethod
+    def unknown(cls, reason: str, location: Location) -> Value:
+        return cls(ValueState.UNKNOWN, location, reason=reason)
+
+    @classmethod
+    def missing(cls, reason: str, location: Location) -> Value:
+        return cls(ValueState.MISSING, location, reason=reason)
+
+
+class Versioning(StrEnum):
+    ENABLED = "enabled"
+    SUSPENDED = "suspended"
+    DISABLED = "disabled"  # explicitly disabled or never set
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """The environment's S3 source bucket, as far as the configuration shows it."""
+
+    id: str | None  # bucket name (or resource address when the name is computed)
+    versioning: Versioning
+    in_config: bool
+    reason: str  # how the versioning state was determined, or why it is unknown
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Environment:
+    id: str  # stable across base and head: the address, prefixed by its root when needed
+    kind: str  # terraform | terraform-plan | cloudformation | cloudformation-changeset
+    address: str
+    name: Value
+    version: Value
+    location: Location
+    bucket: Bucket | None
+    evaluated_alone: bool = False  # a module nothing calls, evaluated with its own defaults
+
+
+class ChangeKind(StrEnum):
+    UPGRADE = "upgrade"
+    DOWNGRADE = "downgrade"
+    MAJOR_JUMP = "major-jump"
+    UNCHANGED = "unchanged"
+    ADDED = "added"
+    REMOVED = "removed"
+    REPLACED = "replaced"
+    UNKNOWN = "unknown"
+    NO_BASE = "no-base"  # checked on its own: no base was given
+
+
+@dataclass(frozen=True)
+class Change:
+    id: str
+    base: Environment | None
+    head: Environment | None
+    kind: ChangeKind
+    reason: str | None = None  # why the kind is what it is, when that is not obvious
+
+    @property
+    def subject(self) -> Environment:
+        """The environment a finding about this change points at: head, else base."""
+        env = self.head or self.base
+        assert env is not None, "a change has at least one side"
+        return env
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+    @property
+    def rank(self) -> int:
+        return {"warning": 1, "error": 2}[self.value]
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: Severity
+    message: str
+    environment: str
+    location: Location
+    suppressed: bool = False
+    suppression_reason: str | None = None

@@ -1,0 +1,11 @@
+"""The machine-readable report (schemas/report.schema.json)."""
+
+from __future__ import annotations
+
+import json
+
+from iacplan.report import Report
+
+
+def render(report: Report, colour: bool = False) -> str:
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"

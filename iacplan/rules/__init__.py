@@ -1,0 +1,72 @@
+"""Every rule, listed in one place, and the loop that applies them to changes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from iacplan.model import Change, Finding, Severity
+from iacplan.rules.base import Context, Hit, Rule
+from iacplan.rules.bucket import UNVERIFIED_BUCKET, UNVERSIONED_BUCKET
+from iacplan.rules.catalog import END_OF_SUPPORT, UNKNOWN_VERSION
+from iacplan.rules.replacement import REPLACED
+from iacplan.rules.unresolved import UNRESOLVED_VERSION
+from iacplan.rules.version_path import DOWNGRADE, FROZEN_SERIES, MAJOR_IN_PLACE, MAJOR_NOT_IN_PLACE
+
+__all__ = ["RULES", "Context", "Hit", "Policy", "Rule", "Suppression", "run"]
+
+RULES: tuple[Rule, ...] = (
+    DOWNGRADE,
+    MAJOR_NOT_IN_PLACE,
+    FROZEN_SERIES,
+    UNKNOWN_VERSION,
+    UNVERSIONED_BUCKET,
+    UNVERIFIED_BUCKET,
+    REPLACED,
+    UNRESOLVED_VERSION,
+    END_OF_SUPPORT,
+    MAJOR_IN_PLACE,
+)
+
+
+@dataclass(frozen=True)
+class Suppression:
+    rule: str
+    environment: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The team's choices from .iacplan.yaml: severities and accepted findings."""
+
+    severities: dict[str, Severity] = field(default_factory=dict)
+    suppressions: tuple[Suppression, ...] = ()
+
+    def suppression(self, rule: str, environment: str) -> Suppression | None:
+        return next(
+            (s for s in self.suppressions if s.rule == rule and s.environment == environment),
+            None,
+        )
+
+
+def run(changes: Sequence[Change], context: Context, policy: Policy) -> list[Finding]:
+    return [
+        _finding(rule, change, hit, policy)
+        for change in changes
+        for rule in RULES
+        for hit in rule.check(change, context)
+    ]
+
+
+def _finding(rule: Rule, change: Change, hit: Hit, policy: Policy) -> Finding:
+    suppression = policy.suppression(rule.id, change.id)
+    return Finding(
+        rule=rule.id,
+        severity=policy.severities.get(rule.id, rule.severity),
+        message=hit.message,
+        environment=change.id,
+        location=hit.location or change.subject.version.location,
+        suppressed=suppression is not None,
+        suppression_reason=suppression.reason if suppression else None,
+    )

@@ -1,0 +1,55 @@
+"""What a rule is: a stable ID, a default severity, and a pure function of a change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from packaging.version import Version
+
+from iacplan.model import Change, ChangeKind, Location, Severity, ValueState
+from iacplan.versions import Catalog, parse_version
+
+
+@dataclass(frozen=True)
+class Context:
+    catalog: Catalog
+    today: date
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a rule found; the location defaults to the head (or base) version's."""
+
+    message: str
+    location: Location | None = None
+
+
+Check = Callable[[Change, Context], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    summary: str  # what the rule protects, one line, for `iacplan rules`
+    check: Check
+
+
+def versions(change: Change) -> tuple[Version, Version] | None:
+    """Base and head versions when both sides exist and both are well-formed versions."""
+    if change.base is None or change.head is None or change.kind is ChangeKind.NO_BASE:
+        return None
+    base, head = change.base.version, change.head.version
+    if base.state is not ValueState.KNOWN or head.state is not ValueState.KNOWN:
+        return None
+    old, new = parse_version(base.text or ""), parse_version(head.text or "")
+    if old is None or new is None:
+        return None
+    return old, new
+
+
+def version_changes(change: Change) -> bool:
+    pair = versions(change)
+    return pair is not None and pair[0] != pair[1]

@@ -1,0 +1,45 @@
+"""MWAA005 and MWAA006: a failed upgrade rolls requirements and plugins back only from a
+versioned source bucket."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from iacplan.model import Change, Versioning
+from iacplan.model import Severity
+from iacplan.rules.base import Context, Hit, Rule, version_changes
+
+
+def _unversioned(change: Change, context: Context) -> Iterator[Hit]:
+    bucket = change.head.bucket if change.head else None
+    if bucket is None or not version_changes(change):
+        return
+    if bucket.versioning in (Versioning.DISABLED, Versioning.SUSPENDED):
+        yield Hit(
+            f"source bucket {bucket.id} has versioning {bucket.versioning} ({bucket.reason}): "
+            "if the upgrade fails, MWAA cannot restore the previous requirements and plugins",
+            bucket.location,
+        )
+
+
+def _unverified(change: Change, context: Context) -> Iterator[Hit]:
+    bucket = change.head.bucket if change.head else None
+    if bucket is None or not version_changes(change) or bucket.versioning != Versioning.UNKNOWN:
+        return
+    yield Hit(
+        f"versioning of the source bucket{' ' + bucket.id if bucket.id else ''} cannot be "
+        f"verified ({bucket.reason}): rollback of requirements and plugins needs it enabled",
+        bucket.location,
+    )
+
+
+UNVERSIONED_BUCKET = Rule(
+    "MWAA005", Severity.WARNING,
+    "upgrade while the source bucket's versioning is disabled, suspended or never set",
+    _unversioned,
+)
+UNVERIFIED_BUCKET = Rule(
+    "MWAA006", Severity.WARNING,
+    "upgrade while the bucket's versioning cannot be verified (bucket outside the config)",
+    _unverified,
+)

@@ -1,0 +1,55 @@
+"""MWAA004 and MWAA009: is the head version one MWAA offers, and is it still supported."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from iacplan.model import Change, ValueState
+from iacplan.model import Severity
+from iacplan.rules.base import Context, Hit, Rule
+from iacplan.versions import malformed_hint, parse_version
+
+
+def _unknown_version(change: Change, context: Context) -> Iterator[Hit]:
+    head = change.head
+    if head is None or head.version.state is not ValueState.KNOWN or head.version.text is None:
+        return
+    text = head.version.text
+    note = f" ({head.version.reason})" if head.version.reason else ""
+    version = parse_version(text)
+    if version is None:
+        yield Hit(f"{text!r} is not an MWAA Airflow version: {malformed_hint(text)}{note}")
+    elif context.catalog.release(version) is None:
+        date = context.catalog.catalog_date.isoformat()
+        yield Hit(
+            f"{text} is not a version MWAA offers (catalog of {date}){note}; if MWAA has "
+            "released it since, point --versions-file at a newer catalog"
+        )
+
+
+def _end_of_support(change: Change, context: Context) -> Iterator[Hit]:
+    head = change.head
+    if head is None or head.version.state is not ValueState.KNOWN:
+        return
+    version = parse_version(head.version.text or "")
+    release = context.catalog.release(version) if version else None
+    if release is None or release.end_of_support is None:
+        return
+    eos = release.end_of_support.isoformat()
+    if release.end_of_support <= context.today:
+        yield Hit(
+            f"{version} is past MWAA end of support ({eos}): MWAA creates no environments on it "
+            "and no upgrade or downgrade can target it; existing environments run at your own risk"
+        )
+    else:
+        yield Hit(f"{version} is deprecated: MWAA ends support for it on {eos}")
+
+
+UNKNOWN_VERSION = Rule(
+    "MWAA004", Severity.ERROR, "head version is not one MWAA offers (per the catalog)",
+    _unknown_version,
+)
+END_OF_SUPPORT = Rule(
+    "MWAA009", Severity.WARNING, "head version is deprecated or past end of support",
+    _end_of_support,
+)

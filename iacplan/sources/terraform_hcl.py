@@ -1,0 +1,412 @@
+"""Terraform directories: find the root modules of a tree, evaluate each with tfparse.
+
+tfparse (Go HCL and Trivy's evaluator) resolves variables, tfvars, locals, functions, local
+modules, count and for_each. What it cannot resolve comes back in several shapes, and each
+one must end as an *unknown* value here, never as a version:
+- an unresolved reference as a dict (``{"__attribute__": "var.v", ...}``);
+- a partly unknown template as the raw string (``"${var.maj}.${var.v}"``);
+- a function or condition over an unknown value as ``null``;
+- a computed bucket name as the bucket block's random id (``"arn:aws:s3:::<uuid>"``).
+python-hcl2 reads the raw syntax where the evaluated result is not enough (module calls).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import tfparse
+from hcl2 import SerializationOptions
+
+from iacplan.errors import InputError
+from iacplan.model import Bucket, Environment, Location, Value, ValueState, Versioning
+
+RESOURCE_TYPE = "aws_mwaa_environment"
+_TF_SUFFIXES = (".tf", ".tf.json")
+_ROOT_MARKERS = re.compile(r'^\s*(provider\s+"|backend\s+"|cloud\s*\{)', re.MULTILINE)
+_MODULE_BLOCK = re.compile(r'^\s*module\s+"', re.MULTILINE)
+_TFPARSE_POSITION = re.compile(r"(?P<file>[^\s:]+):(?P<line>\d+),\d+(?:-\d+)?: (?P<msg>.*)", re.S)
+_BUCKET_ARN = re.compile(r"arn:aws[a-z-]*:s3:::(?P<name>.*)")
+_TEMPLATE_REF = re.compile(r"\$\{([^}]*)\}")
+_REMOTE_MODULE_HINT = re.compile(r"mwaa|airflow", re.IGNORECASE)
+
+Display = Callable[[Path], str]
+
+
+@dataclass(frozen=True)
+class TerraformInputs:
+    """Inputs as `terraform plan` takes them; applied to every root module evaluated."""
+
+    var_files: tuple[Path, ...] = ()
+    variables: tuple[tuple[str, str], ...] = ()
+
+
+def load_tree(top: Path, inputs: TerraformInputs, display: Display) -> list[Environment]:
+    """Every MWAA environment the root modules under `top` (a directory) declare."""
+    module_dirs = list(_module_dirs(top))
+    called = {target for d in module_dirs for target in _local_module_calls(d, display)}
+    environments: list[Environment] = []
+    for root in module_dirs:
+        if root.resolve() in called:
+            continue  # reached through its caller, with the caller's arguments
+        prefix = "" if root == top else f"{root.relative_to(top).as_posix()}:"
+        alone = root != top and not _looks_like_root(root)
+        result = _evaluate(root, inputs, display)
+        environments.extend(_environments(result, root, prefix, alone, display))
+    return environments
+
+
+def _module_dirs(top: Path) -> Iterator[Path]:
+    # Hidden folders (.terraform, .git) hold downloaded or foreign copies, not the user's code;
+    # os.walk does not follow directory symlinks, so a link loop cannot trap it.
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        if any(f.endswith(_TF_SUFFIXES) for f in filenames):
+            yield Path(dirpath)
+
+
+def _tf_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if p.name.endswith(_TF_SUFFIXES) and p.is_file())
+
+
+@cache
+def _read(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"{path}:{line}: not UTF-8 text (byte {exc.start})") from exc
+
+
+def _local_module_calls(directory: Path, display: Display) -> Iterator[Path]:
+    """The directories this one calls as local modules (``source = "./..."`` or ``"../..."``)."""
+    for path in _tf_files(directory):
+        text = _read(path)
+        if path.name.endswith(".tf.json"):
+            doc = _parse_json(text, path, display)
+            blocks = [doc.get("module", {})] if isinstance(doc, dict) else []
+        elif _MODULE_BLOCK.search(text):
+            blocks = _parse_hcl(text, path, display).get("module", [])
+        else:
+            continue
+        for block in blocks:
+            for body in block.values() if isinstance(block, dict) else ():
+                source = body.get("source") if isinstance(body, dict) else None
+                if isinstance(source, str) and source.startswith(("./", "../")):
+                    yield (directory / source).resolve()
+
+
+def _parse_hcl(text: str, path: Path, display: Display) -> dict[str, Any]:
+    options = SerializationOptions(strip_string_quotes=True, with_comments=False)
+    try:
+        doc: dict[str, Any] = hcl2.loads(text, serialization_options=options)
+    except Exception as exc:  # lark raises many types; every one means "not valid HCL"
+        line = getattr(exc, "line", None)
+        where = f"{display(path)}:{line}" if isinstance(line, int) else display(path)
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{where}: invalid HCL: {first}") from exc
+    return doc
+
+
+def _parse_json(text: str, path: Path, display: Display) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{display(path)}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
+
+
+def _looks_like_root(directory: Path) -> bool:
+    if (directory / "terraform.tfvars").is_file() or (directory / ".terraform.lock.hcl").is_file():
+        return True
+    return any(_ROOT_MARKERS.search(_read(p)) for p in _tf_files(directory))
+
+
+def _vars_paths(root: Path, inputs: TerraformInputs, scratch: Path, display: Display) -> list[str]:
+    # Terraform's order: terraform.tfvars(.json), *.auto.tfvars(.json) in lexical order, then
+    # the command line. tfparse loads none of them by itself and wants paths relative to root.
+    names = [n for n in ("terraform.tfvars", "terraform.tfvars.json") if (root / n).is_file()]
+    names += sorted(
+        p.name for p in root.iterdir() if p.name.endswith((".auto.tfvars", ".auto.tfvars.json"))
+    )
+    for var_file in inputs.var_files:
+        if not var_file.is_file():
+            raise InputError(f"{display(var_file)}: var file not found")
+        names.append(os.path.relpath(var_file.resolve(), root.resolve()))
+    if inputs.variables:
+        cli_vars = scratch / "cli.auto.tfvars.json"
+        cli_vars.write_text(json.dumps(dict(inputs.variables)), encoding="utf-8")
+        names.append(os.path.relpath(cli_vars, root.resolve()))
+    return names
+
+
+def _evaluate(root: Path, inputs: TerraformInputs, display: Display) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="iacplan-") as scratch:
+        vars_paths = _vars_paths(root, inputs, Path(scratch), display)
+        try:
+            result: dict[str, Any] = tfparse.load_from_path(
+                str(root), stop_on_hcl_error=True, vars_paths=vars_paths
+            )
+        except tfparse.ParseError as exc:
+            raise InputError(_tfparse_message(str(exc), root, display)) from exc
+    _check_local_modules(result, root, display)
+    return result
+
+
+def _tfparse_message(message: str, root: Path, display: Display) -> str:
+    message = message.removeprefix("unable to create TerraformConverter: ")
+    match = _TFPARSE_POSITION.search(message)
+    if match is None:
+        return f"{display(root)}: {message}"
+    file = Path(match["file"])
+    path = file if file.is_absolute() else root / file
+    detail = match["msg"].strip().replace("\n", " ")
+    return f"{display(path)}:{match['line']}: {detail}"
+
+
+def _check_local_modules(result: dict[str, Any], root: Path, display: Display) -> None:
+    for call in result.get("module", []):
+        source = call.get("source")
+        meta = call["__tfmeta"]
+        if isinstance(source, str) and source.startswith(("./", "../")):
+            caller = root / meta["filename"]
+            if not (caller.parent / source).is_dir():
+                raise InputError(
+                    f"{display(caller)}:{meta['line_start']}: module source {source!r} "
+                    "is not a directory"
+                )
+
+
+def _environments(
+    result: dict[str, Any], root: Path, prefix: str, alone: bool, display: Display
+) -> Iterator[Environment]:
+    stand_ins = _stand_ins(result)
+    buckets = _BucketIndex(result, root, display)
+    for block in _resources(result, RESOURCE_TYPE):
+        # (a data source of the same type reads an environment, it defines none)
+        meta = block["__tfmeta"]
+        file = _normpath(root / meta["filename"])
+
+        def value(name: str, block: dict[str, Any] = block, file: Path = file) -> Value:
+            return _value(block, name, file, stand_ins, display)
+
+        yield Environment(
+            id=prefix + meta["path"],
+            kind="terraform",
+            address=meta["path"],
+            name=value("name"),
+            version=value("airflow_version"),
+            location=Location(display(file), meta["line_start"]),
+            bucket=buckets.link(block.get("source_bucket_arn"), value("source_bucket_arn")),
+            evaluated_alone=alone,
+        )
+    yield from _opaque_modules(result, root, prefix, alone, display)
+
+
+def _stand_ins(result: dict[str, Any]) -> dict[str, str]:
+    """tfparse's random block ids, which it substitutes for computed attributes (``.id``,
+    ``.arn`` of a resource without a name), mapped to the block's address."""
+    return {
+        block["id"]: block["__tfmeta"]["path"]
+        for blocks in result.values()
+        for block in blocks
+        if isinstance(block, dict) and "__tfmeta" in block and "id" in block
+    }
+
+
+def _opaque_modules(
+    result: dict[str, Any], root: Path, prefix: str, alone: bool, display: Display
+) -> Iterator[Environment]:
+    """Registry and remote modules that look like MWAA modules: their insides are not read,
+    so each becomes an environment whose version is unknown rather than a silent gap."""
+    for call in result.get("module", []):
+        source = call.get("source")
+        if not isinstance(source, str) or source.startswith(("./", "../")):
+            continue
+        if not _REMOTE_MODULE_HINT.search(source):
+            continue
+        meta = call["__tfmeta"]
+        location = Location(display(_normpath(root / meta["filename"])), meta["line_start"])
+        reason = (
+            f"module source {source!r} is not a local directory; environments it defines are "
+            "not read (run iacplan on a `terraform show -json` plan to see them)"
+        )
+        yield Environment(
+            id=prefix + meta["path"],
+            kind="terraform",
+            address=meta["path"],
+            name=Value.unknown(reason, location),
+            version=Value.unknown(reason, location),
+            location=location,
+            bucket=None,
+            evaluated_alone=alone,
+        )
+
+
+def _normpath(path: Path) -> Path:
+    return Path(os.path.normpath(path))
+
+
+def _attribute(file: Path, meta: dict[str, Any], name: str) -> tuple[int, str] | None:
+    """Line and expression text of `name = ...` inside the block that `meta` describes."""
+    lines = _read(file).splitlines()
+    pattern = re.compile(rf"\s*{re.escape(name)}\s*=\s*(?P<expr>.*)")
+    for number in range(meta["line_start"], min(meta["line_end"], len(lines)) + 1):
+        match = pattern.match(lines[number - 1])
+        if match:
+            return number, match["expr"].strip()
+    return None
+
+
+def _value(
+    block: dict[str, Any], name: str, file: Path, stand_ins: dict[str, str], display: Display
+) -> Value:
+    meta = block["__tfmeta"]
+    found = _attribute(file, meta, name)
+    location = Location(display(file), found[0] if found else meta["line_start"])
+    expression = found[1] if found else None
+    if name not in block or (block[name] is None and expression == "null"):
+        return Value.missing(f"{name} is not set", location)
+    raw = block[name]
+    shown = f"`{expression}`" if expression else name
+    if raw is None:
+        return Value.unknown(
+            f"{shown} cannot be evaluated statically: it depends on a value that has no "
+            "default here or is known only at apply",
+            location,
+        )
+    if isinstance(raw, dict) and "__attribute__" in raw:
+        return Value.unknown(_why_unresolved(str(raw["__attribute__"])), location)
+    if isinstance(raw, str):
+        refs = _TEMPLATE_REF.findall(raw)
+        if refs:
+            return Value.unknown(
+                f"{shown} is only partly resolved: it refers to {', '.join(refs)}, and not all "
+                "of them have a known value here",
+                location,
+            )
+        computed = sorted(path for key, path in stand_ins.items() if key in raw)
+        if computed:
+            return Value.unknown(
+                f"{shown} depends on {', '.join(computed)}, known only after apply", location
+            )
+        return Value.known(raw, location)
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return Value.unknown(f"{shown} is not a string ({type(raw).__name__})", location)
+    # Terraform turns a number into a string ("2.10" becomes "2.1"); keep what it would send.
+    text = json.dumps(raw)
+    return Value.known(
+        text, location, note=f"written as the number {expression or text}: Terraform sends "
+        f'"{text}"; quote the version'
+    )
+
+
+def _why_unresolved(reference: str) -> str:
+    kind, _, rest = reference.partition(".")
+    if kind == "var":
+        return (
+            f"`{reference}` has no known value here (no default, a null default, or no "
+            "value in terraform.tfvars, *.auto.tfvars, --var-file or --var)"
+        )
+    if kind == "data":
+        source = "remote state" if rest.startswith("terraform_remote_state.") else "data source"
+        return f"`{reference}` comes from a {source}, read only when Terraform runs"
+    if kind == "local":
+        return f"`{reference}` cannot be evaluated statically"
+    if kind == "module":
+        return f"`{reference}` is a module output that cannot be evaluated statically"
+    return f"`{reference}` is known only after apply"
+
+
+class _BucketIndex:
+    """The S3 buckets of one evaluated configuration, and how their versioning is set."""
+
+    def __init__(self, result: dict[str, Any], root: Path, display: Display) -> None:
+        self._root = root
+        self._display = display
+        self._buckets: dict[str, dict[str, Any]] = {}
+        for block in _resources(result, "aws_s3_bucket"):
+            self._buckets[block["id"]] = block  # the computed-name stand-in tfparse uses
+            name = block.get("bucket")
+            if isinstance(name, str) and "${" not in name:
+                self._buckets[name] = block
+        self._versionings = list(_resources(result, "aws_s3_bucket_versioning"))
+
+    def link(self, raw_arn: object, arn: Value) -> Bucket:
+        # Match the raw string: a reference to a bucket whose name is computed arrives as
+        # "arn:aws:s3:::<block id>", which the Value already calls unknown.
+        match = _BUCKET_ARN.fullmatch(raw_arn) if isinstance(raw_arn, str) else None
+        if match and match["name"] in self._buckets:
+            return self._linked(self._buckets[match["name"]], match["name"])
+        if arn.state is not ValueState.KNOWN or arn.text is None:
+            reason = arn.reason or "source_bucket_arn is not set"
+            return Bucket(None, Versioning.UNKNOWN, False, reason, arn.location)
+        if match is None:
+            reason = f"source_bucket_arn {arn.text!r} is not an S3 bucket ARN"
+            return Bucket(None, Versioning.UNKNOWN, False, reason, arn.location)
+        if not match["name"]:
+            reason = "the bucket name in source_bucket_arn cannot be resolved"
+            return Bucket(None, Versioning.UNKNOWN, False, reason, arn.location)
+        reason = f"bucket {match['name']} is not defined in this configuration"
+        return Bucket(match["name"], Versioning.UNKNOWN, False, reason, arn.location)
+
+    def _linked(self, block: dict[str, Any], name: str) -> Bucket:
+        bucket_id = name if name != block["id"] else block["__tfmeta"]["path"]
+        versioning, reason, location = self._versioning(block)
+        return Bucket(bucket_id, versioning, True, reason, location)
+
+    def _location(self, block: dict[str, Any]) -> Location:
+        meta = block["__tfmeta"]
+        return Location(self._display(_normpath(self._root / meta["filename"])), meta["line_start"])
+
+    def _versioning(self, bucket: dict[str, Any]) -> tuple[Versioning, str, Location]:
+        keys = {bucket["id"], bucket.get("bucket")}
+        address = bucket["__tfmeta"]["path"]
+        targeting = [v for v in self._versionings if v.get("bucket") in keys]
+        unresolved = [v for v in self._versionings if not isinstance(v.get("bucket"), str)]
+        if len(targeting) > 1:
+            where = ", ".join(v["__tfmeta"]["path"] for v in targeting)
+            return Versioning.UNKNOWN, f"several versioning resources set it: {where}", self._location(bucket)
+        if targeting:
+            resource = targeting[0]
+            path = resource["__tfmeta"]["path"]
+            config = resource.get("versioning_configuration")
+            status = config.get("status") if isinstance(config, dict) else None
+            mapped = {"Enabled": Versioning.ENABLED, "Suspended": Versioning.SUSPENDED,
+                      "Disabled": Versioning.DISABLED}.get(status) if isinstance(status, str) else None
+            if mapped is None:
+                return Versioning.UNKNOWN, f"{path} status cannot be resolved", self._location(resource)
+            return mapped, f"{path} sets status {status}", self._location(resource)
+        if unresolved:
+            where = ", ".join(v["__tfmeta"]["path"] for v in unresolved)
+            return Versioning.UNKNOWN, f"{where} targets a bucket that cannot be resolved", self._location(bucket)
+        inline = bucket.get("versioning")
+        if isinstance(inline, list):
+            inline = inline[0] if len(inline) == 1 else None
+        if isinstance(inline, dict):
+            enabled = inline.get("enabled")
+            if enabled is True:
+                return Versioning.ENABLED, f"{address} versioning {{ enabled = true }}", self._location(bucket)
+            if enabled is False:
+                return Versioning.DISABLED, f"{address} versioning {{ enabled = false }}", self._location(bucket)
+            return Versioning.UNKNOWN, f"{address} versioning.enabled cannot be resolved", self._location(bucket)
+        return (
+            Versioning.DISABLED,
+            f"{address} has no aws_s3_bucket_versioning and no versioning block: never enabled",
+            self._location(bucket),
+        )
+
+
+def _resources(result: dict[str, Any], resource_type: str) -> Iterator[dict[str, Any]]:
+    return (b for b in result.get(resource_type, []) if b["__tfmeta"].get("type") == "resource")

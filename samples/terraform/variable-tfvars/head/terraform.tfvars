@@ -1,0 +1,2 @@
+environment     = "prod"
+airflow_version = "2.10.3"

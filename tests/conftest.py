@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from helpers import write_tree
+
+TreeMaker = Callable[..., Path]
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> TreeMaker:
+    """Write a small Terraform tree under tmp_path: tree({"main.tf": "..."}, sub="head")."""
+
+    def make(files: dict[str, str | bytes], sub: str = "t") -> Path:
+        return write_tree(tmp_path / sub, files)
+
+    return make

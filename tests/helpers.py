@@ -1,0 +1,71 @@
+"""Helpers shared by the tests: run the CLI as a user would, write small Terraform trees."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from click.testing import CliRunner
+
+from iacplan.cli import main
+from iacplan.schemas import load_schema
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "samples" / "terraform"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def report(self) -> dict[str, Any]:
+        report: dict[str, Any] = json.loads(self.stdout)
+        jsonschema.validate(report, load_schema("report.schema.json"))
+        return report
+
+    def env(self, env_id: str) -> dict[str, Any]:
+        return next(e for e in self.report["environments"] if e["id"] == env_id)
+
+    def rules(self, env_id: str | None = None) -> list[str]:
+        return sorted(
+            f["rule"]
+            for f in self.report["findings"]
+            if env_id is None or f["environment"] == env_id
+        )
+
+
+def iacplan(*args: str | Path) -> Run:
+    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write `files` (relative path -> content) under root; text is dedented."""
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content), encoding="utf-8")
+    return root
+
+
+def mwaa(version_expr: str, name: str = "main", extra: str = "") -> str:
+    """An aws_mwaa_environment block whose airflow_version is the HCL expression given."""
+    return (
+        f'resource "aws_mwaa_environment" "{name}" {{\n'
+        f'  name = "{name}"\n'
+        f"  airflow_version = {version_expr}\n"
+        f"{extra}"
+        "}\n"
+    )

@@ -1,0 +1,413 @@
+"""Terraform resolution: what tfparse evaluates, and every shape of 'unknown' it can return."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import TreeMaker
+from helpers import FIXTURES, iacplan, mwaa
+
+BUCKET = """
+resource "aws_s3_bucket" "src" {
+  bucket = "src-bucket"
+}
+resource "aws_s3_bucket_versioning" "src" {
+  bucket = aws_s3_bucket.src.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+"""
+
+
+def head_version(path: Path, *args: str, env: str = "aws_mwaa_environment.main") -> str | None:
+    run = iacplan("check", path, "--format", "json", *args)
+    assert run.exit_code in (0, 1), run.stderr
+    version: str | None = run.env(env)["head_version"]
+    return version
+
+
+def unknown_reason(path: Path, env: str = "aws_mwaa_environment.main") -> str:
+    run = iacplan("check", path, "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.env(env)["verdict"] == "unverified"
+    assert run.env(env)["head_version"] is None
+    finding = next(
+        f for f in run.report["findings"] if f["rule"] == "MWAA008" and f["environment"] == env
+    )
+    assert finding["line"] >= 1 and finding["file"].endswith(".tf")
+    message: str = finding["message"]
+    return message
+
+
+# --- values Terraform would resolve ------------------------------------------------------
+
+
+def test_variable_default(tree: TreeMaker) -> None:
+    root = tree({"main.tf": 'variable "v" { default = "2.9.2" }\n' + mwaa("var.v")})
+    assert head_version(root) == "2.9.2"
+
+
+def test_tfvars_then_auto_tfvars_in_terraforms_order(tree: TreeMaker) -> None:
+    root = tree(
+        {
+            "main.tf": 'variable "v" { default = "2.7.2" }\n' + mwaa("var.v"),
+            "terraform.tfvars": 'v = "2.8.1"\n',
+            "a.auto.tfvars": 'v = "2.9.2"\n',
+            "b.auto.tfvars": 'v = "2.10.1"\n',
+        }
+    )
+    assert head_version(root) == "2.10.1"
+
+
+def test_tfvars_json(tree: TreeMaker) -> None:
+    root = tree({"main.tf": 'variable "v" {}\n' + mwaa("var.v"), "terraform.tfvars.json": '{"v": "2.8.1"}'})
+    assert head_version(root) == "2.8.1"
+
+
+def test_var_file_and_var_override_in_command_order(tree: TreeMaker, tmp_path: Path) -> None:
+    root = tree({"main.tf": 'variable "v" {}\nvariable "w" {}\n' + mwaa('"${var.w}.${var.v}"')})
+    var_file = tmp_path / "prod.tfvars"
+    var_file.write_text('v = "9.9"\nw = "2"\n')
+    assert head_version(root, "--var-file", str(var_file), "--var", "v=10.3") == "2.10.3"
+
+
+def test_locals_interpolation_object_access_and_functions(tree: TreeMaker) -> None:
+    root = tree(
+        {
+            "main.tf": """
+            variable "airflow" { default = { major = 2, minor = 10, patch = 3 } }
+            locals {
+              parts   = [var.airflow.major, var.airflow.minor, var.airflow.patch]
+              version = join(".", [for p in local.parts : tostring(p)])
+            }
+            """
+            + mwaa("lower(local.version)")
+        }
+    )
+    assert head_version(root) == "2.10.3"
+
+
+def test_nested_local_modules_with_arguments_and_child_defaults(tree: TreeMaker) -> None:
+    root = tree(
+        {
+            "live/main.tf": """
+            module "platform" {
+              source = "../modules/platform"
+              name   = "data"
+            }
+            """,
+            "modules/platform/main.tf": """
+            variable "name" {}
+            module "airflow" {
+              source = "../mwaa"
+              name   = var.name
+            }
+            """,
+            "modules/mwaa/main.tf": """
+            variable "name" {}
+            variable "airflow_version" { default = "2.9.2" }
+            resource "aws_mwaa_environment" "this" {
+              name            = var.name
+              airflow_version = var.airflow_version
+            }
+            """,
+        }
+    )
+    run = iacplan("check", root, "--format", "json")
+    ids = [e["id"] for e in run.report["environments"]]
+    # Only the caller is a root: the modules are not evaluated alone as well.
+    assert ids == ["live:module.platform.module.airflow.aws_mwaa_environment.this"]
+    env = run.report["environments"][0]
+    assert env["head_version"] == "2.9.2" and env["name"] == "data"
+    assert env["file"].endswith("modules/mwaa/main.tf") and env["line"] == 4
+
+
+def test_count_and_for_each_instances(tree: TreeMaker) -> None:
+    root = tree(
+        {
+            "main.tf": """
+            resource "aws_mwaa_environment" "counted" {
+              count           = 2
+              name            = "c${count.index}"
+              airflow_version = "2.10.3"
+            }
+            resource "aws_mwaa_environment" "none" {
+              count           = 0
+              name            = "gone"
+              airflow_version = "2.10.3"
+            }
+            resource "aws_mwaa_environment" "each" {
+              for_each        = { prod = "2.10.3", dev = "2.11.0" }
+              name            = each.key
+              airflow_version = each.value
+            }
+            """
+        }
+    )
+    run = iacplan("check", root, "--format", "json")
+    versions = {e["id"]: e["head_version"] for e in run.report["environments"]}
+    assert versions == {
+        "aws_mwaa_environment.counted[0]": "2.10.3",
+        "aws_mwaa_environment.counted[1]": "2.10.3",
+        'aws_mwaa_environment.each["dev"]': "2.11.0",
+        'aws_mwaa_environment.each["prod"]': "2.10.3",
+    }
+
+
+def test_only_the_exact_resource_type(tree: TreeMaker) -> None:
+    root = tree(
+        {
+            "main.tf": """
+            resource "duplocloud_aws_mwaa_environment" "x" { airflow_version = "1.0.0" }
+            data "aws_mwaa_environment" "existing" { name = "other" }
+            """
+            + mwaa('"2.10.3"')
+        }
+    )
+    run = iacplan("check", root, "--format", "json")
+    assert [e["id"] for e in run.report["environments"]] == ["aws_mwaa_environment.main"]
+
+
+def test_monorepo_roots_and_an_uncalled_module(tree: TreeMaker) -> None:
+    root = tree(
+        {
+            "envs/prod/main.tf": 'provider "aws" {}\nmodule "m" {\n  source = "../../modules/mwaa"\n  v = "2.10.3"\n}\n',
+            "envs/dev/main.tf": 'provider "aws" {}\nmodule "m" {\n  source = "../../modules/mwaa"\n  v = "2.11.0"\n}\n',
+            "modules/mwaa/main.tf": 'variable "v" { default = "2.7.2" }\n' + mwaa("var.v", "this"),
+            "catalog/reusable/main.tf": 'variable "v" { default = "2.8.1" }\n' + mwaa("var.v"),
+        }
+    )
+    run = iacplan("check", root, "--format", "json")
+    envs = {e["id"]: (e["head_version"], e["evaluated_alone"]) for e in run.report["environments"]}
+    assert envs == {
+        "catalog/reusable:aws_mwaa_environment.main": ("2.8.1", True),
+        "envs/dev:module.m.aws_mwaa_environment.this": ("2.11.0", False),
+        "envs/prod:module.m.aws_mwaa_environment.this": ("2.10.3", False),
+    }
+
+
+def test_number_version_is_what_terraform_would_send(tree: TreeMaker) -> None:
+    root = tree({"main.tf": mwaa("2.10")})
+    run = iacplan("check", root, "--format", "json")
+    assert run.exit_code == 1
+    assert run.env("aws_mwaa_environment.main")["head_version"] == "2.1"
+    [finding] = run.report["findings"]
+    assert finding["rule"] == "MWAA004" and "quote the version" in finding["message"]
+
+
+# --- what cannot be resolved is unknown, with a reason -------------------------------------
+
+
+def test_required_variable_without_value_is_unknown(tree: TreeMaker) -> None:
+    root = tree({"main.tf": 'variable "v" {}\n' + mwaa("var.v")})
+    assert "`var.v` has no known value" in unknown_reason(root)
+
+
+def test_null_default_is_unknown(tree: TreeMaker) -> None:
+    root = tree({"main.tf": 'variable "v" {\n  default = null\n}\n' + mwaa("var.v")})
+    assert "var.v" in unknown_reason(root)
+
+
+def test_partly_unknown_template_is_unknown(tree: TreeMaker) -> None:
+    root = tree({"main.tf": 'variable "maj" { default = "2" }\nvariable "v" {}\n' + mwaa('"${var.maj}.${var.v}"')})
+    assert "only partly resolved" in unknown_reason(root)
+
+
+def test_function_over_unknown_is_unknown(tree: TreeMaker) -> None:
+    root = tree({"main.tf": 'variable "v" {}\n' + mwaa("lower(var.v)")})
+    assert "`lower(var.v)` cannot be evaluated statically" in unknown_reason(root)
+
+
+def test_try_with_fallback_is_not_guessed(tree: TreeMaker) -> None:
+    # Terraform would use var.v when it is set at plan time; the fallback is not the answer.
+    root = tree({"main.tf": 'variable "v" {}\n' + mwaa('try(var.v, "2.8.1")')})
+    unknown_reason(root)
+
+
+def test_data_source_and_remote_state_are_unknown(tree: TreeMaker) -> None:
+    root = tree(
+        {
+            "main.tf": 'data "aws_ssm_parameter" "v" { name = "/v" }\n'
+            'data "terraform_remote_state" "rs" {\n  backend = "s3"\n}\n'
+            + mwaa("data.aws_ssm_parameter.v.value")
+            + mwaa("data.terraform_remote_state.rs.outputs.v", "other")
+        }
+    )
+    assert "data source" in unknown_reason(root)
+    assert "remote state" in unknown_reason(root, "aws_mwaa_environment.other")
+
+
+def test_other_resource_attribute_is_unknown(tree: TreeMaker) -> None:
+    root = tree({"main.tf": 'resource "random_pet" "p" {}\n' + mwaa("random_pet.p.id")})
+    assert "known only after apply" in unknown_reason(root)
+
+
+def test_missing_and_null_airflow_version_are_reported(tree: TreeMaker) -> None:
+    root = tree({"main.tf": 'resource "aws_mwaa_environment" "main" {\n  name = "m"\n}\n' + mwaa("null", "nulled")})
+    run = iacplan("check", root, "--format", "json")
+    assert run.exit_code == 0
+    for env_id in ("aws_mwaa_environment.main", "aws_mwaa_environment.nulled"):
+        assert run.env(env_id)["verdict"] == "unverified"
+    messages = [f["message"] for f in run.report["findings"] if f["rule"] == "MWAA008"]
+    assert len(messages) == 2 and all("not set" in m for m in messages)
+
+
+def test_registry_mwaa_module_is_unknown_not_silent(tree: TreeMaker) -> None:
+    root = tree({"main.tf": 'module "airflow" {\n  source  = "aws-ia/mwaa/aws"\n  version = "0.0.6"\n}\n'})
+    assert "aws-ia/mwaa/aws" in unknown_reason(root, "module.airflow")
+
+
+# --- source bucket and versioning ---------------------------------------------------------
+
+
+def bucket_of(root: Path, *args: str) -> dict[str, object]:
+    run = iacplan("check", root, "--format", "json", *args)
+    bucket: dict[str, object] = run.env("aws_mwaa_environment.main")["source_bucket"]
+    return bucket
+
+
+def test_bucket_by_reference_with_versioning_resource(tree: TreeMaker) -> None:
+    root = tree({"main.tf": BUCKET + mwaa('"2.10.3"', extra="  source_bucket_arn = aws_s3_bucket.src.arn\n")})
+    assert bucket_of(root) == {
+        "id": "src-bucket", "versioning": "enabled", "in_config": True,
+        "reason": "aws_s3_bucket_versioning.src sets status Enabled",
+    }
+
+
+def test_bucket_by_literal_arn_and_format(tree: TreeMaker) -> None:
+    literal = tree({"main.tf": BUCKET + mwaa('"2.10.3"', extra='  source_bucket_arn = "arn:aws:s3:::src-bucket"\n')}, "a")
+    formatted = tree(
+        {"main.tf": BUCKET + 'locals { b = "src" }\n'
+         + mwaa('"2.10.3"', extra='  source_bucket_arn = format("arn:aws:s3:::%s-bucket", local.b)\n')},
+        "b",
+    )
+    assert bucket_of(literal)["versioning"] == "enabled"
+    assert bucket_of(formatted)["versioning"] == "enabled"
+
+
+def test_versioning_states(tree: TreeMaker) -> None:
+    cases = {
+        "Suspended": "suspended",
+        "Disabled": "disabled",
+    }
+    for status, expected in cases.items():
+        root = tree(
+            {"main.tf": BUCKET.replace("Enabled", status) + mwaa('"2.10.3"', extra="  source_bucket_arn = aws_s3_bucket.src.arn\n")},
+            status,
+        )
+        assert bucket_of(root)["versioning"] == expected
+
+
+def test_lifecycle_status_enabled_is_not_versioning(tree: TreeMaker) -> None:
+    root = tree(
+        {
+            "main.tf": """
+            resource "aws_s3_bucket" "src" {
+              bucket = "src-bucket"
+              lifecycle_rule {
+                enabled = true
+              }
+            }
+            resource "aws_s3_bucket_lifecycle_configuration" "src" {
+              bucket = aws_s3_bucket.src.id
+              rule {
+                id     = "r"
+                status = "Enabled"
+              }
+            }
+            """
+            + mwaa('"2.10.3"', extra="  source_bucket_arn = aws_s3_bucket.src.arn\n")
+        }
+    )
+    bucket = bucket_of(root)
+    assert bucket["versioning"] == "disabled" and "never enabled" in str(bucket["reason"])
+
+
+def test_legacy_inline_versioning(tree: TreeMaker) -> None:
+    for enabled, expected in (("true", "enabled"), ("false", "disabled")):
+        root = tree(
+            {"main.tf": f'resource "aws_s3_bucket" "src" {{\n  bucket = "b"\n  versioning {{\n    enabled = {enabled}\n  }}\n}}\n'
+             + mwaa('"2.10.3"', extra="  source_bucket_arn = aws_s3_bucket.src.arn\n")},
+            enabled,
+        )
+        assert bucket_of(root)["versioning"] == expected
+
+
+def test_computed_bucket_name_is_still_matched_by_reference(tree: TreeMaker) -> None:
+    root = tree(
+        {"main.tf": BUCKET.replace('bucket = "src-bucket"', 'bucket_prefix = "mwaa-"')
+         + mwaa('"2.10.3"', extra="  source_bucket_arn = aws_s3_bucket.src.arn\n")}
+    )
+    assert bucket_of(root) == {
+        "id": "aws_s3_bucket.src", "versioning": "enabled", "in_config": True,
+        "reason": "aws_s3_bucket_versioning.src sets status Enabled",
+    }
+
+
+def test_bucket_outside_config_or_unresolvable_is_unknown(tree: TreeMaker) -> None:
+    outside = tree({"main.tf": mwaa('"2.10.3"', extra='  source_bucket_arn = "arn:aws:s3:::elsewhere"\n')}, "a")
+    unresolved = tree({"main.tf": 'variable "b" {}\n' + mwaa('"2.10.3"', extra='  source_bucket_arn = "arn:aws:s3:::${var.b}"\n')}, "b")
+    assert bucket_of(outside) == {
+        "id": "elsewhere", "versioning": "unknown", "in_config": False,
+        "reason": "bucket elsewhere is not defined in this configuration",
+    }
+    assert bucket_of(unresolved)["versioning"] == "unknown"
+
+
+def test_versioning_status_from_unknown_variable_is_unknown(tree: TreeMaker) -> None:
+    root = tree(
+        {"main.tf": 'variable "s" {}\n' + BUCKET.replace('"Enabled"', "var.s")
+         + mwaa('"2.10.3"', extra="  source_bucket_arn = aws_s3_bucket.src.arn\n")}
+    )
+    assert bucket_of(root)["versioning"] == "unknown"
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+
+def test_syntax_error_names_file_and_line(tree: TreeMaker) -> None:
+    root = tree({"main.tf": mwaa('"2.10.3"'), "broken.tf": 'resource "x" "y" {\n  a = \n}\n'})
+    run = iacplan("check", root)
+    assert run.exit_code == 2
+    assert "broken.tf:2" in run.stderr and "Traceback" not in run.stderr
+    assert run.stderr.count("\n") == 1
+
+
+def test_syntax_error_in_a_module_call_file(tree: TreeMaker) -> None:
+    root = tree({"main.tf": 'module "m" {\n  source = "./m"\n  x = [\n}\n'})
+    run = iacplan("check", root)
+    assert run.exit_code == 2 and "main.tf:" in run.stderr
+
+
+def test_missing_local_module_source(tree: TreeMaker) -> None:
+    root = tree({"main.tf": 'module "m" {\n  source = "./nope"\n}\n'})
+    run = iacplan("check", root)
+    assert run.exit_code == 2 and "main.tf:1" in run.stderr and "./nope" in run.stderr
+
+
+def test_binary_and_non_utf8_tf_files(tree: TreeMaker) -> None:
+    binary = tree({"main.tf": b"\x00\x01\x02\xff\xfe module"}, "bin")
+    latin1 = tree({"main.tf": 'module "m" {\n  source = "./x" # caf\xe9\n}\n'.encode("latin-1")}, "latin")
+    for root in (binary, latin1):
+        run = iacplan("check", root)
+        assert run.exit_code == 2 and "main.tf" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_missing_var_file(tree: TreeMaker) -> None:
+    root = tree({"main.tf": mwaa('"2.10.3"')})
+    run = iacplan("check", root, "--var-file", str(root / "nope.tfvars"))
+    assert run.exit_code == 2 and "nope.tfvars: var file not found" in run.stderr
+
+
+def test_crlf_and_bom_are_read(tree: TreeMaker) -> None:
+    root = tree({"main.tf": ("\ufeff" + mwaa('"2.10.3"')).replace("\n", "\r\n").encode("utf-8")})
+    assert head_version(root) == "2.10.3"
+
+
+def test_fixture_monorepo_fixture_is_read() -> None:
+    run = iacplan("check", FIXTURES / "terraform" / "monorepo", "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    assert [e["id"] for e in run.report["environments"]] == [
+        "platform:module.airflow.aws_mwaa_environment.this"
+    ]
