@@ -84,22 +84,59 @@ def main(debug: bool) -> None:
 
 @main.command()
 @click.argument("head_paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--base", "base_path", type=click.Path(path_type=Path),
-              help="The deployed definitions to compare against (directory or file).")
-@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
-              help="A Terraform input variable (repeatable).")
-@click.option("--var-file", "var_files", multiple=True, type=click.Path(path_type=Path),
-              help="A Terraform .tfvars file (repeatable).")
-@click.option("--config", "config_path", type=click.Path(path_type=Path),
-              help="Config file (default: .iacplan.yaml in the current directory, if present).")
-@click.option("--versions-file", type=click.Path(path_type=Path),
-              help="A newer MWAA version catalog (JSON, see schemas/versions.schema.json).")
-@click.option("--format", "format_name", type=click.Choice(list(RENDERERS)), default="text",
-              show_default=True, help="What goes to stdout.")
-@click.option("--output", "outputs", multiple=True, metavar="FORMAT=FILE",
-              help="Also write a format to a file (repeatable).")
-@click.option("--fail-on", type=click.Choice(list(FAIL_ON)), default="error", show_default=True,
-              help="Exit 1 when an unsuppressed finding is at or above this severity.")
+@click.option(
+    "--base",
+    "base_path",
+    type=click.Path(path_type=Path),
+    help="The deployed definitions to compare against (directory or file).",
+)
+@click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A Terraform input variable (repeatable).",
+)
+@click.option(
+    "--var-file",
+    "var_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A Terraform .tfvars file (repeatable).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="Config file (default: .iacplan.yaml in the current directory, if present).",
+)
+@click.option(
+    "--versions-file",
+    type=click.Path(path_type=Path),
+    help="A newer MWAA version catalog (JSON, see schemas/versions.schema.json).",
+)
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(list(RENDERERS)),
+    default="text",
+    show_default=True,
+    help="What goes to stdout.",
+)
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    metavar="FORMAT=FILE",
+    help="Also write a format to a file (repeatable).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(list(FAIL_ON)),
+    default="error",
+    show_default=True,
+    help="Exit 1 when an unsuppressed finding is at or above this severity.",
+)
 @_clean_errors
 def check(
     head_paths: tuple[Path, ...],
@@ -113,9 +150,7 @@ def check(
     fail_on: str,
 ) -> None:
     """Check every aws_mwaa_environment under HEAD_PATHS (default: .) against --base."""
-    inputs = sources.TerraformInputs(
-        var_files=var_files, variables=_name_value(variables, "--var")
-    )
+    inputs = sources.TerraformInputs(var_files=var_files, variables=_name_value(variables, "--var"))
     destinations = _outputs(outputs)
     config = load_config(config_path)
     catalog = load_catalog(versions_file or config.versions_file)
@@ -140,8 +175,11 @@ def check(
 
 
 @main.command()
-@click.option("--versions-file", type=click.Path(path_type=Path),
-              help="Show this catalog instead of the bundled one.")
+@click.option(
+    "--versions-file",
+    type=click.Path(path_type=Path),
+    help="Show this catalog instead of the bundled one.",
+)
 @_clean_errors
 def versions(versions_file: Path | None) -> None:
     """The MWAA version catalog as a table."""

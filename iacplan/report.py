@@ -73,9 +73,7 @@ class Report:
 
 def build(changes: Sequence[Change], findings: Sequence[Finding], catalog: Catalog) -> Report:
     order = {change.id: i for i, change in enumerate(changes)}
-    ordered = sorted(
-        findings, key=lambda f: (order[f.environment], f.rule, f.location, f.message)
-    )
+    ordered = sorted(findings, key=lambda f: (order[f.environment], f.rule, f.location, f.message))
     results = tuple(
         EnvironmentResult(c, _verdict(c, [f for f in ordered if f.environment == c.id]))
         for c in changes

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-
 from click.testing import CliRunner
 
 from iacplan.cli import main

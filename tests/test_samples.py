@@ -24,8 +24,15 @@ def expectation(sample: Path) -> tuple[int, list[str], list[str]]:
 def test_there_are_samples_for_every_case_the_core_needs() -> None:
     names = {p.name for p in CASES}
     assert {
-        "minor-upgrade", "downgrade", "from-1.10", "major-without-stepping-stone",
-        "unknown-version", "versioning-suspended", "variable-tfvars", "local-module", "for-each",
+        "minor-upgrade",
+        "downgrade",
+        "from-1.10",
+        "major-without-stepping-stone",
+        "unknown-version",
+        "versioning-suspended",
+        "variable-tfvars",
+        "local-module",
+        "for-each",
     } <= names
 
 

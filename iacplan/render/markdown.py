@@ -9,7 +9,7 @@ _VERDICT_ICON = {
     Verdict.ALLOWED: "✅",
     Verdict.REJECTED: "❌",
     Verdict.UNVERIFIED: "⚠️",
-    Verdict.UNCHANGED: "➖",
+    Verdict.UNCHANGED: "⏸️",
 }
 _SEVERITY_ICON = {Severity.ERROR: "❌", Severity.WARNING: "⚠️"}
 

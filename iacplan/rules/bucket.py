@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from iacplan.model import Change, Versioning
-from iacplan.model import Severity
+from iacplan.model import Change, Severity, Versioning
 from iacplan.rules.base import Context, Hit, Rule, version_changes
 
 
@@ -34,12 +33,14 @@ def _unverified(change: Change, context: Context) -> Iterator[Hit]:
 
 
 UNVERSIONED_BUCKET = Rule(
-    "MWAA005", Severity.WARNING,
+    "MWAA005",
+    Severity.WARNING,
     "upgrade while the source bucket's versioning is disabled, suspended or never set",
     _unversioned,
 )
 UNVERIFIED_BUCKET = Rule(
-    "MWAA006", Severity.WARNING,
+    "MWAA006",
+    Severity.WARNING,
     "upgrade while the bucket's versioning cannot be verified (bucket outside the config)",
     _unverified,
 )

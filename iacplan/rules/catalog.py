@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from iacplan.model import Change, ValueState
-from iacplan.model import Severity
+from iacplan.model import Change, Severity, ValueState
 from iacplan.rules.base import Context, Hit, Rule
 from iacplan.versions import malformed_hint, parse_version
 
@@ -46,10 +45,14 @@ def _end_of_support(change: Change, context: Context) -> Iterator[Hit]:
 
 
 UNKNOWN_VERSION = Rule(
-    "MWAA004", Severity.ERROR, "head version is not one MWAA offers (per the catalog)",
+    "MWAA004",
+    Severity.ERROR,
+    "head version is not one MWAA offers (per the catalog)",
     _unknown_version,
 )
 END_OF_SUPPORT = Rule(
-    "MWAA009", Severity.WARNING, "head version is deprecated or past end of support",
+    "MWAA009",
+    Severity.WARNING,
+    "head version is deprecated or past end of support",
     _end_of_support,
 )

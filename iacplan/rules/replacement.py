@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from iacplan.model import Change, ChangeKind
-from iacplan.model import Severity
+from iacplan.model import Change, ChangeKind, Severity
 from iacplan.rules.base import Context, Hit, Rule
 
 
@@ -26,6 +25,8 @@ def _replaced(change: Change, context: Context) -> Iterator[Hit]:
 
 
 REPLACED = Rule(
-    "MWAA007", Severity.ERROR, "the environment would be replaced or destroyed (run history lost)",
+    "MWAA007",
+    Severity.ERROR,
+    "the environment would be replaced or destroyed (run history lost)",
     _replaced,
 )

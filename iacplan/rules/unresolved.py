@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from iacplan.model import Change, Environment, ValueState
-from iacplan.model import Severity
+from iacplan.model import Change, Environment, Severity, ValueState
 from iacplan.rules.base import Context, Hit, Rule
 from iacplan.versions import parse_version
 
@@ -37,6 +36,8 @@ def _unresolved(change: Change, context: Context) -> Iterator[Hit]:
 
 
 UNRESOLVED_VERSION = Rule(
-    "MWAA008", Severity.WARNING,
-    "the airflow version cannot be resolved (unknown value, with the reason)", _unresolved,
+    "MWAA008",
+    Severity.WARNING,
+    "the airflow version cannot be resolved (unknown value, with the reason)",
+    _unresolved,
 )

@@ -93,7 +93,9 @@ def _major_in_place(change: Change, context: Context) -> Iterator[Hit]:
         )
 
 
-DOWNGRADE = Rule("MWAA001", Severity.ERROR, "head version is lower than base (downgrade)", _downgrade)
+DOWNGRADE = Rule(
+    "MWAA001", Severity.ERROR, "head version is lower than base (downgrade)", _downgrade
+)
 MAJOR_NOT_IN_PLACE = Rule(
     "MWAA002",
     Severity.ERROR,

@@ -307,8 +307,10 @@ def _value(
     # Terraform turns a number into a string ("2.10" becomes "2.1"); keep what it would send.
     text = json.dumps(raw)
     return Value.known(
-        text, location, note=f"written as the number {expression or text}: Terraform sends "
-        f'"{text}"; quote the version'
+        text,
+        location,
+        note=f"written as the number {expression or text}: Terraform sends "
+        f'"{text}"; quote the version',
     )
 
 
@@ -377,30 +379,61 @@ class _BucketIndex:
         unresolved = [v for v in self._versionings if not isinstance(v.get("bucket"), str)]
         if len(targeting) > 1:
             where = ", ".join(v["__tfmeta"]["path"] for v in targeting)
-            return Versioning.UNKNOWN, f"several versioning resources set it: {where}", self._location(bucket)
+            return (
+                Versioning.UNKNOWN,
+                f"several versioning resources set it: {where}",
+                self._location(bucket),
+            )
         if targeting:
             resource = targeting[0]
             path = resource["__tfmeta"]["path"]
             config = resource.get("versioning_configuration")
             status = config.get("status") if isinstance(config, dict) else None
-            mapped = {"Enabled": Versioning.ENABLED, "Suspended": Versioning.SUSPENDED,
-                      "Disabled": Versioning.DISABLED}.get(status) if isinstance(status, str) else None
+            mapped = (
+                {
+                    "Enabled": Versioning.ENABLED,
+                    "Suspended": Versioning.SUSPENDED,
+                    "Disabled": Versioning.DISABLED,
+                }.get(status)
+                if isinstance(status, str)
+                else None
+            )
             if mapped is None:
-                return Versioning.UNKNOWN, f"{path} status cannot be resolved", self._location(resource)
+                return (
+                    Versioning.UNKNOWN,
+                    f"{path} status cannot be resolved",
+                    self._location(resource),
+                )
             return mapped, f"{path} sets status {status}", self._location(resource)
         if unresolved:
             where = ", ".join(v["__tfmeta"]["path"] for v in unresolved)
-            return Versioning.UNKNOWN, f"{where} targets a bucket that cannot be resolved", self._location(bucket)
+            return (
+                Versioning.UNKNOWN,
+                f"{where} targets a bucket that cannot be resolved",
+                self._location(bucket),
+            )
         inline = bucket.get("versioning")
         if isinstance(inline, list):
             inline = inline[0] if len(inline) == 1 else None
         if isinstance(inline, dict):
             enabled = inline.get("enabled")
             if enabled is True:
-                return Versioning.ENABLED, f"{address} versioning {{ enabled = true }}", self._location(bucket)
+                return (
+                    Versioning.ENABLED,
+                    f"{address} versioning {{ enabled = true }}",
+                    self._location(bucket),
+                )
             if enabled is False:
-                return Versioning.DISABLED, f"{address} versioning {{ enabled = false }}", self._location(bucket)
-            return Versioning.UNKNOWN, f"{address} versioning.enabled cannot be resolved", self._location(bucket)
+                return (
+                    Versioning.DISABLED,
+                    f"{address} versioning {{ enabled = false }}",
+                    self._location(bucket),
+                )
+            return (
+                Versioning.UNKNOWN,
+                f"{address} versioning.enabled cannot be resolved",
+                self._location(bucket),
+            )
         return (
             Versioning.DISABLED,
             f"{address} has no aws_s3_bucket_versioning and no versioning block: never enabled",

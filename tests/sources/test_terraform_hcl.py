@@ -61,7 +61,9 @@ def test_tfvars_then_auto_tfvars_in_terraforms_order(tree: TreeMaker) -> None:
 
 
 def test_tfvars_json(tree: TreeMaker) -> None:
-    root = tree({"main.tf": 'variable "v" {}\n' + mwaa("var.v"), "terraform.tfvars.json": '{"v": "2.8.1"}'})
+    root = tree(
+        {"main.tf": 'variable "v" {}\n' + mwaa("var.v"), "terraform.tfvars.json": '{"v": "2.8.1"}'}
+    )
     assert head_version(root) == "2.8.1"
 
 
@@ -169,11 +171,16 @@ def test_only_the_exact_resource_type(tree: TreeMaker) -> None:
     assert [e["id"] for e in run.report["environments"]] == ["aws_mwaa_environment.main"]
 
 
+def caller(version: str) -> str:
+    module = f'module "m" {{\n  source = "../../modules/mwaa"\n  v = "{version}"\n}}\n'
+    return 'provider "aws" {}\n' + module
+
+
 def test_monorepo_roots_and_an_uncalled_module(tree: TreeMaker) -> None:
     root = tree(
         {
-            "envs/prod/main.tf": 'provider "aws" {}\nmodule "m" {\n  source = "../../modules/mwaa"\n  v = "2.10.3"\n}\n',
-            "envs/dev/main.tf": 'provider "aws" {}\nmodule "m" {\n  source = "../../modules/mwaa"\n  v = "2.11.0"\n}\n',
+            "envs/prod/main.tf": caller("2.10.3"),
+            "envs/dev/main.tf": caller("2.11.0"),
             "modules/mwaa/main.tf": 'variable "v" { default = "2.7.2" }\n' + mwaa("var.v", "this"),
             "catalog/reusable/main.tf": 'variable "v" { default = "2.8.1" }\n' + mwaa("var.v"),
         }
@@ -210,7 +217,12 @@ def test_null_default_is_unknown(tree: TreeMaker) -> None:
 
 
 def test_partly_unknown_template_is_unknown(tree: TreeMaker) -> None:
-    root = tree({"main.tf": 'variable "maj" { default = "2" }\nvariable "v" {}\n' + mwaa('"${var.maj}.${var.v}"')})
+    root = tree(
+        {
+            "main.tf": 'variable "maj" { default = "2" }\nvariable "v" {}\n'
+            + mwaa('"${var.maj}.${var.v}"')
+        }
+    )
     assert "only partly resolved" in unknown_reason(root)
 
 
@@ -244,7 +256,12 @@ def test_other_resource_attribute_is_unknown(tree: TreeMaker) -> None:
 
 
 def test_missing_and_null_airflow_version_are_reported(tree: TreeMaker) -> None:
-    root = tree({"main.tf": 'resource "aws_mwaa_environment" "main" {\n  name = "m"\n}\n' + mwaa("null", "nulled")})
+    root = tree(
+        {
+            "main.tf": 'resource "aws_mwaa_environment" "main" {\n  name = "m"\n}\n'
+            + mwaa("null", "nulled")
+        }
+    )
     run = iacplan("check", root, "--format", "json")
     assert run.exit_code == 0
     for env_id in ("aws_mwaa_environment.main", "aws_mwaa_environment.nulled"):
@@ -254,7 +271,9 @@ def test_missing_and_null_airflow_version_are_reported(tree: TreeMaker) -> None:
 
 
 def test_registry_mwaa_module_is_unknown_not_silent(tree: TreeMaker) -> None:
-    root = tree({"main.tf": 'module "airflow" {\n  source  = "aws-ia/mwaa/aws"\n  version = "0.0.6"\n}\n'})
+    root = tree(
+        {"main.tf": 'module "airflow" {\n  source  = "aws-ia/mwaa/aws"\n  version = "0.0.6"\n}\n'}
+    )
     assert "aws-ia/mwaa/aws" in unknown_reason(root, "module.airflow")
 
 
@@ -268,18 +287,37 @@ def bucket_of(root: Path, *args: str) -> dict[str, object]:
 
 
 def test_bucket_by_reference_with_versioning_resource(tree: TreeMaker) -> None:
-    root = tree({"main.tf": BUCKET + mwaa('"2.10.3"', extra="  source_bucket_arn = aws_s3_bucket.src.arn\n")})
+    root = tree(
+        {
+            "main.tf": BUCKET
+            + mwaa('"2.10.3"', extra="  source_bucket_arn = aws_s3_bucket.src.arn\n")
+        }
+    )
     assert bucket_of(root) == {
-        "id": "src-bucket", "versioning": "enabled", "in_config": True,
+        "id": "src-bucket",
+        "versioning": "enabled",
+        "in_config": True,
         "reason": "aws_s3_bucket_versioning.src sets status Enabled",
     }
 
 
 def test_bucket_by_literal_arn_and_format(tree: TreeMaker) -> None:
-    literal = tree({"main.tf": BUCKET + mwaa('"2.10.3"', extra='  source_bucket_arn = "arn:aws:s3:::src-bucket"\n')}, "a")
+    literal = tree(
+        {
+            "main.tf": BUCKET
+            + mwaa('"2.10.3"', extra='  source_bucket_arn = "arn:aws:s3:::src-bucket"\n')
+        },
+        "a",
+    )
     formatted = tree(
-        {"main.tf": BUCKET + 'locals { b = "src" }\n'
-         + mwaa('"2.10.3"', extra='  source_bucket_arn = format("arn:aws:s3:::%s-bucket", local.b)\n')},
+        {
+            "main.tf": BUCKET
+            + 'locals { b = "src" }\n'
+            + mwaa(
+                '"2.10.3"',
+                extra='  source_bucket_arn = format("arn:aws:s3:::%s-bucket", local.b)\n',
+            )
+        },
         "b",
     )
     assert bucket_of(literal)["versioning"] == "enabled"
@@ -293,7 +331,10 @@ def test_versioning_states(tree: TreeMaker) -> None:
     }
     for status, expected in cases.items():
         root = tree(
-            {"main.tf": BUCKET.replace("Enabled", status) + mwaa('"2.10.3"', extra="  source_bucket_arn = aws_s3_bucket.src.arn\n")},
+            {
+                "main.tf": BUCKET.replace("Enabled", status)
+                + mwaa('"2.10.3"', extra="  source_bucket_arn = aws_s3_bucket.src.arn\n")
+            },
             status,
         )
         assert bucket_of(root)["versioning"] == expected
@@ -327,8 +368,11 @@ def test_lifecycle_status_enabled_is_not_versioning(tree: TreeMaker) -> None:
 def test_legacy_inline_versioning(tree: TreeMaker) -> None:
     for enabled, expected in (("true", "enabled"), ("false", "disabled")):
         root = tree(
-            {"main.tf": f'resource "aws_s3_bucket" "src" {{\n  bucket = "b"\n  versioning {{\n    enabled = {enabled}\n  }}\n}}\n'
-             + mwaa('"2.10.3"', extra="  source_bucket_arn = aws_s3_bucket.src.arn\n")},
+            {
+                "main.tf": 'resource "aws_s3_bucket" "src" {\n  bucket = "b"\n'
+                f"  versioning {{\n    enabled = {enabled}\n  }}\n}}\n"
+                + mwaa('"2.10.3"', extra="  source_bucket_arn = aws_s3_bucket.src.arn\n")
+            },
             enabled,
         )
         assert bucket_of(root)["versioning"] == expected
@@ -336,20 +380,34 @@ def test_legacy_inline_versioning(tree: TreeMaker) -> None:
 
 def test_computed_bucket_name_is_still_matched_by_reference(tree: TreeMaker) -> None:
     root = tree(
-        {"main.tf": BUCKET.replace('bucket = "src-bucket"', 'bucket_prefix = "mwaa-"')
-         + mwaa('"2.10.3"', extra="  source_bucket_arn = aws_s3_bucket.src.arn\n")}
+        {
+            "main.tf": BUCKET.replace('bucket = "src-bucket"', 'bucket_prefix = "mwaa-"')
+            + mwaa('"2.10.3"', extra="  source_bucket_arn = aws_s3_bucket.src.arn\n")
+        }
     )
     assert bucket_of(root) == {
-        "id": "aws_s3_bucket.src", "versioning": "enabled", "in_config": True,
+        "id": "aws_s3_bucket.src",
+        "versioning": "enabled",
+        "in_config": True,
         "reason": "aws_s3_bucket_versioning.src sets status Enabled",
     }
 
 
 def test_bucket_outside_config_or_unresolvable_is_unknown(tree: TreeMaker) -> None:
-    outside = tree({"main.tf": mwaa('"2.10.3"', extra='  source_bucket_arn = "arn:aws:s3:::elsewhere"\n')}, "a")
-    unresolved = tree({"main.tf": 'variable "b" {}\n' + mwaa('"2.10.3"', extra='  source_bucket_arn = "arn:aws:s3:::${var.b}"\n')}, "b")
+    outside = tree(
+        {"main.tf": mwaa('"2.10.3"', extra='  source_bucket_arn = "arn:aws:s3:::elsewhere"\n')}, "a"
+    )
+    unresolved = tree(
+        {
+            "main.tf": 'variable "b" {}\n'
+            + mwaa('"2.10.3"', extra='  source_bucket_arn = "arn:aws:s3:::${var.b}"\n')
+        },
+        "b",
+    )
     assert bucket_of(outside) == {
-        "id": "elsewhere", "versioning": "unknown", "in_config": False,
+        "id": "elsewhere",
+        "versioning": "unknown",
+        "in_config": False,
         "reason": "bucket elsewhere is not defined in this configuration",
     }
     assert bucket_of(unresolved)["versioning"] == "unknown"
@@ -357,8 +415,11 @@ def test_bucket_outside_config_or_unresolvable_is_unknown(tree: TreeMaker) -> No
 
 def test_versioning_status_from_unknown_variable_is_unknown(tree: TreeMaker) -> None:
     root = tree(
-        {"main.tf": 'variable "s" {}\n' + BUCKET.replace('"Enabled"', "var.s")
-         + mwaa('"2.10.3"', extra="  source_bucket_arn = aws_s3_bucket.src.arn\n")}
+        {
+            "main.tf": 'variable "s" {}\n'
+            + BUCKET.replace('"Enabled"', "var.s")
+            + mwaa('"2.10.3"', extra="  source_bucket_arn = aws_s3_bucket.src.arn\n")
+        }
     )
     assert bucket_of(root)["versioning"] == "unknown"
 
@@ -388,7 +449,9 @@ def test_missing_local_module_source(tree: TreeMaker) -> None:
 
 def test_binary_and_non_utf8_tf_files(tree: TreeMaker) -> None:
     binary = tree({"main.tf": b"\x00\x01\x02\xff\xfe module"}, "bin")
-    latin1 = tree({"main.tf": 'module "m" {\n  source = "./x" # caf\xe9\n}\n'.encode("latin-1")}, "latin")
+    latin1 = tree(
+        {"main.tf": 'module "m" {\n  source = "./x" # caf\xe9\n}\n'.encode("latin-1")}, "latin"
+    )
     for root in (binary, latin1):
         run = iacplan("check", root)
         assert run.exit_code == 2 and "main.tf" in run.stderr and "Traceback" not in run.stderr
