@@ -1,0 +1,89 @@
+"""The version-path table in version_cases.yaml: exactly which rules fire for each change."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from iacplan import diff, rules
+from iacplan.model import Bucket, Environment, Location, Severity, Value, Versioning
+from iacplan.report import build
+from iacplan.versions import load_catalog
+
+CASES: list[dict[str, Any]] = yaml.safe_load(
+    (Path(__file__).parent / "version_cases.yaml").read_text(encoding="utf-8")
+)
+CATALOG = load_catalog()
+
+
+def value(spec: Any, where: Location) -> Value:
+    if isinstance(spec, dict) and "unknown" in spec:
+        return Value.unknown(spec["unknown"], where)
+    if isinstance(spec, dict) and spec.get("missing"):
+        return Value.missing("airflow_version is not set", where)
+    return Value.known(spec, where)
+
+
+def environment(case: dict[str, Any], side: str) -> Environment | None:
+    spec = case.get(side)
+    if spec is None:
+        return None
+    where = Location(f"{side}/main.tf", 3)
+    versioning = Versioning(case.get("bucket", "enabled"))
+    return Environment(
+        id="aws_mwaa_environment.main",
+        kind="terraform",
+        address="aws_mwaa_environment.main",
+        name=Value.known(case.get(f"{side}_name", "analytics"), where),
+        version=value(spec, where),
+        location=where,
+        bucket=Bucket("src", versioning, versioning != Versioning.UNKNOWN, "test", where),
+    )
+
+
+def evaluate(case: dict[str, Any], policy: rules.Policy | None = None) -> Any:
+    base, head = environment(case, "base"), environment(case, "head")
+    base_side = None if case.get("no_base") else [e for e in (base,) if e]
+    changes = diff.pair(base_side, [e for e in (head,) if e])
+    today = date.fromisoformat(case.get("today", "2026-11-24"))
+    context = rules.Context(catalog=CATALOG, today=today)
+    return build(changes, rules.run(changes, context, policy or rules.Policy()), CATALOG)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_version_path_table(case: dict[str, Any]) -> None:
+    report = evaluate(case)
+    assert sorted(f.rule for f in report.findings) == sorted(case["fires"])
+    if "message" in case:
+        assert any(case["message"] in f.message for f in report.findings), report.findings
+    if "verdict" in case:
+        assert report.environments[0].verdict.value == case["verdict"]
+
+
+def test_every_rule_fires_somewhere_in_the_table() -> None:
+    fired = {rule for case in CASES for rule in case["fires"]}
+    assert fired == {rule.id for rule in rules.RULES}
+
+
+def test_rule_ids_are_unique_and_stable() -> None:
+    assert [r.id for r in rules.RULES] == [
+        "MWAA001", "MWAA002", "MWAA003", "MWAA004", "MWAA005",
+        "MWAA006", "MWAA007", "MWAA008", "MWAA009", "MWAA013",
+    ]  # fmt: skip
+
+
+def test_severity_override_and_suppression() -> None:
+    downgrade = next(c for c in CASES if c["name"] == "same-major downgrade MWAA accepts")
+    relaxed = evaluate(downgrade, rules.Policy(severities={"MWAA001": Severity.WARNING}))
+    assert relaxed.findings[0].severity is Severity.WARNING
+    assert relaxed.environments[0].verdict.value == "allowed"
+
+    suppression = rules.Suppression("MWAA001", "aws_mwaa_environment.main", "rollback drill")
+    suppressed = evaluate(downgrade, rules.Policy(suppressions=(suppression,)))
+    [finding] = suppressed.findings
+    assert finding.suppressed and finding.suppression_reason == "rollback drill"
+    assert suppressed.summary()["errors"] == 0 and suppressed.summary()["suppressed"] == 1

@@ -1,0 +1,252 @@
+"""The command line as a user meets it: exit codes, formats, config, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import TreeMaker
+from helpers import SAMPLES, iacplan, mwaa
+from iacplan.cli import main
+from iacplan.errors import InputError
+
+MINOR = SAMPLES / "minor-upgrade"
+DOWNGRADE = SAMPLES / "downgrade"
+SUSPENDED = SAMPLES / "versioning-suspended"
+
+
+def check(sample: Path, *args: str | Path) -> tuple[str | Path, ...]:
+    return ("check", "--base", sample / "base", sample / "head", *args)
+
+
+def test_default_text_output_names_versions_verdict_and_location() -> None:
+    run = iacplan(*check(DOWNGRADE))
+    assert run.exit_code == 1
+    assert "aws_mwaa_environment.main" in run.stdout
+    assert "2.10.3 → 2.9.2  (downgrade)  REJECTED" in run.stdout
+    assert "error   MWAA001 " in run.stdout and "downgrade/head/main.tf:35: downgrade" in run.stdout
+    assert "\x1b[" not in run.stdout  # not a terminal: no colour
+
+
+def test_markdown_output() -> None:
+    run = iacplan(*check(DOWNGRADE, "--format", "markdown"))
+    assert run.exit_code == 1
+    assert (
+        "| `aws_mwaa_environment.main` | 2.10.3 | 2.9.2 | downgrade | ❌ rejected | enabled |"
+        in (run.stdout)
+    )
+    assert "**MWAA001** (error)" in run.stdout
+
+
+def test_json_output_is_valid_and_deterministic() -> None:
+    first = iacplan(*check(SUSPENDED, "--format", "json"))
+    second = iacplan(*check(SUSPENDED, "--format", "json"))
+    assert first.stdout == second.stdout
+    env = first.env("aws_mwaa_environment.main")
+    assert env["change"] == "upgrade" and env["verdict"] == "allowed"
+    assert env["source_bucket"]["versioning"] == "suspended"
+    assert first.report["summary"]["warnings"] == 1
+
+
+def test_output_files_in_several_formats(tmp_path: Path) -> None:
+    md, js = tmp_path / "plan.md", tmp_path / "report.json"
+    run = iacplan(*check(DOWNGRADE, "--output", f"markdown={md}", "--output", f"json={js}"))
+    assert run.exit_code == 1
+    assert md.read_text().startswith("## iacplan")
+    assert json.loads(js.read_text())["summary"]["rejected"] == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("check", "does/not/exist"), "does/not/exist: no such file or directory"),
+        (("check", str(MINOR / "head"), "--format", "yaml"), "Invalid value for '--format'"),
+        (("check", str(MINOR / "head"), "--output", "pdf=x.pdf"), "unknown format 'pdf'"),
+        (("check", str(MINOR / "head"), "--output", "nonsense"), "is not NAME=VALUE"),
+        (("check", str(MINOR / "head"), "--var", "novalue"), "is not NAME=VALUE"),
+        (("check", str(MINOR / "head"), "--fail-on", "sometimes"), "Invalid value for '--fail-on'"),
+    ],
+)
+def test_usage_errors_exit_2(args: tuple[str, ...], message: str) -> None:
+    run = iacplan(*args)
+    assert run.exit_code == 2
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_unwritable_output_is_an_input_error(tmp_path: Path) -> None:
+    run = iacplan(*check(MINOR, "--output", f"json={tmp_path}/missing/dir/r.json"))
+    assert run.exit_code == 2 and "cannot write" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("plan.json", '{"format_version": "1.2", "resource_changes": []}', "plan JSON is not"),
+        ("cs.json", '{"ChangeSetId": "x", "Changes": []}', "change sets are not"),
+        ("stack.yaml", "Resources:\n  E:\n    Type: AWS::MWAA::Environment\n", "CloudFormation"),
+        ("notes.txt", "hello", "not a Terraform directory or .tf file"),
+    ],
+)
+def test_inputs_of_other_kinds_say_so(
+    tmp_path: Path, name: str, content: str, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    run = iacplan("check", path)
+    assert run.exit_code == 2 and message in run.stderr and name in run.stderr
+
+
+def test_a_tf_file_means_its_directory() -> None:
+    run = iacplan("check", "--base", DOWNGRADE / "base" / "main.tf", DOWNGRADE / "head" / "main.tf")
+    assert run.exit_code == 1 and "MWAA001" in run.stdout
+
+
+def test_fail_on_thresholds() -> None:
+    assert iacplan(*check(SUSPENDED)).exit_code == 0
+    assert iacplan(*check(SUSPENDED, "--fail-on", "warning")).exit_code == 1
+    assert iacplan(*check(DOWNGRADE, "--fail-on", "never")).exit_code == 0
+
+
+def test_removed_and_added_environments(tree: TreeMaker) -> None:
+    base = tree({"main.tf": mwaa('"2.10.3"', "old")}, "base")
+    head = tree({"main.tf": mwaa('"2.10.3"', "new")}, "head")
+    run = iacplan("check", "--base", base, head, "--format", "json")
+    assert run.exit_code == 1
+    changes = {e["id"]: (e["change"], e["verdict"]) for e in run.report["environments"]}
+    assert changes == {
+        "aws_mwaa_environment.new": ("added", "allowed"),
+        "aws_mwaa_environment.old": ("removed", "rejected"),
+    }
+    assert run.rules() == ["MWAA007"]
+
+
+def test_renamed_resource_pairs_by_environment_name(tree: TreeMaker) -> None:
+    base = tree({"main.tf": mwaa('"2.9.2"', "main")}, "base")
+    head = tree({"main.tf": mwaa('"2.10.3"', "main").replace('"main" {', '"renamed" {')}, "head")
+    run = iacplan("check", "--base", base, head, "--format", "json")
+    [env] = run.report["environments"]
+    assert (env["id"], env["change"], env["base_version"]) == (
+        "aws_mwaa_environment.renamed", "upgrade", "2.9.2"
+    )  # fmt: skip
+
+
+# --- configuration -------------------------------------------------------------------------
+
+
+def test_config_severity_suppression_and_catalog(tmp_path: Path) -> None:
+    config = tmp_path / "iacplan.yaml"
+    config.write_text(
+        "severity:\n  MWAA005: error\n"
+        "suppressions:\n  - rule: MWAA005\n    environment: other\n    reason: not this one\n"
+    )
+    run = iacplan(*check(SUSPENDED, "--config", config, "--format", "json"))
+    assert run.exit_code == 1
+    [finding] = run.report["findings"]
+    assert finding["severity"] == "error" and not finding["suppressed"]
+
+    config.write_text(
+        "suppressions:\n  - rule: MWAA001\n    environment: aws_mwaa_environment.main\n"
+        "    reason: planned rollback drill\n"
+    )
+    run = iacplan(*check(DOWNGRADE, "--config", config, "--format", "json"))
+    assert run.exit_code == 0
+    [finding] = run.report["findings"]
+    assert finding["suppressed"] and finding["suppression_reason"] == "planned rollback drill"
+
+
+def test_default_config_is_read_from_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".iacplan.yaml").write_text("severity:\n  MWAA001: warning\n")
+    monkeypatch.chdir(tmp_path)
+    assert iacplan(*check(DOWNGRADE)).exit_code == 0
+
+
+def test_config_versions_file_is_relative_to_the_config(tmp_path: Path) -> None:
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "catalog.json").write_text("{}")
+    config = tmp_path / "cfg" / "iacplan.yaml"
+    config.write_text("versions_file: catalog.json\n")
+    run = iacplan(*check(MINOR, "--config", config))
+    assert run.exit_code == 2 and "cfg/catalog.json" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("severity:\n  MWAA001: [\n", "iacplan.yaml:3: invalid YAML"),
+        ("severity:\n  MWAA001: fatal\n", "severity/MWAA001: 'fatal' is not one of"),
+        (
+            "suppressions:\n  - rule: MWAA001\n    environment: x\n",
+            "'reason' is a required property",
+        ),
+        ("severity:\n  MWAA099: error\n", "unknown rule MWAA099"),
+        ("colour: true\n", "Additional properties are not allowed"),
+    ],
+)
+def test_invalid_config_exits_2(tmp_path: Path, content: str, message: str) -> None:
+    config = tmp_path / "iacplan.yaml"
+    config.write_text(content)
+    run = iacplan(*check(MINOR, "--config", config))
+    assert run.exit_code == 2
+    assert message in run.stderr and "Traceback" not in run.stderr
+
+
+# --- commands and process behaviour --------------------------------------------------------
+
+
+def test_rules_command_lists_every_rule() -> None:
+    run = iacplan("rules")
+    assert run.exit_code == 0
+    assert run.stdout.splitlines()[0].startswith("MWAA001  error")
+    assert "MWAA013  warning" in run.stdout
+
+
+def test_debug_lets_the_exception_through() -> None:
+    result = CliRunner().invoke(main, ["--debug", "check", "does/not/exist"])
+    assert isinstance(result.exception, InputError)
+
+
+def test_installed_console_script_reports_errors_without_traceback(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "iacplan"
+    bad = tmp_path / "main.tf"
+    bad.write_text('resource "aws_mwaa_environment" "x" {\n  airflow_version = \n}\n')
+    proc = subprocess.run([script, "check", tmp_path], capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("iacplan: error: ") and "main.tf:2" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def run_on_terminal(env: dict[str, str]) -> str:
+    """Run the installed script with a pseudo-terminal as stdout; return what it printed."""
+    script = Path(sys.executable).parent / "iacplan"
+    controller, terminal = pty.openpty()
+    args = [str(script), "check", "--base", str(DOWNGRADE / "base"), str(DOWNGRADE / "head")]
+    proc = subprocess.Popen(args, stdout=terminal, stderr=subprocess.DEVNULL, env=env)
+    os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    proc.wait(timeout=60)
+    os.close(controller)
+    return b"".join(chunks).decode()
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    assert "\x1b[" in run_on_terminal(env)
+    assert "\x1b[" not in run_on_terminal({**env, "NO_COLOR": "1"})
