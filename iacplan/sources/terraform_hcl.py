@@ -37,6 +37,11 @@ _TFPARSE_POSITION = re.compile(r"(?P<file>[^\s:]+):(?P<line>\d+),\d+(?:-\d+)?: (
 _BUCKET_ARN = re.compile(r"arn:aws[a-z-]*:s3:::(?P<name>.*)")
 _TEMPLATE_REF = re.compile(r"\$\{([^}]*)\}")
 _REMOTE_MODULE_HINT = re.compile(r"mwaa|airflow", re.IGNORECASE)
+_STATUS = {
+    "Enabled": Versioning.ENABLED,
+    "Suspended": Versioning.SUSPENDED,
+    "Disabled": Versioning.DISABLED,
+}
 
 Display = Callable[[Path], str]
 
@@ -51,8 +56,12 @@ class TerraformInputs:
 
 def load_tree(top: Path, inputs: TerraformInputs, display: Display) -> list[Environment]:
     """Every MWAA environment the root modules under `top` (a directory) declare."""
+    _read.cache_clear()  # files may have changed since an earlier call in this process
     module_dirs = list(_module_dirs(top))
-    called = {target for d in module_dirs for target in _local_module_calls(d, display)}
+    if not module_dirs:
+        raise InputError(f"{display(top)}: no Terraform files (.tf, .tf.json) found")
+    calls = _call_graph(module_dirs, display)
+    called = {target for d in module_dirs for target, _ in calls[d.resolve()]}
     environments: list[Environment] = []
     for root in module_dirs:
         if root.resolve() in called:
@@ -62,6 +71,39 @@ def load_tree(top: Path, inputs: TerraformInputs, display: Display) -> list[Envi
         result = _evaluate(root, inputs, display)
         environments.extend(_environments(result, root, prefix, alone, display))
     return environments
+
+
+Calls = dict[Path, list[tuple[Path, Path]]]  # module dir -> (called dir, calling file)
+
+
+def _call_graph(starts: list[Path], display: Display) -> Calls:
+    """Local module calls reachable from `starts`, refusing cycles: the evaluator would
+    recurse forever on a module that calls itself, directly or through others."""
+    calls: Calls = {}
+    pending = [d.resolve() for d in starts]
+    while pending:
+        directory = pending.pop()
+        if directory not in calls:
+            calls[directory] = sorted(_local_module_calls(directory, display))
+            pending += [target for target, _ in calls[directory] if target.is_dir()]
+    done: set[Path] = set()
+    for start in sorted(calls):
+        _refuse_cycles(start, calls, [], done, display)
+    return calls
+
+
+def _refuse_cycles(
+    directory: Path, calls: Calls, stack: list[Path], done: set[Path], display: Display
+) -> None:
+    if directory in done:
+        return
+    stack = [*stack, directory]
+    for target, caller in calls.get(directory, []):
+        if target in stack:
+            cycle = " → ".join(display(d) for d in [*stack[stack.index(target) :], target])
+            raise InputError(f"{display(caller)}: module call cycle: {cycle}")
+        _refuse_cycles(target, calls, stack, done, display)
+    done.add(directory)
 
 
 def _module_dirs(top: Path) -> Iterator[Path]:
@@ -90,8 +132,8 @@ def _read(path: Path) -> str:
         raise InputError(f"{path}:{line}: not UTF-8 text (byte {exc.start})") from exc
 
 
-def _local_module_calls(directory: Path, display: Display) -> Iterator[Path]:
-    """The directories this one calls as local modules (``source = "./..."`` or ``"../..."``)."""
+def _local_module_calls(directory: Path, display: Display) -> Iterator[tuple[Path, Path]]:
+    """(called directory, calling file) for each local module call (``./`` or ``../``)."""
     for path in _tf_files(directory):
         text = _read(path)
         if path.name.endswith(".tf.json"):
@@ -105,7 +147,7 @@ def _local_module_calls(directory: Path, display: Display) -> Iterator[Path]:
             for body in block.values() if isinstance(block, dict) else ():
                 source = body.get("source") if isinstance(body, dict) else None
                 if isinstance(source, str) and source.startswith(("./", "../")):
-                    yield (directory / source).resolve()
+                    yield (directory / source).resolve(), path
 
 
 def _parse_hcl(text: str, path: Path, display: Display) -> dict[str, Any]:
@@ -373,72 +415,37 @@ class _BucketIndex:
         return Location(self._display(_normpath(self._root / meta["filename"])), meta["line_start"])
 
     def _versioning(self, bucket: dict[str, Any]) -> tuple[Versioning, str, Location]:
+        address, here = bucket["__tfmeta"]["path"], self._location(bucket)
         keys = {bucket["id"], bucket.get("bucket")}
-        address = bucket["__tfmeta"]["path"]
         targeting = [v for v in self._versionings if v.get("bucket") in keys]
-        unresolved = [v for v in self._versionings if not isinstance(v.get("bucket"), str)]
         if len(targeting) > 1:
             where = ", ".join(v["__tfmeta"]["path"] for v in targeting)
-            return (
-                Versioning.UNKNOWN,
-                f"several versioning resources set it: {where}",
-                self._location(bucket),
-            )
+            return Versioning.UNKNOWN, f"several versioning resources set it: {where}", here
         if targeting:
-            resource = targeting[0]
-            path = resource["__tfmeta"]["path"]
-            config = resource.get("versioning_configuration")
+            path, there = targeting[0]["__tfmeta"]["path"], self._location(targeting[0])
+            config = targeting[0].get("versioning_configuration")
             status = config.get("status") if isinstance(config, dict) else None
-            mapped = (
-                {
-                    "Enabled": Versioning.ENABLED,
-                    "Suspended": Versioning.SUSPENDED,
-                    "Disabled": Versioning.DISABLED,
-                }.get(status)
-                if isinstance(status, str)
-                else None
-            )
-            if mapped is None:
-                return (
-                    Versioning.UNKNOWN,
-                    f"{path} status cannot be resolved",
-                    self._location(resource),
-                )
-            return mapped, f"{path} sets status {status}", self._location(resource)
+            if not isinstance(status, str) or status not in _STATUS:
+                return Versioning.UNKNOWN, f"{path} status cannot be resolved", there
+            return _STATUS[status], f"{path} sets status {status}", there
+        unresolved = [v["__tfmeta"]["path"] for v in self._versionings if _unresolved_bucket(v)]
         if unresolved:
-            where = ", ".join(v["__tfmeta"]["path"] for v in unresolved)
-            return (
-                Versioning.UNKNOWN,
-                f"{where} targets a bucket that cannot be resolved",
-                self._location(bucket),
-            )
-        inline = bucket.get("versioning")
-        if isinstance(inline, list):
-            inline = inline[0] if len(inline) == 1 else None
-        if isinstance(inline, dict):
-            enabled = inline.get("enabled")
-            if enabled is True:
-                return (
-                    Versioning.ENABLED,
-                    f"{address} versioning {{ enabled = true }}",
-                    self._location(bucket),
-                )
-            if enabled is False:
-                return (
-                    Versioning.DISABLED,
-                    f"{address} versioning {{ enabled = false }}",
-                    self._location(bucket),
-                )
-            return (
-                Versioning.UNKNOWN,
-                f"{address} versioning.enabled cannot be resolved",
-                self._location(bucket),
-            )
-        return (
-            Versioning.DISABLED,
-            f"{address} has no aws_s3_bucket_versioning and no versioning block: never enabled",
-            self._location(bucket),
-        )
+            where = ", ".join(unresolved)
+            return Versioning.UNKNOWN, f"{where} targets a bucket that cannot be resolved", here
+        if "versioning" not in bucket:
+            reason = f"{address} has no aws_s3_bucket_versioning and no versioning block"
+            return Versioning.DISABLED, reason + ": never enabled", here
+        inline = bucket["versioning"]
+        enabled = inline.get("enabled") if isinstance(inline, dict) else None
+        if not isinstance(enabled, bool):
+            return Versioning.UNKNOWN, f"{address} versioning.enabled cannot be resolved", here
+        state = Versioning.ENABLED if enabled else Versioning.DISABLED
+        return state, f"{address} versioning {{ enabled = {str(enabled).lower()} }}", here
+
+
+def _unresolved_bucket(versioning: dict[str, Any]) -> bool:
+    bucket = versioning.get("bucket")
+    return not isinstance(bucket, str) or "${" in bucket
 
 
 def _resources(result: dict[str, Any], resource_type: str) -> Iterator[dict[str, Any]]:

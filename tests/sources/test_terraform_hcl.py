@@ -474,3 +474,33 @@ def test_fixture_monorepo_fixture_is_read() -> None:
     assert [e["id"] for e in run.report["environments"]] == [
         "platform:module.airflow.aws_mwaa_environment.this"
     ]
+
+
+def test_module_that_calls_itself_is_refused_not_hung(tree: TreeMaker) -> None:
+    root = tree({"main.tf": 'module "self" {\n  source = "./"\n}\n' + mwaa('"2.10.3"')})
+    run = iacplan("check", root)
+    assert run.exit_code == 2 and "main.tf: module call cycle" in run.stderr
+
+
+def test_module_cycle_through_two_directories(tree: TreeMaker) -> None:
+    root = tree(
+        {
+            "a/main.tf": 'module "b" {\n  source = "../b"\n}\n',
+            "b/main.tf": 'module "a" {\n  source = "../a"\n}\n' + mwaa('"2.10.3"'),
+        }
+    )
+    run = iacplan("check", root)
+    assert run.exit_code == 2 and "module call cycle: " in run.stderr
+    assert run.stderr.rstrip().endswith(("a → b → a", "b → a → b"))
+
+
+def test_directory_without_terraform_files(tree: TreeMaker) -> None:
+    root = tree({"README.md": "nothing here"})
+    run = iacplan("check", root)
+    assert run.exit_code == 2 and "no Terraform files" in run.stderr
+
+
+def test_tree_with_terraform_but_no_mwaa(tree: TreeMaker) -> None:
+    root = tree({"main.tf": 'resource "aws_s3_bucket" "b" {\n  bucket = "x"\n}\n'})
+    run = iacplan("check", root)
+    assert run.exit_code == 0 and "No aws_mwaa_environment found." in run.stdout
