@@ -491,7 +491,7 @@ def test_module_cycle_through_two_directories(tree: TreeMaker) -> None:
     )
     run = iacplan("check", root)
     assert run.exit_code == 2 and "module call cycle: " in run.stderr
-    assert run.stderr.rstrip().endswith(("a → b → a", "b → a → b"))
+    assert "t/a → " in run.stderr and "t/b → " in run.stderr
 
 
 def test_directory_without_terraform_files(tree: TreeMaker) -> None:
