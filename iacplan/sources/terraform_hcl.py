@@ -36,6 +36,13 @@ _MODULE_BLOCK = re.compile(r'^\s*module\s+"', re.MULTILINE)
 _TFPARSE_POSITION = re.compile(r"(?P<file>[^\s:]+):(?P<line>\d+),\d+(?:-\d+)?: (?P<msg>.*)", re.S)
 _BUCKET_ARN = re.compile(r"arn:aws[a-z-]*:s3:::(?P<name>.*)")
 _TEMPLATE_REF = re.compile(r"\$\{([^}]*)\}")
+# A resource header, and a literal `count = 0` on the next line (the one case that is
+# certainly no instance; anything else that yields none is reported as unknown).
+_MWAA_DECLARATION = re.compile(
+    rf'^[ \t]*resource\s+"{RESOURCE_TYPE}"\s+"(?P<name>[^"]+)"\s*\{{'
+    r"(?:[ \t]*\r?\n[ \t]*count\s*=\s*(?P<count>\d+)[ \t]*\r?$)?",
+    re.MULTILINE,
+)
 _REMOTE_MODULE_HINT = re.compile(r"mwaa|airflow", re.IGNORECASE)
 _STATUS = {
     "Enabled": Versioning.ENABLED,
@@ -70,6 +77,8 @@ def load_tree(top: Path, inputs: TerraformInputs, display: Display) -> list[Envi
         alone = root != top and not _looks_like_root(root)
         result = _evaluate(root, inputs, display)
         environments.extend(_environments(result, root, prefix, alone, display))
+        modules = _reachable(root.resolve(), calls)
+        environments.extend(_uninstantiated(result, root, modules, prefix, alone, display))
     return environments
 
 
@@ -90,6 +99,16 @@ def _call_graph(starts: list[Path], display: Display) -> Calls:
     for start in sorted(calls):
         _refuse_cycles(start, calls, [], done, display)
     return calls
+
+
+def _reachable(root: Path, calls: Calls) -> list[Path]:
+    found, pending = [root], [root]
+    while pending:
+        for target, _ in calls.get(pending.pop(), []):
+            if target not in found:
+                found.append(target)
+                pending.append(target)
+    return found
 
 
 def _refuse_cycles(
@@ -254,6 +273,48 @@ def _environments(
             evaluated_alone=alone,
         )
     yield from _opaque_modules(result, root, prefix, alone, display)
+
+
+def _uninstantiated(
+    result: dict[str, Any],
+    root: Path,
+    module_dirs: list[Path],
+    prefix: str,
+    alone: bool,
+    display: Display,
+) -> Iterator[Environment]:
+    """Declared environments of which tfparse evaluated no instance. It drops a resource
+    whose for_each cannot be resolved, so an empty result is not proof of count = 0: each
+    becomes an environment whose version is unknown."""
+    evaluated = {
+        ((root / b["__tfmeta"]["filename"]).resolve(), b["__tfmeta"]["line_start"])
+        for b in _resources(result, RESOURCE_TYPE)
+    }
+    for directory in module_dirs:
+        for path in _tf_files(directory):
+            text = _read(path)
+            for match in _MWAA_DECLARATION.finditer(text):
+                line = text.count("\n", 0, match.start("name")) + 1
+                if match["count"] == "0" or (path.resolve(), line) in evaluated:
+                    continue
+                location = Location(display(path), line)
+                # Relative to the root, so the same declaration pairs across base and head.
+                module = Path(os.path.relpath(directory, root.resolve())).as_posix()
+                where = "" if module == "." else f"{module}//"
+                reason = (
+                    "no instance of it was evaluated: its count or for_each, or its module's, "
+                    "is zero, empty, or cannot be resolved statically"
+                )
+                yield Environment(
+                    id=f"{prefix}{where}{RESOURCE_TYPE}.{match['name']}",
+                    kind="terraform",
+                    address=f"{RESOURCE_TYPE}.{match['name']}",
+                    name=Value.unknown(reason, location),
+                    version=Value.unknown(reason, location),
+                    location=location,
+                    bucket=None,
+                    evaluated_alone=alone,
+                )
 
 
 def _stand_ins(result: dict[str, Any]) -> dict[str, str]:

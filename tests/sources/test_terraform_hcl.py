@@ -504,3 +504,31 @@ def test_tree_with_terraform_but_no_mwaa(tree: TreeMaker) -> None:
     root = tree({"main.tf": 'resource "aws_s3_bucket" "b" {\n  bucket = "x"\n}\n'})
     run = iacplan("check", root)
     assert run.exit_code == 0 and "No aws_mwaa_environment found." in run.stdout
+
+
+def test_for_each_that_cannot_be_resolved_is_unknown_not_dropped(tree: TreeMaker) -> None:
+    # tfparse evaluates no instance for an unresolvable for_each; the resource must not vanish.
+    root = tree(
+        {
+            "main.tf": 'variable "envs" {}\n'
+            'resource "aws_mwaa_environment" "each" {\n'
+            "  for_each        = var.envs\n"
+            "  name            = each.key\n"
+            "  airflow_version = each.value\n"
+            "}\n"
+        }
+    )
+    assert "no instance of it was evaluated" in unknown_reason(root, "aws_mwaa_environment.each")
+
+
+def test_module_instances_that_cannot_be_resolved_are_unknown(tree: TreeMaker) -> None:
+    root = tree(
+        {
+            "main.tf": 'variable "envs" {}\n'
+            'module "m" {\n  source   = "./mwaa"\n  for_each = var.envs\n}\n',
+            "mwaa/main.tf": mwaa('"2.10.3"', "this"),
+        }
+    )
+    run = iacplan("check", root, "--format", "json")
+    [env] = run.report["environments"]
+    assert env["verdict"] == "unverified" and env["id"] == "mwaa//aws_mwaa_environment.this"
