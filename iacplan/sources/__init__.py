@@ -3,35 +3,26 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from iacplan.errors import InputError
 from iacplan.model import Environment
 from iacplan.sources import terraform_hcl
+from iacplan.sources.paths import display_path
 from iacplan.sources.terraform_hcl import TerraformInputs
 
 __all__ = ["TerraformInputs", "display_path", "load"]
 
 
-def display_path(path: Path) -> str:
-    """How a path appears in reports: relative to the working directory when below it."""
-    absolute = Path(os.path.abspath(path))
-    try:
-        return absolute.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return absolute.as_posix()
-
-
 def load(path: Path, terraform: TerraformInputs) -> list[Environment]:
     """Every MWAA environment defined at `path` (a directory or a file)."""
     if path.is_dir():
-        return terraform_hcl.load_tree(path, terraform, display_path)
+        return terraform_hcl.load_tree(path, terraform)
     if not path.exists():
         raise InputError(f"{display_path(path)}: no such file or directory")
     if path.name.endswith((".tf", ".tf.json")):
         # A .tf file is part of a module: Terraform evaluates the whole directory.
-        return terraform_hcl.load_tree(path.parent, terraform, display_path)
+        return terraform_hcl.load_tree(path.parent, terraform)
     raise InputError(f"{display_path(path)}: {_unsupported(path)}")
 
 

@@ -16,11 +16,11 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import hcl2
 import tfparse
@@ -28,12 +28,15 @@ from hcl2 import SerializationOptions
 
 from iacplan.errors import InputError
 from iacplan.model import Bucket, Environment, Location, Value, ValueState, Versioning
+from iacplan.sources.paths import display_path
 
 RESOURCE_TYPE = "aws_mwaa_environment"
 _TF_SUFFIXES = (".tf", ".tf.json")
 _ROOT_MARKERS = re.compile(r'^\s*(provider\s+"|backend\s+"|cloud\s*\{)', re.MULTILINE)
 _MODULE_BLOCK = re.compile(r'^\s*module\s+"', re.MULTILINE)
-_TFPARSE_POSITION = re.compile(r"(?P<file>[^\s:]+):(?P<line>\d+),\d+(?:-\d+)?: (?P<msg>.*)", re.S)
+_TFPARSE_POSITION = re.compile(
+    r"(?P<file>[^\s:]+):(?P<line>\d+),\d+(?:-\d+(?:,\d+)?)?: (?P<msg>.*)", re.S
+)
 _BUCKET_ARN = re.compile(r"arn:aws[a-z-]*:s3:::(?P<name>.*)")
 _TEMPLATE_REF = re.compile(r"\$\{([^}]*)\}")
 # A resource header, and a literal `count = 0` on the next line (the one case that is
@@ -50,8 +53,6 @@ _STATUS = {
     "Disabled": Versioning.DISABLED,
 }
 
-Display = Callable[[Path], str]
-
 
 @dataclass(frozen=True)
 class TerraformInputs:
@@ -61,31 +62,39 @@ class TerraformInputs:
     variables: tuple[tuple[str, str], ...] = ()
 
 
-def load_tree(top: Path, inputs: TerraformInputs, display: Display) -> list[Environment]:
+def load_tree(top: Path, inputs: TerraformInputs) -> list[Environment]:
     """Every MWAA environment the root modules under `top` (a directory) declare."""
     _read.cache_clear()  # files may have changed since an earlier call in this process
     module_dirs = list(_module_dirs(top))
     if not module_dirs:
-        raise InputError(f"{display(top)}: no Terraform files (.tf, .tf.json) found")
-    calls = _call_graph(module_dirs, display)
-    called = {target for d in module_dirs for target, _ in calls[d.resolve()]}
+        raise InputError(f"{display_path(top)}: no Terraform files (.tf, .tf.json) found")
+    calls = _call_graph(module_dirs)
+    called = {call.target for d in module_dirs for call in calls[d.resolve()]}
     environments: list[Environment] = []
     for root in module_dirs:
         if root.resolve() in called:
             continue  # reached through its caller, with the caller's arguments
         prefix = "" if root == top else f"{root.relative_to(top).as_posix()}:"
         alone = root != top and not _looks_like_root(root)
-        result = _evaluate(root, inputs, display)
-        environments.extend(_environments(result, root, prefix, alone, display))
+        result = _evaluate(root, inputs)
+        environments.extend(_environments(result, root, prefix, alone))
         modules = _reachable(root.resolve(), calls)
-        environments.extend(_uninstantiated(result, root, modules, prefix, alone, display))
+        environments.extend(_uninstantiated(result, root, modules, prefix, alone))
     return environments
 
 
-Calls = dict[Path, list[tuple[Path, Path]]]  # module dir -> (called dir, calling file)
+class Call(NamedTuple):
+    """A local module call: the directory called, and where the call is."""
+
+    target: Path
+    file: Path
+    line: int
 
 
-def _call_graph(starts: list[Path], display: Display) -> Calls:
+Calls = dict[Path, list[Call]]  # module directory -> the local module calls in it
+
+
+def _call_graph(starts: list[Path]) -> Calls:
     """Local module calls reachable from `starts`, refusing cycles: the evaluator would
     recurse forever on a module that calls itself, directly or through others."""
     calls: Calls = {}
@@ -93,49 +102,66 @@ def _call_graph(starts: list[Path], display: Display) -> Calls:
     while pending:
         directory = pending.pop()
         if directory not in calls:
-            calls[directory] = sorted(_local_module_calls(directory, display))
-            pending += [target for target, _ in calls[directory] if target.is_dir()]
+            calls[directory] = sorted(_local_module_calls(directory))
+            for call in calls[directory]:
+                if not call.target.is_dir():
+                    where = f"{display_path(call.file)}:{call.line}"
+                    raise InputError(
+                        f"{where}: module source {display_path(call.target)} is not a directory"
+                    )
+                pending.append(call.target)
     done: set[Path] = set()
     for start in sorted(calls):
-        _refuse_cycles(start, calls, [], done, display)
+        _refuse_cycles(start, calls, [], done)
     return calls
 
 
 def _reachable(root: Path, calls: Calls) -> list[Path]:
     found, pending = [root], [root]
     while pending:
-        for target, _ in calls.get(pending.pop(), []):
-            if target not in found:
-                found.append(target)
-                pending.append(target)
+        for call in calls.get(pending.pop(), []):
+            if call.target not in found:
+                found.append(call.target)
+                pending.append(call.target)
     return found
 
 
-def _refuse_cycles(
-    directory: Path, calls: Calls, stack: list[Path], done: set[Path], display: Display
-) -> None:
+def _refuse_cycles(directory: Path, calls: Calls, stack: list[Path], done: set[Path]) -> None:
     if directory in done:
         return
     stack = [*stack, directory]
-    for target, caller in calls.get(directory, []):
-        if target in stack:
-            cycle = " → ".join(display(d) for d in [*stack[stack.index(target) :], target])
-            raise InputError(f"{display(caller)}: module call cycle: {cycle}")
-        _refuse_cycles(target, calls, stack, done, display)
+    for call in calls.get(directory, []):
+        if call.target in stack:
+            loop = [*stack[stack.index(call.target) :], call.target]
+            cycle = " → ".join(display_path(d) for d in loop)
+            raise InputError(f"{display_path(call.file)}:{call.line}: module call cycle: {cycle}")
+        _refuse_cycles(call.target, calls, stack, done)
     done.add(directory)
 
 
 def _module_dirs(top: Path) -> Iterator[Path]:
-    # Hidden folders (.terraform, .git) hold downloaded or foreign copies, not the user's code;
-    # os.walk does not follow directory symlinks, so a link loop cannot trap it.
-    for dirpath, dirnames, filenames in os.walk(top):
+    # Hidden folders (.terraform, .git) hold downloaded or foreign copies, not the user's code.
+    # Directory links are followed (monorepos link shared roots), each real directory once,
+    # so a link loop ends.
+    seen: set[Path] = set()
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
+        real = Path(dirpath).resolve()
+        if real in seen:
+            dirnames[:] = []
+            continue
+        seen.add(real)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         if any(f.endswith(_TF_SUFFIXES) for f in filenames):
             yield Path(dirpath)
 
 
 def _tf_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.iterdir() if p.name.endswith(_TF_SUFFIXES) and p.is_file())
+    files = sorted(p for p in directory.iterdir() if p.name.endswith(_TF_SUFFIXES))
+    for path in files:
+        # The evaluator opens every such entry: a FIFO would block it forever.
+        if not path.is_file() and not path.is_dir():
+            raise InputError(f"{display_path(path)}: not a regular file (a pipe or broken link?)")
+    return [p for p in files if p.is_file()]
 
 
 @cache
@@ -143,49 +169,51 @@ def _read(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
+        raise InputError(f"{display_path(path)}: cannot read: {exc.strerror}") from exc
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise InputError(f"{path}:{line}: not UTF-8 text (byte {exc.start})") from exc
+        raise InputError(f"{display_path(path)}:{line}: not UTF-8 text (byte {exc.start})") from exc
 
 
-def _local_module_calls(directory: Path, display: Display) -> Iterator[tuple[Path, Path]]:
-    """(called directory, calling file) for each local module call (``./`` or ``../``)."""
+def _local_module_calls(directory: Path) -> Iterator[Call]:
+    """Each local module call (``source = "./..."`` or ``"../..."``) in the directory."""
     for path in _tf_files(directory):
         text = _read(path)
         if path.name.endswith(".tf.json"):
-            doc = _parse_json(text, path, display)
+            doc = _parse_json(text, path)
             blocks = [doc.get("module", {})] if isinstance(doc, dict) else []
         elif _MODULE_BLOCK.search(text):
-            blocks = _parse_hcl(text, path, display).get("module", [])
+            blocks = _parse_hcl(text, path).get("module", [])
         else:
             continue
         for block in blocks:
             for body in block.values() if isinstance(block, dict) else ():
                 source = body.get("source") if isinstance(body, dict) else None
                 if isinstance(source, str) and source.startswith(("./", "../")):
-                    yield (directory / source).resolve(), path
+                    offset = text.find(f'"{source}"')
+                    line = text.count("\n", 0, offset) + 1 if offset >= 0 else 1
+                    yield Call((directory / source).resolve(), path, line)
 
 
-def _parse_hcl(text: str, path: Path, display: Display) -> dict[str, Any]:
+def _parse_hcl(text: str, path: Path) -> dict[str, Any]:
     options = SerializationOptions(strip_string_quotes=True, with_comments=False)
     try:
         doc: dict[str, Any] = hcl2.loads(text, serialization_options=options)
     except Exception as exc:  # lark raises many types; every one means "not valid HCL"
         line = getattr(exc, "line", None)
-        where = f"{display(path)}:{line}" if isinstance(line, int) else display(path)
+        where = f"{display_path(path)}:{line}" if isinstance(line, int) else display_path(path)
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{where}: invalid HCL: {first}") from exc
     return doc
 
 
-def _parse_json(text: str, path: Path, display: Display) -> Any:
+def _parse_json(text: str, path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{display(path)}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
+        raise InputError(f"{display_path(path)}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
 
 
 def _looks_like_root(directory: Path) -> bool:
@@ -194,7 +222,7 @@ def _looks_like_root(directory: Path) -> bool:
     return any(_ROOT_MARKERS.search(_read(p)) for p in _tf_files(directory))
 
 
-def _vars_paths(root: Path, inputs: TerraformInputs, scratch: Path, display: Display) -> list[str]:
+def _vars_paths(root: Path, inputs: TerraformInputs, scratch: Path) -> list[str]:
     # Terraform's order: terraform.tfvars(.json), *.auto.tfvars(.json) in lexical order, then
     # the command line. tfparse loads none of them by itself and wants paths relative to root.
     names = [n for n in ("terraform.tfvars", "terraform.tfvars.json") if (root / n).is_file()]
@@ -203,7 +231,7 @@ def _vars_paths(root: Path, inputs: TerraformInputs, scratch: Path, display: Dis
     )
     for var_file in inputs.var_files:
         if not var_file.is_file():
-            raise InputError(f"{display(var_file)}: var file not found")
+            raise InputError(f"{display_path(var_file)}: var file not found")
         names.append(os.path.relpath(var_file.resolve(), root.resolve()))
     if inputs.variables:
         cli_vars = scratch / "cli.auto.tfvars.json"
@@ -212,55 +240,41 @@ def _vars_paths(root: Path, inputs: TerraformInputs, scratch: Path, display: Dis
     return names
 
 
-def _evaluate(root: Path, inputs: TerraformInputs, display: Display) -> dict[str, Any]:
+def _evaluate(root: Path, inputs: TerraformInputs) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="iacplan-") as scratch:
-        vars_paths = _vars_paths(root, inputs, Path(scratch), display)
+        vars_paths = _vars_paths(root, inputs, Path(scratch))
         try:
             result: dict[str, Any] = tfparse.load_from_path(
                 str(root), stop_on_hcl_error=True, vars_paths=vars_paths
             )
         except tfparse.ParseError as exc:
-            raise InputError(_tfparse_message(str(exc), root, display)) from exc
-    _check_local_modules(result, root, display)
+            raise InputError(_tfparse_message(str(exc), root)) from exc
     return result
 
 
-def _tfparse_message(message: str, root: Path, display: Display) -> str:
+def _tfparse_message(message: str, root: Path) -> str:
     message = message.removeprefix("unable to create TerraformConverter: ")
     match = _TFPARSE_POSITION.search(message)
     if match is None:
-        return f"{display(root)}: {message}"
+        return f"{display_path(root)}: {message}"
     file = Path(match["file"])
     path = file if file.is_absolute() else root / file
     detail = match["msg"].strip().replace("\n", " ")
-    return f"{display(path)}:{match['line']}: {detail}"
-
-
-def _check_local_modules(result: dict[str, Any], root: Path, display: Display) -> None:
-    for call in result.get("module", []):
-        source = call.get("source")
-        meta = call["__tfmeta"]
-        if isinstance(source, str) and source.startswith(("./", "../")):
-            caller = root / meta["filename"]
-            if not (caller.parent / source).is_dir():
-                raise InputError(
-                    f"{display(caller)}:{meta['line_start']}: module source {source!r} "
-                    "is not a directory"
-                )
+    return f"{display_path(path)}:{match['line']}: {detail}"
 
 
 def _environments(
-    result: dict[str, Any], root: Path, prefix: str, alone: bool, display: Display
+    result: dict[str, Any], root: Path, prefix: str, alone: bool
 ) -> Iterator[Environment]:
     stand_ins = _stand_ins(result)
-    buckets = _BucketIndex(result, root, display)
+    buckets = _BucketIndex(result, root)
     for block in _resources(result, RESOURCE_TYPE):
         # (a data source of the same type reads an environment, it defines none)
         meta = block["__tfmeta"]
         file = _normpath(root / meta["filename"])
 
         def value(name: str, block: dict[str, Any] = block, file: Path = file) -> Value:
-            return _value(block, name, file, stand_ins, display)
+            return _value(block, name, file, stand_ins)
 
         yield Environment(
             id=prefix + meta["path"],
@@ -268,11 +282,11 @@ def _environments(
             address=meta["path"],
             name=value("name"),
             version=value("airflow_version"),
-            location=Location(display(file), meta["line_start"]),
+            location=Location(display_path(file), meta["line_start"]),
             bucket=buckets.link(block.get("source_bucket_arn"), value("source_bucket_arn")),
             evaluated_alone=alone,
         )
-    yield from _opaque_modules(result, root, prefix, alone, display)
+    yield from _opaque_modules(result, root, prefix, alone)
 
 
 def _uninstantiated(
@@ -281,7 +295,6 @@ def _uninstantiated(
     module_dirs: list[Path],
     prefix: str,
     alone: bool,
-    display: Display,
 ) -> Iterator[Environment]:
     """Declared environments of which tfparse evaluated no instance. It drops a resource
     whose for_each cannot be resolved, so an empty result is not proof of count = 0: each
@@ -297,7 +310,7 @@ def _uninstantiated(
                 line = text.count("\n", 0, match.start("name")) + 1
                 if match["count"] == "0" or (path.resolve(), line) in evaluated:
                     continue
-                location = Location(display(path), line)
+                location = Location(display_path(path), line)
                 # Relative to the root, so the same declaration pairs across base and head.
                 module = Path(os.path.relpath(directory, root.resolve())).as_posix()
                 where = "" if module == "." else f"{module}//"
@@ -329,7 +342,7 @@ def _stand_ins(result: dict[str, Any]) -> dict[str, str]:
 
 
 def _opaque_modules(
-    result: dict[str, Any], root: Path, prefix: str, alone: bool, display: Display
+    result: dict[str, Any], root: Path, prefix: str, alone: bool
 ) -> Iterator[Environment]:
     """Registry and remote modules that look like MWAA modules: their insides are not read,
     so each becomes an environment whose version is unknown rather than a silent gap."""
@@ -340,7 +353,7 @@ def _opaque_modules(
         if not _REMOTE_MODULE_HINT.search(source):
             continue
         meta = call["__tfmeta"]
-        location = Location(display(_normpath(root / meta["filename"])), meta["line_start"])
+        location = Location(display_path(_normpath(root / meta["filename"])), meta["line_start"])
         reason = (
             f"module source {source!r} is not a local directory; environments it defines are "
             "not read (run iacplan on a `terraform show -json` plan to see them)"
@@ -372,12 +385,10 @@ def _attribute(file: Path, meta: dict[str, Any], name: str) -> tuple[int, str] |
     return None
 
 
-def _value(
-    block: dict[str, Any], name: str, file: Path, stand_ins: dict[str, str], display: Display
-) -> Value:
+def _value(block: dict[str, Any], name: str, file: Path, stand_ins: dict[str, str]) -> Value:
     meta = block["__tfmeta"]
     found = _attribute(file, meta, name)
-    location = Location(display(file), found[0] if found else meta["line_start"])
+    location = Location(display_path(file), found[0] if found else meta["line_start"])
     expression = found[1] if found else None
     if name not in block or (block[name] is None and expression == "null"):
         return Value.missing(f"{name} is not set", location)
@@ -437,9 +448,8 @@ def _why_unresolved(reference: str) -> str:
 class _BucketIndex:
     """The S3 buckets of one evaluated configuration, and how their versioning is set."""
 
-    def __init__(self, result: dict[str, Any], root: Path, display: Display) -> None:
+    def __init__(self, result: dict[str, Any], root: Path) -> None:
         self._root = root
-        self._display = display
         self._buckets: dict[str, dict[str, Any]] = {}
         for block in _resources(result, "aws_s3_bucket"):
             self._buckets[block["id"]] = block  # the computed-name stand-in tfparse uses
@@ -473,7 +483,7 @@ class _BucketIndex:
 
     def _location(self, block: dict[str, Any]) -> Location:
         meta = block["__tfmeta"]
-        return Location(self._display(_normpath(self._root / meta["filename"])), meta["line_start"])
+        return Location(display_path(_normpath(self._root / meta["filename"])), meta["line_start"])
 
     def _versioning(self, bucket: dict[str, Any]) -> tuple[Versioning, str, Location]:
         address, here = bucket["__tfmeta"]["path"], self._location(bucket)

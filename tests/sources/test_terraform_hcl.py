@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 from conftest import TreeMaker
@@ -444,7 +446,7 @@ def test_syntax_error_in_a_module_call_file(tree: TreeMaker) -> None:
 def test_missing_local_module_source(tree: TreeMaker) -> None:
     root = tree({"main.tf": 'module "m" {\n  source = "./nope"\n}\n'})
     run = iacplan("check", root)
-    assert run.exit_code == 2 and "main.tf:1" in run.stderr and "./nope" in run.stderr
+    assert run.exit_code == 2 and "main.tf:2: module source " in run.stderr and "nope" in run.stderr
 
 
 def test_binary_and_non_utf8_tf_files(tree: TreeMaker) -> None:
@@ -479,7 +481,7 @@ def test_fixture_monorepo_fixture_is_read() -> None:
 def test_module_that_calls_itself_is_refused_not_hung(tree: TreeMaker) -> None:
     root = tree({"main.tf": 'module "self" {\n  source = "./"\n}\n' + mwaa('"2.10.3"')})
     run = iacplan("check", root)
-    assert run.exit_code == 2 and "main.tf: module call cycle" in run.stderr
+    assert run.exit_code == 2 and "main.tf:2: module call cycle" in run.stderr
 
 
 def test_module_cycle_through_two_directories(tree: TreeMaker) -> None:
@@ -532,3 +534,27 @@ def test_module_instances_that_cannot_be_resolved_are_unknown(tree: TreeMaker) -
     run = iacplan("check", root, "--format", "json")
     [env] = run.report["environments"]
     assert env["verdict"] == "unverified" and env["id"] == "mwaa//aws_mwaa_environment.this"
+
+
+def test_a_fifo_named_tf_is_refused_not_hung(tree: TreeMaker) -> None:
+    root = tree({"main.tf": mwaa('"2.10.3"')})
+    os.mkfifo(root / "pipe.tf")
+    run = iacplan("check", root)
+    assert run.exit_code == 2 and "pipe.tf: not a regular file" in run.stderr
+
+
+def test_multi_line_error_position_names_file_and_line(tree: TreeMaker) -> None:
+    root = tree({"main.tf": 'locals {\n  a = "2.10.3" +\n}\n'})
+    run = iacplan("check", root)
+    assert run.exit_code == 2
+    assert re.search(r"t/main\.tf:\d+: ", run.stderr), run.stderr
+
+
+def test_linked_root_is_followed_and_a_link_loop_ends(tree: TreeMaker, tmp_path: Path) -> None:
+    real = tree({"main.tf": mwaa('"2.9.2"')}, "real/prod")
+    top = tree({"other/main.tf": 'provider "aws" {}\n'}, "top")
+    (top / "prod").symlink_to(real, target_is_directory=True)
+    (top / "prod" / "loop").symlink_to(top, target_is_directory=True)
+    run = iacplan("check", top, "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    assert [e["id"] for e in run.report["environments"]] == ["prod:aws_mwaa_environment.main"]
