@@ -18,15 +18,23 @@ def pair(base: Iterable[Environment] | None, head: Iterable[Environment]) -> lis
     pairs: list[tuple[Environment | None, Environment | None]] = []
     for env_id in sorted(bases.keys() & heads.keys()):
         pairs.append((bases.pop(env_id), heads.pop(env_id)))
-    # A renamed resource (or one moved into a module) keeps its environment name.
+    for env in list(heads.values()):
+        if env.moved_from in bases:
+            pairs.append((bases.pop(env.moved_from), heads.pop(env.id)))
+    # The same environment name under a new address, with no `moved` block to carry it over:
+    # Terraform destroys the old resource and creates the new one.
+    renamed = []
     base_names = _unique_names(bases.values())
     for env in list(heads.values()):
         match = base_names.get(env.name.text) if env.name.text is not None else None
         if match is not None and match.id in bases:
-            pairs.append((bases.pop(match.id), heads.pop(env.id)))
+            reason = f"its address changes from {match.id} to {env.id} with no `moved` block"
+            renamed.append(
+                Change(env.id, bases.pop(match.id), heads.pop(env.id), ChangeKind.REPLACED, reason)
+            )
     pairs += [(env, None) for env in bases.values()]
     pairs += [(None, env) for env in heads.values()]
-    changes = [_change(b, h) for b, h in pairs]
+    changes = [_change(b, h) for b, h in pairs] + renamed
     return sorted(changes, key=lambda c: c.id)
 
 

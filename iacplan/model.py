@@ -71,6 +71,7 @@ class Environment:
     location: Location
     bucket: Bucket | None
     evaluated_alone: bool = False  # a module nothing calls, evaluated with its own defaults
+    moved_from: str | None = None  # the id a `moved` block says it had before
 
 
 class ChangeKind(StrEnum):

@@ -128,14 +128,28 @@ def test_removed_and_added_environments(tree: TreeMaker) -> None:
     assert run.rules() == ["MWAA007"]
 
 
-def test_renamed_resource_pairs_by_environment_name(tree: TreeMaker) -> None:
+def test_renamed_resource_without_moved_block_is_a_replacement(tree: TreeMaker) -> None:
     base = tree({"main.tf": mwaa('"2.9.2"', "main")}, "base")
     head = tree({"main.tf": mwaa('"2.10.3"', "main").replace('"main" {', '"renamed" {')}, "head")
     run = iacplan("check", "--base", base, head, "--format", "json")
     [env] = run.report["environments"]
-    assert (env["id"], env["change"], env["base_version"]) == (
-        "aws_mwaa_environment.renamed", "upgrade", "2.9.2"
+    assert (env["id"], env["change"], env["verdict"]) == (
+        "aws_mwaa_environment.renamed", "replaced", "rejected"
     )  # fmt: skip
+    assert "MWAA007" in run.rules() and run.exit_code == 1
+
+
+def test_moved_block_carries_the_environment_over(tree: TreeMaker) -> None:
+    base = tree({"main.tf": mwaa('"2.9.2"', "main")}, "base")
+    moved = (
+        "moved {\n  from = aws_mwaa_environment.main\n  to   = aws_mwaa_environment.renamed\n}\n"
+    )
+    renamed = mwaa('"2.10.3"', "main").replace('"main" {', '"renamed" {')
+    head = tree({"main.tf": moved + renamed}, "head")
+    run = iacplan("check", "--base", base, head, "--format", "json")
+    [env] = run.report["environments"]
+    assert (env["change"], env["base_version"], env["verdict"]) == ("upgrade", "2.9.2", "allowed")
+    assert run.exit_code == 0
 
 
 # --- configuration -------------------------------------------------------------------------

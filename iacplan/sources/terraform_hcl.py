@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -45,6 +45,13 @@ _MWAA_DECLARATION = re.compile(
     rf'^[ \t]*resource\s+"{RESOURCE_TYPE}"\s+"(?P<name>[^"]+)"\s*\{{'
     r"(?:[ \t]*\r?\n[ \t]*count\s*=\s*(?P<count>\d+)[ \t]*\r?$)?",
     re.MULTILINE,
+)
+# What the evaluator replaces with a stand-in (an id, the time, "default") although Terraform
+# knows it only later: another resource's attribute (`aws_s3_bucket.b.id` in a condition or
+# function), impure functions, and the workspace.
+_PLACEHOLDERS = re.compile(
+    r"(?<![\w.])[a-z][a-z0-9]*_[a-z0-9_]*\.[a-zA-Z_][\w-]*"
+    r"|\b(?:timestamp|plantimestamp|uuid|bcrypt)(?=\()|\bterraform\.workspace\b"
 )
 _REMOTE_MODULE_HINT = re.compile(r"mwaa|airflow", re.IGNORECASE)
 _STATUS = {
@@ -77,9 +84,13 @@ def load_tree(top: Path, inputs: TerraformInputs) -> list[Environment]:
         prefix = "" if root == top else f"{root.relative_to(top).as_posix()}:"
         alone = root != top and not _looks_like_root(root)
         result = _evaluate(root, inputs)
-        environments.extend(_environments(result, root, prefix, alone))
         modules = _reachable(root.resolve(), calls)
-        environments.extend(_uninstantiated(result, root, modules, prefix, alone))
+        found = [
+            *_environments(result, root, prefix, alone),
+            *_uninstantiated(result, root, modules, prefix, alone),
+            *_opaque_modules(result, root, prefix, alone),
+        ]
+        environments += _with_overrides(found, modules)
     return environments
 
 
@@ -267,7 +278,9 @@ def _environments(
     result: dict[str, Any], root: Path, prefix: str, alone: bool
 ) -> Iterator[Environment]:
     stand_ins = _stand_ins(result)
-    buckets = _BucketIndex(result, root)
+    doubts = _existence_doubts(result)
+    buckets = _BucketIndex(result, root, doubts)
+    moves = _moves(result, root)
     for block in _resources(result, RESOURCE_TYPE):
         # (a data source of the same type reads an environment, it defines none)
         meta = block["__tfmeta"]
@@ -276,17 +289,96 @@ def _environments(
         def value(name: str, block: dict[str, Any] = block, file: Path = file) -> Value:
             return _value(block, name, file, stand_ins)
 
+        version = value("airflow_version")
+        doubt = _doubt(meta["path"], doubts)
+        if doubt:
+            version = Value.unknown(doubt, version.location)
+        moved_from = _moved_from(meta["path"], moves)
         yield Environment(
             id=prefix + meta["path"],
             kind="terraform",
             address=meta["path"],
             name=value("name"),
-            version=value("airflow_version"),
+            version=version,
             location=Location(display_path(file), meta["line_start"]),
             bucket=buckets.link(block.get("source_bucket_arn"), value("source_bucket_arn")),
             evaluated_alone=alone,
+            moved_from=prefix + moved_from if moved_from else None,
         )
-    yield from _opaque_modules(result, root, prefix, alone)
+
+
+def _with_overrides(environments: list[Environment], module_dirs: list[Path]) -> list[Environment]:
+    """Terraform merges override files (override.tf, *_override.tf) into the blocks they
+    name, after every other file; the evaluator does not. Where a module has one, no value
+    of the configuration can be trusted, so every version is unknown."""
+    overrides = [display_path(p) for d in module_dirs for p in _tf_files(d) if _is_override(p)]
+    if not overrides:
+        return environments
+    reason = f"override files are not merged by iacplan ({', '.join(overrides)})"
+    unique = {env.id: env for env in reversed(environments)}  # an override repeats a block
+    return [
+        replace(env, version=Value.unknown(reason, env.version.location))
+        for env in sorted(unique.values(), key=lambda e: e.id)
+    ]
+
+
+def _is_override(path: Path) -> bool:
+    stem = path.name.removesuffix(".json").removesuffix(".tf")
+    return stem == "override" or stem.endswith("_override")
+
+
+def _existence_doubts(result: dict[str, Any]) -> dict[str, str]:
+    """Resource and module instances whose count or for_each cannot be resolved. tfparse
+    still evaluates one instance of them, but Terraform may create none."""
+    doubts: dict[str, str] = {}
+    for blocks in result.values():
+        for block in blocks:
+            path = block["__tfmeta"].get("path", "") if "__tfmeta" in block else ""
+            for key in ("count", "for_each") if path else ():
+                if key in block and not _resolved_repetition(block[key]):
+                    doubts[path] = f"the {key} of {path} cannot be resolved statically"
+    return doubts
+
+
+def _resolved_repetition(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, dict):
+        return "__attribute__" not in value
+    return isinstance(value, int | list)
+
+
+def _doubt(address: str, doubts: dict[str, str]) -> str | None:
+    """Why `address` may not exist, when it or a module instance holding it is in doubt."""
+    for path, reason in doubts.items():
+        if address == path or address.startswith(path + "."):
+            return reason + ": whether the environment exists, and with what version, is unknown"
+    return None
+
+
+def _moves(result: dict[str, Any], root: Path) -> list[tuple[str, str]]:
+    """(from, to) address pairs of the root module's `moved` blocks, read from the source
+    text: tfparse evaluates `to` into the resource itself."""
+    moves = []
+    for block in result.get("moved", []):
+        meta = block["__tfmeta"]
+        if meta["path"] != "moved":
+            continue  # inside a module: its addresses are relative to each module instance
+        attributes = {}
+        for name in ("from", "to"):
+            found = _attribute(_normpath(root / meta["filename"]), meta, name)
+            if found:
+                attributes[name] = found[1]
+        if "from" in attributes and "to" in attributes:
+            moves.append((attributes["from"], attributes["to"]))
+    return moves
+
+
+def _moved_from(address: str, moves: list[tuple[str, str]]) -> str | None:
+    for old, new in moves:
+        if address == new or address.startswith((new + "[", new + ".")):
+            return old + address[len(new) :]
+    return None
 
 
 def _uninstantiated(
@@ -350,7 +442,8 @@ def _opaque_modules(
         source = call.get("source")
         if not isinstance(source, str) or source.startswith(("./", "../")):
             continue
-        if not _REMOTE_MODULE_HINT.search(source):
+        arguments = [name for name in call if not name.startswith("__")]
+        if not any(_REMOTE_MODULE_HINT.search(text) for text in (source, *arguments)):
             continue
         meta = call["__tfmeta"]
         location = Location(display_path(_normpath(root / meta["filename"])), meta["line_start"])
@@ -411,6 +504,7 @@ def _value(block: dict[str, Any], name: str, file: Path, stand_ins: dict[str, st
                 location,
             )
         computed = sorted(path for key, path in stand_ins.items() if key in raw)
+        computed += _PLACEHOLDERS.findall(expression or "")
         if computed:
             return Value.unknown(
                 f"{shown} depends on {', '.join(computed)}, known only after apply", location
@@ -448,8 +542,9 @@ def _why_unresolved(reference: str) -> str:
 class _BucketIndex:
     """The S3 buckets of one evaluated configuration, and how their versioning is set."""
 
-    def __init__(self, result: dict[str, Any], root: Path) -> None:
+    def __init__(self, result: dict[str, Any], root: Path, doubts: dict[str, str]) -> None:
         self._root = root
+        self._doubts = doubts
         self._buckets: dict[str, dict[str, Any]] = {}
         for block in _resources(result, "aws_s3_bucket"):
             self._buckets[block["id"]] = block  # the computed-name stand-in tfparse uses
@@ -494,6 +589,9 @@ class _BucketIndex:
             return Versioning.UNKNOWN, f"several versioning resources set it: {where}", here
         if targeting:
             path, there = targeting[0]["__tfmeta"]["path"], self._location(targeting[0])
+            doubt = _doubt(path, self._doubts)
+            if doubt:
+                return Versioning.UNKNOWN, f"the count or for_each of {path} is unresolved", there
             config = targeting[0].get("versioning_configuration")
             status = config.get("status") if isinstance(config, dict) else None
             if not isinstance(status, str) or status not in _STATUS:

@@ -6,6 +6,8 @@ import os
 import re
 from pathlib import Path
 
+import pytest
+
 from conftest import TreeMaker
 from helpers import FIXTURES, iacplan, mwaa
 
@@ -558,3 +560,76 @@ def test_linked_root_is_followed_and_a_link_loop_ends(tree: TreeMaker, tmp_path:
     run = iacplan("check", top, "--format", "json")
     assert run.exit_code == 0, run.stderr
     assert [e["id"] for e in run.report["environments"]] == ["prod:aws_mwaa_environment.main"]
+
+
+def test_override_files_make_versions_unknown(tree: TreeMaker) -> None:
+    root = tree(
+        {
+            "main.tf": 'variable "v" { default = "2.10.3" }\n' + mwaa("var.v"),
+            "a_override.tf": 'variable "v" { default = "2.9.2" }\n',
+        }
+    )
+    assert "override files are not merged" in unknown_reason(root)
+    block = tree({"main.tf": mwaa('"2.10.3"'), "override.tf": mwaa('"2.9.2"')}, "block")
+    assert "override.tf" in unknown_reason(block)
+
+
+def test_unresolvable_count_makes_existence_unknown(tree: TreeMaker) -> None:
+    root = tree(
+        {
+            "main.tf": 'variable "on" {}\n'
+            'resource "aws_mwaa_environment" "e" {\n'
+            "  count           = var.on ? 1 : 0\n"
+            '  airflow_version = "2.10.3"\n'
+            "}\n"
+        }
+    )
+    assert "count of aws_mwaa_environment.e[0]" in unknown_reason(root, "aws_mwaa_environment.e[0]")
+    module = tree(
+        {
+            "main.tf": 'variable "n" {}\nmodule "m" {\n  source = "./m"\n  count  = var.n\n}\n',
+            "m/main.tf": mwaa('"2.10.3"'),
+        },
+        "module",
+    )
+    assert "count of module.m[0]" in unknown_reason(module, "module.m[0].aws_mwaa_environment.main")
+
+
+def test_versioning_resource_with_unresolvable_count_is_unknown(tree: TreeMaker) -> None:
+    versioning = BUCKET.replace(
+        "bucket = aws_s3_bucket.src.id", "count  = var.on ? 1 : 0\n  bucket = aws_s3_bucket.src.id"
+    )
+    root = tree(
+        {
+            "main.tf": 'variable "on" {}\n'
+            + versioning
+            + mwaa('"2.10.3"', extra="  source_bucket_arn = aws_s3_bucket.src.arn\n")
+        }
+    )
+    assert bucket_of(root)["versioning"] == "unknown"
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        'aws_s3_bucket.b.id == "" ? "2.9.2" : "2.10.3"',
+        'length(aws_s3_bucket.b.id) > 3 ? "2.10.3" : "2.9.2"',
+        'formatdate("YYYY", timestamp()) == "2020" ? "2.9.2" : "2.10.3"',
+        'terraform.workspace == "default" ? "2.10.3" : "2.9.2"',
+    ],
+)
+def test_stand_ins_inside_expressions_are_unknown(tree: TreeMaker, expression: str) -> None:
+    root = tree(
+        {"main.tf": 'resource "aws_s3_bucket" "b" { bucket_prefix = "x" }\n' + mwaa(expression)}
+    )
+    assert "known only after apply" in unknown_reason(root)
+
+
+def test_remote_module_passing_an_airflow_argument_is_unknown(tree: TreeMaker) -> None:
+    root = tree(
+        {
+            "main.tf": 'module "orchestration" {\n  source = "app.terraform.io/acme/orch/aws"\n'
+            '  airflow_version = "2.9.2"\n}\n'
+        }
+    )
+    assert "app.terraform.io/acme/orch/aws" in unknown_reason(root, "module.orchestration")
