@@ -42,7 +42,7 @@ _TEMPLATE_REF = re.compile(r"\$\{([^}]*)\}")
 # A resource header, and a literal `count = 0` on the next line (the one case that is
 # certainly no instance; anything else that yields none is reported as unknown).
 _MWAA_DECLARATION = re.compile(
-    rf'^[ \t]*resource\s+"{RESOURCE_TYPE}"\s+"(?P<name>[^"]+)"\s*\{{'
+    rf'^[ \t]*resource\s+"?{RESOURCE_TYPE}"?\s+(?:/\*.*?\*/\s*)?"?(?P<name>[\w-]+)"?\s*\{{'
     r"(?:[ \t]*\r?\n[ \t]*count\s*=\s*(?P<count>\d+)[ \t]*\r?$)?",
     re.MULTILINE,
 )
@@ -397,10 +397,8 @@ def _uninstantiated(
     }
     for directory in module_dirs:
         for path in _tf_files(directory):
-            text = _read(path)
-            for match in _MWAA_DECLARATION.finditer(text):
-                line = text.count("\n", 0, match.start("name")) + 1
-                if match["count"] == "0" or (path.resolve(), line) in evaluated:
+            for name, line, certainly_none in _declarations(path):
+                if certainly_none or (path.resolve(), line) in evaluated:
                     continue
                 location = Location(display_path(path), line)
                 # Relative to the root, so the same declaration pairs across base and head.
@@ -411,15 +409,31 @@ def _uninstantiated(
                     "is zero, empty, or cannot be resolved statically"
                 )
                 yield Environment(
-                    id=f"{prefix}{where}{RESOURCE_TYPE}.{match['name']}",
+                    id=f"{prefix}{where}{RESOURCE_TYPE}.{name}",
                     kind="terraform",
-                    address=f"{RESOURCE_TYPE}.{match['name']}",
+                    address=f"{RESOURCE_TYPE}.{name}",
                     name=Value.unknown(reason, location),
                     version=Value.unknown(reason, location),
                     location=location,
                     bucket=None,
                     evaluated_alone=alone,
                 )
+
+
+def _declarations(path: Path) -> Iterator[tuple[str, int, bool]]:
+    """(name, line, certainly no instance) of each aws_mwaa_environment declared in a file."""
+    text = _read(path)
+    if path.name.endswith(".tf.json"):
+        doc = _parse_json(text, path)
+        resources = doc.get("resource", {}) if isinstance(doc, dict) else {}
+        blocks = resources.get(RESOURCE_TYPE, {}) if isinstance(resources, dict) else {}
+        for name, body in blocks.items() if isinstance(blocks, dict) else ():
+            offset = text.find(f'"{name}"', text.find(f'"{RESOURCE_TYPE}"'))
+            line = text.count("\n", 0, offset) + 1
+            yield name, line, isinstance(body, dict) and body.get("count") == 0
+        return
+    for match in _MWAA_DECLARATION.finditer(text):
+        yield match["name"], text.count("\n", 0, match.start("name")) + 1, match["count"] == "0"
 
 
 def _stand_ins(result: dict[str, Any]) -> dict[str, str]:

@@ -633,3 +633,29 @@ def test_remote_module_passing_an_airflow_argument_is_unknown(tree: TreeMaker) -
         }
     )
     assert "app.terraform.io/acme/orch/aws" in unknown_reason(root, "module.orchestration")
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        (
+            "main.tf",
+            'variable "envs" {}\nresource aws_mwaa_environment each {\n  for_each = var.envs\n}\n',
+        ),
+        (
+            "main.tf",
+            'variable "envs" {}\nresource "aws_mwaa_environment" /* c */ "each" {\n'
+            "  for_each = var.envs\n}\n",
+        ),
+        (
+            "main.tf.json",
+            '{"variable": {"envs": {}},\n "resource": {"aws_mwaa_environment": {"each": '
+            '{"for_each": "${var.envs}", "airflow_version": "2.10.3"}}}}',
+        ),
+    ],
+)
+def test_unevaluated_declarations_in_any_syntax_are_unknown(
+    tree: TreeMaker, name: str, content: str
+) -> None:
+    root = tree({name: content})
+    assert "no instance of it was evaluated" in unknown_reason(root, "aws_mwaa_environment.each")
