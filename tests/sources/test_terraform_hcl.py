@@ -39,7 +39,7 @@ def unknown_reason(path: Path, env: str = "aws_mwaa_environment.main") -> str:
     finding = next(
         f for f in run.report["findings"] if f["rule"] == "MWAA008" and f["environment"] == env
     )
-    assert finding["line"] >= 1 and finding["file"].endswith(".tf")
+    assert finding["line"] >= 1 and finding["file"].endswith((".tf", ".tf.json"))
     message: str = finding["message"]
     return message
 
