@@ -8,7 +8,7 @@ from pathlib import Path
 from iacplan.errors import InputError
 from iacplan.model import Environment
 from iacplan.sources import terraform_hcl
-from iacplan.sources.paths import display_path
+from iacplan.sources.files import display_path
 from iacplan.sources.terraform_hcl import TerraformInputs
 
 __all__ = ["TerraformInputs", "display_path", "load"]

@@ -1,12 +1,13 @@
 """Terraform directories: find the root modules of a tree, evaluate each with tfparse.
 
 tfparse (Go HCL and Trivy's evaluator) resolves variables, tfvars, locals, functions, local
-modules, count and for_each. What it cannot resolve comes back in several shapes, and each
-one must end as an *unknown* value here, never as a version:
+modules, count and for_each. Where it cannot, the result must end as *unknown*, never as a
+version, and it says so in several ways:
 - an unresolved reference as a dict (``{"__attribute__": "var.v", ...}``);
-- a partly unknown template as the raw string (``"${var.maj}.${var.v}"``);
-- a function or condition over an unknown value as ``null``;
-- a computed bucket name as the bucket block's random id (``"arn:aws:s3:::<uuid>"``).
+- a partly unknown template as the raw string, a function over one as ``null``, a computed
+  attribute as a random block id (terraform_values.py reads these);
+- a resource whose count or for_each cannot be resolved as one instance, or none at all;
+- module call cycles as endless recursion, override files as if they were not there.
 python-hcl2 reads the raw syntax where the evaluated result is not enough (module calls).
 """
 
@@ -27,38 +28,32 @@ import tfparse
 from hcl2 import SerializationOptions
 
 from iacplan.errors import InputError
-from iacplan.model import Bucket, Environment, Location, Value, ValueState, Versioning
-from iacplan.sources.paths import display_path
+from iacplan.model import Environment, Location, Value
+from iacplan.sources.files import (
+    TF_SUFFIXES,
+    clear_caches,
+    display_path,
+    normpath,
+    read_text,
+    tf_files,
+)
+from iacplan.sources.terraform_values import (
+    BucketIndex,
+    attribute,
+    doubt_about,
+    existence_doubts,
+    find_stand_ins,
+    read_value,
+    resources,
+)
 
 RESOURCE_TYPE = "aws_mwaa_environment"
-_TF_SUFFIXES = (".tf", ".tf.json")
 _ROOT_MARKERS = re.compile(r'^\s*(provider\s+"|backend\s+"|cloud\s*\{)', re.MULTILINE)
 _MODULE_BLOCK = re.compile(r'^\s*module\s+"', re.MULTILINE)
 _TFPARSE_POSITION = re.compile(
     r"(?P<file>[^\s:]+):(?P<line>\d+),\d+(?:-\d+(?:,\d+)?)?: (?P<msg>.*)", re.S
 )
-_BUCKET_ARN = re.compile(r"arn:aws[a-z-]*:s3:::(?P<name>.*)")
-_TEMPLATE_REF = re.compile(r"\$\{([^}]*)\}")
-# A resource header, and a literal `count = 0` on the next line (the one case that is
-# certainly no instance; anything else that yields none is reported as unknown).
-_MWAA_DECLARATION = re.compile(
-    rf'^[ \t]*resource\s+"?{RESOURCE_TYPE}"?\s+(?:/\*.*?\*/\s*)?"?(?P<name>[\w-]+)"?\s*\{{'
-    r"(?:[ \t]*\r?\n[ \t]*count\s*=\s*(?P<count>\d+)[ \t]*\r?$)?",
-    re.MULTILINE,
-)
-# What the evaluator replaces with a stand-in (an id, the time, "default") although Terraform
-# knows it only later: another resource's attribute (`aws_s3_bucket.b.id` in a condition or
-# function), impure functions, and the workspace.
-_PLACEHOLDERS = re.compile(
-    r"(?<![\w.])[a-z][a-z0-9]*_[a-z0-9_]*\.[a-zA-Z_][\w-]*"
-    r"|\b(?:timestamp|plantimestamp|uuid|bcrypt)(?=\()|\bterraform\.workspace\b"
-)
 _REMOTE_MODULE_HINT = re.compile(r"mwaa|airflow", re.IGNORECASE)
-_STATUS = {
-    "Enabled": Versioning.ENABLED,
-    "Suspended": Versioning.SUSPENDED,
-    "Disabled": Versioning.DISABLED,
-}
 
 
 @dataclass(frozen=True)
@@ -71,7 +66,7 @@ class TerraformInputs:
 
 def load_tree(top: Path, inputs: TerraformInputs) -> list[Environment]:
     """Every MWAA environment the root modules under `top` (a directory) declare."""
-    _read.cache_clear()  # files may have changed since an earlier call in this process
+    clear_caches()
     module_dirs = list(_module_dirs(top))
     if not module_dirs:
         raise InputError(f"{display_path(top)}: no Terraform files (.tf, .tf.json) found")
@@ -86,7 +81,7 @@ def load_tree(top: Path, inputs: TerraformInputs) -> list[Environment]:
         result = _evaluate(root, inputs)
         modules = _reachable(root.resolve(), calls)
         found = [
-            *_environments(result, root, prefix, alone),
+            *_environments(result, root, prefix, alone, modules),
             *_uninstantiated(result, root, modules, prefix, alone),
             *_opaque_modules(result, root, prefix, alone),
         ]
@@ -162,36 +157,14 @@ def _module_dirs(top: Path) -> Iterator[Path]:
             continue
         seen.add(real)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        if any(f.endswith(_TF_SUFFIXES) for f in filenames):
+        if any(f.endswith(TF_SUFFIXES) for f in filenames):
             yield Path(dirpath)
-
-
-def _tf_files(directory: Path) -> list[Path]:
-    files = sorted(p for p in directory.iterdir() if p.name.endswith(_TF_SUFFIXES))
-    for path in files:
-        # The evaluator opens every such entry: a FIFO would block it forever.
-        if not path.is_file() and not path.is_dir():
-            raise InputError(f"{display_path(path)}: not a regular file (a pipe or broken link?)")
-    return [p for p in files if p.is_file()]
-
-
-@cache
-def _read(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{display_path(path)}: cannot read: {exc.strerror}") from exc
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(f"{display_path(path)}:{line}: not UTF-8 text (byte {exc.start})") from exc
 
 
 def _local_module_calls(directory: Path) -> Iterator[Call]:
     """Each local module call (``source = "./..."`` or ``"../..."``) in the directory."""
-    for path in _tf_files(directory):
-        text = _read(path)
+    for path in tf_files(directory):
+        text = read_text(path)
         if path.name.endswith(".tf.json"):
             doc = _parse_json(text, path)
             blocks = [doc.get("module", {})] if isinstance(doc, dict) else []
@@ -230,7 +203,7 @@ def _parse_json(text: str, path: Path) -> Any:
 def _looks_like_root(directory: Path) -> bool:
     if (directory / "terraform.tfvars").is_file() or (directory / ".terraform.lock.hcl").is_file():
         return True
-    return any(_ROOT_MARKERS.search(_read(p)) for p in _tf_files(directory))
+    return any(_ROOT_MARKERS.search(read_text(p)) for p in tf_files(directory))
 
 
 def _vars_paths(root: Path, inputs: TerraformInputs, scratch: Path) -> list[str]:
@@ -275,22 +248,26 @@ def _tfparse_message(message: str, root: Path) -> str:
 
 
 def _environments(
-    result: dict[str, Any], root: Path, prefix: str, alone: bool
+    result: dict[str, Any], root: Path, prefix: str, alone: bool, module_dirs: list[Path]
 ) -> Iterator[Environment]:
-    stand_ins = _stand_ins(result)
-    doubts = _existence_doubts(result)
-    buckets = _BucketIndex(result, root, doubts)
+    stand_ins = find_stand_ins(result)
+    doubts = existence_doubts(result)
+    dropped = [
+        f"{display_path(d.file)}:{d.line}"
+        for d in _unevaluated(result, root, module_dirs, "aws_s3_bucket_versioning")
+    ]
+    buckets = BucketIndex(result, root, doubts, dropped)
     moves = _moves(result, root)
-    for block in _resources(result, RESOURCE_TYPE):
+    for block in resources(result, RESOURCE_TYPE):
         # (a data source of the same type reads an environment, it defines none)
         meta = block["__tfmeta"]
-        file = _normpath(root / meta["filename"])
+        file = normpath(root / meta["filename"])
 
         def value(name: str, block: dict[str, Any] = block, file: Path = file) -> Value:
-            return _value(block, name, file, stand_ins)
+            return read_value(block, name, file, stand_ins)
 
         version = value("airflow_version")
-        doubt = _doubt(meta["path"], doubts)
+        doubt = doubt_about(meta["path"], doubts)
         if doubt:
             version = Value.unknown(doubt, version.location)
         moved_from = _moved_from(meta["path"], moves)
@@ -311,7 +288,7 @@ def _with_overrides(environments: list[Environment], module_dirs: list[Path]) ->
     """Terraform merges override files (override.tf, *_override.tf) into the blocks they
     name, after every other file; the evaluator does not. Where a module has one, no value
     of the configuration can be trusted, so every version is unknown."""
-    overrides = [display_path(p) for d in module_dirs for p in _tf_files(d) if _is_override(p)]
+    overrides = [display_path(p) for d in module_dirs for p in tf_files(d) if _is_override(p)]
     if not overrides:
         return environments
     reason = f"override files are not merged by iacplan ({', '.join(overrides)})"
@@ -327,35 +304,6 @@ def _is_override(path: Path) -> bool:
     return stem == "override" or stem.endswith("_override")
 
 
-def _existence_doubts(result: dict[str, Any]) -> dict[str, str]:
-    """Resource and module instances whose count or for_each cannot be resolved. tfparse
-    still evaluates one instance of them, but Terraform may create none."""
-    doubts: dict[str, str] = {}
-    for blocks in result.values():
-        for block in blocks:
-            path = block["__tfmeta"].get("path", "") if "__tfmeta" in block else ""
-            for key in ("count", "for_each") if path else ():
-                if key in block and not _resolved_repetition(block[key]):
-                    doubts[path] = f"the {key} of {path} cannot be resolved statically"
-    return doubts
-
-
-def _resolved_repetition(value: object) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, dict):
-        return "__attribute__" not in value
-    return isinstance(value, int | list)
-
-
-def _doubt(address: str, doubts: dict[str, str]) -> str | None:
-    """Why `address` may not exist, when it or a module instance holding it is in doubt."""
-    for path, reason in doubts.items():
-        if address == path or address.startswith(path + "."):
-            return reason + ": whether the environment exists, and with what version, is unknown"
-    return None
-
-
 def _moves(result: dict[str, Any], root: Path) -> list[tuple[str, str]]:
     """(from, to) address pairs of the root module's `moved` blocks, read from the source
     text: tfparse evaluates `to` into the resource itself."""
@@ -366,7 +314,7 @@ def _moves(result: dict[str, Any], root: Path) -> list[tuple[str, str]]:
             continue  # inside a module: its addresses are relative to each module instance
         attributes = {}
         for name in ("from", "to"):
-            found = _attribute(_normpath(root / meta["filename"]), meta, name)
+            found = attribute(normpath(root / meta["filename"]), meta, name)
             if found:
                 attributes[name] = found[1]
         if "from" in attributes and "to" in attributes:
@@ -381,70 +329,81 @@ def _moved_from(address: str, moves: list[tuple[str, str]]) -> str | None:
     return None
 
 
-def _uninstantiated(
-    result: dict[str, Any],
-    root: Path,
-    module_dirs: list[Path],
-    prefix: str,
-    alone: bool,
-) -> Iterator[Environment]:
-    """Declared environments of which tfparse evaluated no instance. It drops a resource
-    whose for_each cannot be resolved, so an empty result is not proof of count = 0: each
-    becomes an environment whose version is unknown."""
+class Declaration(NamedTuple):
+    directory: Path
+    file: Path
+    name: str
+    line: int
+
+
+def _unevaluated(
+    result: dict[str, Any], root: Path, module_dirs: list[Path], resource_type: str
+) -> Iterator[Declaration]:
+    """Declarations of `resource_type` of which tfparse evaluated no instance. It drops a
+    resource whose for_each cannot be resolved, so no instance is no proof of count = 0."""
     evaluated = {
         ((root / b["__tfmeta"]["filename"]).resolve(), b["__tfmeta"]["line_start"])
-        for b in _resources(result, RESOURCE_TYPE)
+        for b in resources(result, resource_type)
     }
     for directory in module_dirs:
-        for path in _tf_files(directory):
-            for name, line, certainly_none in _declarations(path):
-                if certainly_none or (path.resolve(), line) in evaluated:
-                    continue
-                location = Location(display_path(path), line)
-                # Relative to the root, so the same declaration pairs across base and head.
-                module = Path(os.path.relpath(directory, root.resolve())).as_posix()
-                where = "" if module == "." else f"{module}//"
-                reason = (
-                    "no instance of it was evaluated: its count or for_each, or its module's, "
-                    "is zero, empty, or cannot be resolved statically"
-                )
-                yield Environment(
-                    id=f"{prefix}{where}{RESOURCE_TYPE}.{name}",
-                    kind="terraform",
-                    address=f"{RESOURCE_TYPE}.{name}",
-                    name=Value.unknown(reason, location),
-                    version=Value.unknown(reason, location),
-                    location=location,
-                    bucket=None,
-                    evaluated_alone=alone,
-                )
+        for path in tf_files(directory):
+            for name, line, certainly_none in _declarations(path, resource_type):
+                if not certainly_none and (path.resolve(), line) not in evaluated:
+                    yield Declaration(directory, path, name, line)
 
 
-def _declarations(path: Path) -> Iterator[tuple[str, int, bool]]:
-    """(name, line, certainly no instance) of each aws_mwaa_environment declared in a file."""
-    text = _read(path)
+_NO_INSTANCE = (
+    "no instance of it was evaluated: its count or for_each, or its module's, is zero, "
+    "empty, or cannot be resolved statically"
+)
+
+
+def _uninstantiated(
+    result: dict[str, Any], root: Path, module_dirs: list[Path], prefix: str, alone: bool
+) -> Iterator[Environment]:
+    """Each declared environment with no evaluated instance, as one whose version is unknown."""
+    for declaration in _unevaluated(result, root, module_dirs, RESOURCE_TYPE):
+        location = Location(display_path(declaration.file), declaration.line)
+        # Relative to the root, so the same declaration pairs across base and head.
+        module = Path(os.path.relpath(declaration.directory, root.resolve())).as_posix()
+        where = "" if module == "." else f"{module}//"
+        yield Environment(
+            id=f"{prefix}{where}{RESOURCE_TYPE}.{declaration.name}",
+            kind="terraform",
+            address=f"{RESOURCE_TYPE}.{declaration.name}",
+            name=Value.unknown(_NO_INSTANCE, location),
+            version=Value.unknown(_NO_INSTANCE, location),
+            location=location,
+            bucket=None,
+            evaluated_alone=alone,
+        )
+
+
+@cache
+def _declaration_pattern(resource_type: str) -> re.Pattern[str]:
+    # A resource header, and a literal `count = 0` on the next line (the one case that is
+    # certainly no instance; anything else that yields none is reported as unknown).
+    return re.compile(
+        rf'^[ \t]*resource\s+"?{resource_type}"?\s+(?:/\*.*?\*/\s*)?"?(?P<name>[\w-]+)"?\s*\{{'
+        r"(?:[ \t]*\r?\n[ \t]*count\s*=\s*(?P<count>\d+)[ \t]*\r?$)?",
+        re.MULTILINE,
+    )
+
+
+def _declarations(path: Path, resource_type: str) -> Iterator[tuple[str, int, bool]]:
+    """(name, line, certainly no instance) of each `resource_type` declared in a file."""
+    text = read_text(path)
     if path.name.endswith(".tf.json"):
         doc = _parse_json(text, path)
-        resources = doc.get("resource", {}) if isinstance(doc, dict) else {}
-        blocks = resources.get(RESOURCE_TYPE, {}) if isinstance(resources, dict) else {}
+        declared = doc.get("resource", {}) if isinstance(doc, dict) else {}
+        blocks = declared.get(resource_type, {}) if isinstance(declared, dict) else {}
         for name, body in blocks.items() if isinstance(blocks, dict) else ():
-            offset = text.find(f'"{name}"', text.find(f'"{RESOURCE_TYPE}"'))
+            offset = text.find(f'"{name}"', text.find(f'"{resource_type}"'))
             line = text.count("\n", 0, offset) + 1
             yield name, line, isinstance(body, dict) and body.get("count") == 0
         return
-    for match in _MWAA_DECLARATION.finditer(text):
+    for match in _declaration_pattern(resource_type).finditer(text):
         yield match["name"], text.count("\n", 0, match.start("name")) + 1, match["count"] == "0"
-
-
-def _stand_ins(result: dict[str, Any]) -> dict[str, str]:
-    """tfparse's random block ids, which it substitutes for computed attributes (``.id``,
-    ``.arn`` of a resource without a name), mapped to the block's address."""
-    return {
-        block["id"]: block["__tfmeta"]["path"]
-        for blocks in result.values()
-        for block in blocks
-        if isinstance(block, dict) and "__tfmeta" in block and "id" in block
-    }
 
 
 def _opaque_modules(
@@ -460,7 +419,7 @@ def _opaque_modules(
         if not any(_REMOTE_MODULE_HINT.search(text) for text in (source, *arguments)):
             continue
         meta = call["__tfmeta"]
-        location = Location(display_path(_normpath(root / meta["filename"])), meta["line_start"])
+        location = Location(display_path(normpath(root / meta["filename"])), meta["line_start"])
         reason = (
             f"module source {source!r} is not a local directory; environments it defines are "
             "not read (run iacplan on a `terraform show -json` plan to see them)"
@@ -475,161 +434,3 @@ def _opaque_modules(
             bucket=None,
             evaluated_alone=alone,
         )
-
-
-def _normpath(path: Path) -> Path:
-    return Path(os.path.normpath(path))
-
-
-def _attribute(file: Path, meta: dict[str, Any], name: str) -> tuple[int, str] | None:
-    """Line and expression text of `name = ...` inside the block that `meta` describes."""
-    lines = _read(file).splitlines()
-    pattern = re.compile(rf"\s*{re.escape(name)}\s*=\s*(?P<expr>.*)")
-    for number in range(meta["line_start"], min(meta["line_end"], len(lines)) + 1):
-        match = pattern.match(lines[number - 1])
-        if match:
-            return number, match["expr"].strip()
-    return None
-
-
-def _value(block: dict[str, Any], name: str, file: Path, stand_ins: dict[str, str]) -> Value:
-    meta = block["__tfmeta"]
-    found = _attribute(file, meta, name)
-    location = Location(display_path(file), found[0] if found else meta["line_start"])
-    expression = found[1] if found else None
-    if name not in block or (block[name] is None and expression == "null"):
-        return Value.missing(f"{name} is not set", location)
-    raw = block[name]
-    shown = f"`{expression}`" if expression else name
-    if raw is None:
-        return Value.unknown(
-            f"{shown} cannot be evaluated statically: it depends on a value that has no "
-            "default here or is known only at apply",
-            location,
-        )
-    if isinstance(raw, dict) and "__attribute__" in raw:
-        return Value.unknown(_why_unresolved(str(raw["__attribute__"])), location)
-    if isinstance(raw, str):
-        refs = _TEMPLATE_REF.findall(raw)
-        if refs:
-            return Value.unknown(
-                f"{shown} is only partly resolved: it refers to {', '.join(refs)}, and not all "
-                "of them have a known value here",
-                location,
-            )
-        computed = sorted(path for key, path in stand_ins.items() if key in raw)
-        computed += _PLACEHOLDERS.findall(expression or "")
-        if computed:
-            return Value.unknown(
-                f"{shown} depends on {', '.join(computed)}, known only after apply", location
-            )
-        return Value.known(raw, location)
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        return Value.unknown(f"{shown} is not a string ({type(raw).__name__})", location)
-    # Terraform turns a number into a string ("2.10" becomes "2.1"); keep what it would send.
-    text = json.dumps(raw)
-    return Value.known(
-        text,
-        location,
-        note=f"written as the number {expression or text}: Terraform sends "
-        f'"{text}"; quote the version',
-    )
-
-
-def _why_unresolved(reference: str) -> str:
-    kind, _, rest = reference.partition(".")
-    if kind == "var":
-        return (
-            f"`{reference}` has no known value here (no default, a null default, or no "
-            "value in terraform.tfvars, *.auto.tfvars, --var-file or --var)"
-        )
-    if kind == "data":
-        source = "remote state" if rest.startswith("terraform_remote_state.") else "data source"
-        return f"`{reference}` comes from a {source}, read only when Terraform runs"
-    if kind == "local":
-        return f"`{reference}` cannot be evaluated statically"
-    if kind == "module":
-        return f"`{reference}` is a module output that cannot be evaluated statically"
-    return f"`{reference}` is known only after apply"
-
-
-class _BucketIndex:
-    """The S3 buckets of one evaluated configuration, and how their versioning is set."""
-
-    def __init__(self, result: dict[str, Any], root: Path, doubts: dict[str, str]) -> None:
-        self._root = root
-        self._doubts = doubts
-        self._buckets: dict[str, dict[str, Any]] = {}
-        for block in _resources(result, "aws_s3_bucket"):
-            self._buckets[block["id"]] = block  # the computed-name stand-in tfparse uses
-            name = block.get("bucket")
-            if isinstance(name, str) and "${" not in name:
-                self._buckets[name] = block
-        self._versionings = list(_resources(result, "aws_s3_bucket_versioning"))
-
-    def link(self, raw_arn: object, arn: Value) -> Bucket:
-        # Match the raw string: a reference to a bucket whose name is computed arrives as
-        # "arn:aws:s3:::<block id>", which the Value already calls unknown.
-        match = _BUCKET_ARN.fullmatch(raw_arn) if isinstance(raw_arn, str) else None
-        if match and match["name"] in self._buckets:
-            return self._linked(self._buckets[match["name"]], match["name"])
-        if arn.state is not ValueState.KNOWN or arn.text is None:
-            reason = arn.reason or "source_bucket_arn is not set"
-            return Bucket(None, Versioning.UNKNOWN, False, reason, arn.location)
-        if match is None:
-            reason = f"source_bucket_arn {arn.text!r} is not an S3 bucket ARN"
-            return Bucket(None, Versioning.UNKNOWN, False, reason, arn.location)
-        if not match["name"]:
-            reason = "the bucket name in source_bucket_arn cannot be resolved"
-            return Bucket(None, Versioning.UNKNOWN, False, reason, arn.location)
-        reason = f"bucket {match['name']} is not defined in this configuration"
-        return Bucket(match["name"], Versioning.UNKNOWN, False, reason, arn.location)
-
-    def _linked(self, block: dict[str, Any], name: str) -> Bucket:
-        bucket_id = name if name != block["id"] else block["__tfmeta"]["path"]
-        versioning, reason, location = self._versioning(block)
-        return Bucket(bucket_id, versioning, True, reason, location)
-
-    def _location(self, block: dict[str, Any]) -> Location:
-        meta = block["__tfmeta"]
-        return Location(display_path(_normpath(self._root / meta["filename"])), meta["line_start"])
-
-    def _versioning(self, bucket: dict[str, Any]) -> tuple[Versioning, str, Location]:
-        address, here = bucket["__tfmeta"]["path"], self._location(bucket)
-        keys = {bucket["id"], bucket.get("bucket")}
-        targeting = [v for v in self._versionings if v.get("bucket") in keys]
-        if len(targeting) > 1:
-            where = ", ".join(v["__tfmeta"]["path"] for v in targeting)
-            return Versioning.UNKNOWN, f"several versioning resources set it: {where}", here
-        if targeting:
-            path, there = targeting[0]["__tfmeta"]["path"], self._location(targeting[0])
-            doubt = _doubt(path, self._doubts)
-            if doubt:
-                return Versioning.UNKNOWN, f"the count or for_each of {path} is unresolved", there
-            config = targeting[0].get("versioning_configuration")
-            status = config.get("status") if isinstance(config, dict) else None
-            if not isinstance(status, str) or status not in _STATUS:
-                return Versioning.UNKNOWN, f"{path} status cannot be resolved", there
-            return _STATUS[status], f"{path} sets status {status}", there
-        unresolved = [v["__tfmeta"]["path"] for v in self._versionings if _unresolved_bucket(v)]
-        if unresolved:
-            where = ", ".join(unresolved)
-            return Versioning.UNKNOWN, f"{where} targets a bucket that cannot be resolved", here
-        if "versioning" not in bucket:
-            reason = f"{address} has no aws_s3_bucket_versioning and no versioning block"
-            return Versioning.DISABLED, reason + ": never enabled", here
-        inline = bucket["versioning"]
-        enabled = inline.get("enabled") if isinstance(inline, dict) else None
-        if not isinstance(enabled, bool):
-            return Versioning.UNKNOWN, f"{address} versioning.enabled cannot be resolved", here
-        state = Versioning.ENABLED if enabled else Versioning.DISABLED
-        return state, f"{address} versioning {{ enabled = {str(enabled).lower()} }}", here
-
-
-def _unresolved_bucket(versioning: dict[str, Any]) -> bool:
-    bucket = versioning.get("bucket")
-    return not isinstance(bucket, str) or "${" in bucket
-
-
-def _resources(result: dict[str, Any], resource_type: str) -> Iterator[dict[str, Any]]:
-    return (b for b in result.get(resource_type, []) if b["__tfmeta"].get("type") == "resource")

@@ -659,3 +659,26 @@ def test_unevaluated_declarations_in_any_syntax_are_unknown(
 ) -> None:
     root = tree({name: content})
     assert "no instance of it was evaluated" in unknown_reason(root, "aws_mwaa_environment.each")
+
+
+def test_versioning_that_tfparse_drops_is_unknown_not_never_enabled(tree: TreeMaker) -> None:
+    env = mwaa('"2.10.3"', extra="  source_bucket_arn = aws_s3_bucket.src.arn\n")
+    dropped = tree(
+        {
+            "main.tf": 'variable "s" {}\nresource "aws_s3_bucket" "src" {\n  bucket = "b"\n}\n'
+            'resource "aws_s3_bucket_versioning" "v" {\n  for_each = var.s\n'
+            "  bucket = aws_s3_bucket.src.id\n"
+            '  versioning_configuration {\n    status = "Enabled"\n  }\n}\n' + env
+        },
+        "dropped",
+    )
+    dynamic = tree(
+        {
+            "main.tf": 'variable "v" {}\nresource "aws_s3_bucket" "src" {\n  bucket = "b"\n'
+            '  dynamic "versioning" {\n    for_each = var.v\n    content {\n'
+            "      enabled = true\n    }\n  }\n}\n" + env
+        },
+        "dynamic",
+    )
+    assert bucket_of(dropped)["versioning"] == "unknown"
+    assert bucket_of(dynamic)["versioning"] == "unknown"
