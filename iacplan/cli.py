@@ -15,7 +15,7 @@ import click
 from iacplan import __version__, diff, rules, sources
 from iacplan.config import load_config
 from iacplan.errors import InputError
-from iacplan.model import Environment, Severity
+from iacplan.model import Change, Environment, Severity
 from iacplan.render import RENDERERS
 from iacplan.report import build
 from iacplan.versions import load_catalog
@@ -79,7 +79,7 @@ def _use_colour() -> bool:
 @click.version_option(__version__, prog_name="iacplan")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 def main(debug: bool) -> None:
-    """Check MWAA Airflow version changes in Terraform before apply."""
+    """Check MWAA Airflow version changes in Terraform and CloudFormation before apply."""
 
 
 @main.command()
@@ -103,6 +103,20 @@ def main(debug: bool) -> None:
     multiple=True,
     type=click.Path(path_type=Path),
     help="A Terraform .tfvars file (repeatable).",
+)
+@click.option(
+    "--parameter",
+    "parameters",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A CloudFormation template parameter (repeatable; wins over --parameters-file).",
+)
+@click.option(
+    "--parameters-file",
+    "parameter_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="CloudFormation parameters as JSON (CLI, simple or CodePipeline form; repeatable).",
 )
 @click.option(
     "--config",
@@ -143,24 +157,30 @@ def check(
     base_path: Path | None,
     variables: tuple[str, ...],
     var_files: tuple[Path, ...],
+    parameters: tuple[str, ...],
+    parameter_files: tuple[Path, ...],
     config_path: Path | None,
     versions_file: Path | None,
     format_name: str,
     outputs: tuple[str, ...],
     fail_on: str,
 ) -> None:
-    """Check every aws_mwaa_environment under HEAD_PATHS (default: .) against --base."""
-    inputs = sources.TerraformInputs(var_files=var_files, variables=_name_value(variables, "--var"))
+    """Check every MWAA environment in HEAD_PATHS (default: .) against --base.
+
+    HEAD_PATHS are Terraform directories or .tf files, Terraform plan JSON,
+    CloudFormation templates or change sets."""
+    inputs = sources.Inputs(
+        terraform=sources.TerraformInputs(
+            var_files=var_files, variables=_name_value(variables, "--var")
+        ),
+        parameters=_name_value(parameters, "--parameter"),
+        parameter_files=parameter_files,
+    )
     destinations = _outputs(outputs)
     config = load_config(config_path)
     catalog = load_catalog(versions_file or config.versions_file)
 
-    head: list[Environment] = []
-    for path in head_paths or (Path("."),):
-        head += sources.load(path, inputs)
-    base = sources.load(base_path, inputs) if base_path is not None else None
-
-    changes = diff.pair(base, head)
+    changes = _changes(head_paths or (Path("."),), base_path, inputs)
     context = rules.Context(catalog=catalog, today=date.today())
     report = build(changes, rules.run(changes, context, config.policy), catalog)
 
@@ -172,6 +192,36 @@ def check(
     click.echo(RENDERERS[format_name](report, _use_colour()), nl=False)
     threshold = FAIL_ON[fail_on]
     sys.exit(1 if threshold is not None and report.active(threshold) else 0)
+
+
+def _changes(
+    head_paths: tuple[Path, ...], base_path: Path | None, inputs: sources.Inputs
+) -> list[Change]:
+    """Definitions pair with --base; plans and change sets pair with the base they carry."""
+    definitions: list[Environment] = []
+    changes: list[Change] = []
+    for path in head_paths:
+        loaded = sources.load(path, inputs)
+        if loaded.base is None:
+            definitions += loaded.head
+        else:
+            changes += diff.pair(loaded.base, loaded.head)
+    if base_path is not None:
+        base = sources.load(base_path, inputs)
+        if base.base is not None:
+            raise InputError(
+                f"{sources.display_path(base_path)}: --base takes definitions, not a plan or "
+                "change set (those carry the deployed side themselves; pass them as HEAD_PATHS)"
+            )
+        if changes and not definitions:
+            raise InputError(
+                "--base compares definitions, but every HEAD_PATH is a plan or change set, "
+                "which carries its own base"
+            )
+        changes += diff.pair(base.head, definitions)
+    elif definitions or not changes:
+        changes += diff.pair(None, definitions)
+    return diff.ordered(changes)
 
 
 @main.command()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import pairwise
 
 from iacplan.errors import InputError
-from iacplan.model import Change, ChangeKind, Environment, ValueState
+from iacplan.model import Action, Change, ChangeKind, Environment, ValueState
 from iacplan.versions import parse_version
 
 
@@ -34,8 +35,19 @@ def pair(base: Iterable[Environment] | None, head: Iterable[Environment]) -> lis
             )
     pairs += [(env, None) for env in bases.values()]
     pairs += [(None, env) for env in heads.values()]
-    changes = [_change(b, h) for b, h in pairs] + renamed
-    return sorted(changes, key=lambda c: c.id)
+    return ordered([_change(b, h) for b, h in pairs] + renamed)
+
+
+def ordered(changes: Iterable[Change]) -> list[Change]:
+    """Changes sorted by id; one id twice (from two inputs) is an input error."""
+    result = sorted(changes, key=lambda c: c.id)
+    for first, second in pairwise(result):
+        if first.id == second.id:
+            raise InputError(
+                f"{second.subject.location}: environment {second.id} is also defined at "
+                f"{first.subject.location}; check one root at a time"
+            )
+    return result
 
 
 def _by_id(environments: Iterable[Environment]) -> dict[str, Environment]:
@@ -60,6 +72,9 @@ def _unique_names(environments: Iterable[Environment]) -> dict[str, Environment]
 
 
 def _change(base: Environment | None, head: Environment | None) -> Change:
+    planned = _planned(base, head)
+    if planned is not None:
+        return planned
     if head is None:
         assert base is not None
         return Change(base.id, base, None, ChangeKind.REMOVED)
@@ -89,3 +104,19 @@ def _version_change(base: Environment, head: Environment) -> ChangeKind:
     if new.major > old.major:
         return ChangeKind.MAJOR_JUMP
     return ChangeKind.UPGRADE
+
+
+def _planned(base: Environment | None, head: Environment | None) -> Change | None:
+    """What a plan or change set says outright: it knows better than comparing versions."""
+    env = head or base
+    assert env is not None
+    if env.planned is None:
+        return None
+    action, detail = env.planned.action, env.planned.detail
+    if action is Action.REPLACE:
+        return Change(env.id, base, head, ChangeKind.REPLACED, detail or "the plan replaces it")
+    if action is Action.DELETE:
+        return Change(env.id, base, head, ChangeKind.REMOVED, detail or "the plan destroys it")
+    if action is Action.FORGET:
+        return Change(env.id, base, head, ChangeKind.FORGOTTEN, detail)
+    return None

@@ -61,6 +61,24 @@ class Bucket:
     location: Location | None = None
 
 
+class Action(StrEnum):
+    """What a Terraform plan or a CloudFormation change set says it will do."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    FORGET = "forget"  # removed from state; the environment keeps running unmanaged
+    NO_OP = "no-op"
+    UNKNOWN = "unknown"  # decided only at apply time (a change set's Dynamic action)
+
+
+@dataclass(frozen=True)
+class Planned:
+    action: Action
+    detail: str | None = None  # why: replace_paths and action_reason, Replacement=Conditional
+
+
 @dataclass(frozen=True)
 class Environment:
     id: str  # stable across base and head: the address, prefixed by its root when needed
@@ -72,6 +90,8 @@ class Environment:
     bucket: Bucket | None
     evaluated_alone: bool = False  # a module nothing calls, evaluated with its own defaults
     moved_from: str | None = None  # the id a `moved` block says it had before
+    planned: Planned | None = None  # only from plans and change sets
+    notes: tuple[str, ...] = ()  # information for the reader that changes no verdict
 
 
 class ChangeKind(StrEnum):
@@ -82,6 +102,7 @@ class ChangeKind(StrEnum):
     ADDED = "added"
     REMOVED = "removed"
     REPLACED = "replaced"
+    FORGOTTEN = "forgotten"  # removed from Terraform state only, not destroyed
     UNKNOWN = "unknown"
     NO_BASE = "no-base"  # checked on its own: no base was given
 

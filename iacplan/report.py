@@ -125,6 +125,8 @@ def _environment_dict(result: EnvironmentResult) -> dict[str, Any]:
         "change": change.kind.value,
         "verdict": result.verdict.value,
         "evaluated_alone": env.evaluated_alone,
+        "planned_action": env.planned.action.value if env.planned else None,
+        "notes": list(env.notes),
         "source_bucket": _bucket_dict(env.bucket),
     }
 

@@ -42,6 +42,13 @@ def render(report: Report, colour: bool = False) -> str:
             f"| {_cell(shown_version(result, 'head'))} | {change.kind.value} "
             f"| {_VERDICT_ICON[result.verdict]} {result.verdict.value} | {bucket} |"
         )
+    notes = [(r.change.id, note) for r in report.environments for note in r.change.subject.notes]
+    if notes:
+        lines += ["", "### Notes", ""]
+        lines += [
+            f"- \N{INFORMATION SOURCE}\N{VARIATION SELECTOR-16} `{_cell(env_id)}`: {note}"
+            for env_id, note in notes
+        ]
     if report.findings:
         lines += ["", "### Findings", ""]
     for finding in report.findings:

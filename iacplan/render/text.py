@@ -29,6 +29,10 @@ def render(report: Report, colour: bool = False) -> str:
         lines.append(f"  {versions}  ({change.kind.value})  {verdict}")
         if env.evaluated_alone:
             lines.append("  note: a module nothing in the tree calls, evaluated with its defaults")
+        if env.planned is not None:
+            detail = f" ({env.planned.detail})" if env.planned.detail else ""
+            lines.append(f"  planned action: {env.planned.action}{detail}")
+        lines += [f"  note: {note}" for note in env.notes]
         if env.bucket is not None:
             name = env.bucket.id or "(unresolved)"
             lines.append(

@@ -15,6 +15,12 @@ def _replaced(change: Change, context: Context) -> Iterator[Hit]:
             "empty metadata database, so every run's history is lost",
             change.subject.location,
         )
+    elif change.kind is ChangeKind.REMOVED and change.reason is not None:
+        yield Hit(
+            f"the environment would be destroyed ({change.reason}) with its metadata database "
+            "and run history",
+            change.subject.location,
+        )
     elif change.kind is ChangeKind.REMOVED:
         yield Hit(
             "the environment is in the base but not in head: applying destroys it with its "

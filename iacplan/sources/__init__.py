@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from iacplan.errors import InputError
@@ -11,18 +12,34 @@ from iacplan.sources import terraform_hcl
 from iacplan.sources.files import display_path
 from iacplan.sources.terraform_hcl import TerraformInputs
 
-__all__ = ["TerraformInputs", "display_path", "load"]
+__all__ = ["Inputs", "Loaded", "TerraformInputs", "display_path", "load"]
 
 
-def load(path: Path, terraform: TerraformInputs) -> list[Environment]:
+@dataclass(frozen=True)
+class Inputs:
+    """Everything the user passes to evaluate definitions, per input kind."""
+
+    terraform: TerraformInputs = field(default_factory=TerraformInputs)
+    parameters: tuple[tuple[str, str], ...] = ()  # CloudFormation --parameter KEY=VALUE
+    parameter_files: tuple[Path, ...] = ()  # CloudFormation --parameters-file
+
+
+@dataclass(frozen=True)
+class Loaded:
+    head: tuple[Environment, ...]
+    # Plans and change sets carry the deployed side themselves; definitions do not.
+    base: tuple[Environment, ...] | None = None
+
+
+def load(path: Path, inputs: Inputs) -> Loaded:
     """Every MWAA environment defined at `path` (a directory or a file)."""
     if path.is_dir():
-        return terraform_hcl.load_tree(path, terraform)
+        return Loaded(tuple(terraform_hcl.load_tree(path, inputs.terraform)))
     if not path.exists():
         raise InputError(f"{display_path(path)}: no such file or directory")
     if path.name.endswith((".tf", ".tf.json")):
         # A .tf file is part of a module: Terraform evaluates the whole directory.
-        return terraform_hcl.load_tree(path.parent, terraform)
+        return Loaded(tuple(terraform_hcl.load_tree(path.parent, inputs.terraform)))
     raise InputError(f"{display_path(path)}: {_unsupported(path)}")
 
 

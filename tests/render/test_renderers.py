@@ -16,10 +16,10 @@ from iacplan.versions import load_catalog
 
 def sample_report(name: str) -> Report:
     catalog = load_catalog()
-    inputs = sources.TerraformInputs()
+    inputs = sources.Inputs()
     base = sources.load(SAMPLES / name / "base", inputs)
     head = sources.load(SAMPLES / name / "head", inputs)
-    changes = diff.pair(base, head)
+    changes = diff.pair(base.head, head.head)
     context = rules.Context(catalog=catalog, today=date(2026, 11, 24))
     return build(changes, rules.run(changes, context, rules.Policy()), catalog)
 
