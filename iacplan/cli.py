@@ -1,24 +1,26 @@
-"""The command line: `iacplan check`, `iacplan versions`, `iacplan rules`."""
+"""The command line: `iacplan check`, `terraform`, `versions` and `rules`."""
 
 from __future__ import annotations
 
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from iacplan import __version__, diff, rules, sources
-from iacplan.config import load_config
+from iacplan.config import Config, load_config
 from iacplan.errors import InputError
 from iacplan.model import Change, Environment, Severity
 from iacplan.render import RENDERERS
 from iacplan.report import build
-from iacplan.versions import load_catalog
+from iacplan.sources import terraform_run
+from iacplan.versions import Catalog, load_catalog
 
 F = TypeVar("F", bound=Callable[..., Any])
 FAIL_ON = {"error": Severity.ERROR, "warning": Severity.WARNING, "never": None}
@@ -71,6 +73,84 @@ def _outputs(pairs: tuple[str, ...]) -> list[tuple[str, Path]]:
     return outputs
 
 
+def _report_options(command: F) -> F:
+    """What to judge against and how to report it: shared by `check` and `terraform`."""
+    options = [
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(path_type=Path),
+            help="Config file (default: .iacplan.yaml in the current directory, if present).",
+        ),
+        click.option(
+            "--versions-file",
+            type=click.Path(path_type=Path),
+            help="A newer MWAA version catalog (JSON, see schemas/versions.schema.json).",
+        ),
+        click.option(
+            "--format",
+            "format_name",
+            type=click.Choice(list(RENDERERS)),
+            default="text",
+            show_default=True,
+            help="What goes to stdout.",
+        ),
+        click.option(
+            "--output",
+            "outputs",
+            multiple=True,
+            metavar="FORMAT=FILE",
+            help="Also write a format to a file (repeatable).",
+        ),
+        click.option(
+            "--fail-on",
+            type=click.Choice(list(FAIL_ON)),
+            default="error",
+            show_default=True,
+            help="Exit 1 when an unsuppressed finding is at or above this severity.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@dataclass(frozen=True)
+class _Reporting:
+    config: Config
+    catalog: Catalog
+    format_name: str
+    destinations: list[tuple[str, Path]]
+    fail_on: Severity | None
+
+    @classmethod
+    def from_options(
+        cls,
+        config_path: Path | None,
+        versions_file: Path | None,
+        format_name: str,
+        outputs: tuple[str, ...],
+        fail_on: str,
+    ) -> _Reporting:
+        destinations = _outputs(outputs)
+        config = load_config(config_path)
+        catalog = load_catalog(versions_file or config.versions_file)
+        return cls(config, catalog, format_name, destinations, FAIL_ON[fail_on])
+
+    def judge(self, changes: list[Change]) -> NoReturn:
+        """Apply the rules, write every requested format, exit by the policy."""
+        context = rules.Context(catalog=self.catalog, today=date.today())
+        findings = rules.run(changes, context, self.config.policy)
+        report = build(changes, findings, self.catalog)
+        for output_format, destination in self.destinations:
+            try:
+                destination.write_text(RENDERERS[output_format](report, False), encoding="utf-8")
+            except OSError as exc:
+                raise InputError(f"{destination}: cannot write: {exc.strerror}") from exc
+        click.echo(RENDERERS[self.format_name](report, _use_colour()), nl=False)
+        sys.exit(1 if self.fail_on is not None and report.active(self.fail_on) else 0)
+
+
 def _use_colour() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
@@ -118,39 +198,7 @@ def main(debug: bool) -> None:
     type=click.Path(path_type=Path),
     help="CloudFormation parameters as JSON (CLI, simple or CodePipeline form; repeatable).",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    help="Config file (default: .iacplan.yaml in the current directory, if present).",
-)
-@click.option(
-    "--versions-file",
-    type=click.Path(path_type=Path),
-    help="A newer MWAA version catalog (JSON, see schemas/versions.schema.json).",
-)
-@click.option(
-    "--format",
-    "format_name",
-    type=click.Choice(list(RENDERERS)),
-    default="text",
-    show_default=True,
-    help="What goes to stdout.",
-)
-@click.option(
-    "--output",
-    "outputs",
-    multiple=True,
-    metavar="FORMAT=FILE",
-    help="Also write a format to a file (repeatable).",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(list(FAIL_ON)),
-    default="error",
-    show_default=True,
-    help="Exit 1 when an unsuppressed finding is at or above this severity.",
-)
+@_report_options
 @_clean_errors
 def check(
     head_paths: tuple[Path, ...],
@@ -176,22 +224,8 @@ def check(
         parameters=_name_value(parameters, "--parameter"),
         parameter_files=parameter_files,
     )
-    destinations = _outputs(outputs)
-    config = load_config(config_path)
-    catalog = load_catalog(versions_file or config.versions_file)
-
-    changes = _changes(head_paths or (Path("."),), base_path, inputs)
-    context = rules.Context(catalog=catalog, today=date.today())
-    report = build(changes, rules.run(changes, context, config.policy), catalog)
-
-    for output_format, destination in destinations:
-        try:
-            destination.write_text(RENDERERS[output_format](report, False), encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"{destination}: cannot write: {exc.strerror}") from exc
-    click.echo(RENDERERS[format_name](report, _use_colour()), nl=False)
-    threshold = FAIL_ON[fail_on]
-    sys.exit(1 if threshold is not None and report.active(threshold) else 0)
+    reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
+    reporting.judge(_changes(head_paths or (Path("."),), base_path, inputs))
 
 
 def _changes(
@@ -205,6 +239,8 @@ def _changes(
         if loaded.base is None:
             definitions += loaded.head
         else:
+            if len(head_paths) > 1:
+                loaded = loaded.prefixed(sources.display_path(path))
             changes += diff.pair(loaded.base, loaded.head)
     if base_path is not None:
         base = sources.load(base_path, inputs)
@@ -222,6 +258,54 @@ def _changes(
     elif definitions or not changes:
         changes += diff.pair(None, definitions)
     return diff.ordered(changes)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("terraform_args", nargs=-1, type=click.UNPROCESSED)
+@click.option(
+    "--terraform-bin",
+    help="The terraform (or tofu) executable [default: $IACPLAN_TERRAFORM, else terraform, "
+    "else tofu on PATH].",
+)
+@click.option(
+    "--chdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run terraform in this directory (like terraform -chdir).",
+)
+@click.option(
+    "--keep-plan",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keep the binary plan here, for a later `terraform apply FILE`.",
+)
+@_report_options
+@_clean_errors
+def terraform(
+    terraform_args: tuple[str, ...],
+    terraform_bin: str | None,
+    chdir: Path | None,
+    keep_plan: Path | None,
+    config_path: Path | None,
+    versions_file: Path | None,
+    format_name: str,
+    outputs: tuple[str, ...],
+    fail_on: str,
+) -> None:
+    """Run `terraform plan` (with TERRAFORM_ARGS, after --), show it, then check the plan.
+
+    Terraform's own output goes to stderr; the report goes to stdout. The exit code is
+    terraform's when it fails, else the policy's."""
+    reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
+    run = terraform_run.plan(
+        terraform_run.find_binary(terraform_bin), terraform_args, chdir, keep_plan, _echo_err
+    )
+    if run.exit_code != 0:
+        click.echo(f"iacplan: terraform failed (exit {run.exit_code}); nothing checked", err=True)
+        sys.exit(run.exit_code)
+    reporting.judge(diff.pair(run.loaded.base or (), run.loaded.head))
+
+
+def _echo_err(line: str) -> None:
+    click.echo(line, err=True, nl=False)
 
 
 @main.command()

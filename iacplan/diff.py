@@ -27,6 +27,8 @@ def pair(base: Iterable[Environment] | None, head: Iterable[Environment]) -> lis
     renamed = []
     base_names = _unique_names(bases.values())
     for env in list(heads.values()):
+        if env.planned is not None:
+            continue  # a plan's addresses and actions are what apply does; no guessing
         match = base_names.get(env.name.text) if env.name.text is not None else None
         if match is not None and match.id in bases:
             reason = f"its address changes from {match.id} to {env.id} with no `moved` block"

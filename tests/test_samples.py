@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
 
-from helpers import SAMPLES, iacplan
+from helpers import REPO, iacplan
 
-CASES = sorted(p for p in SAMPLES.iterdir() if p.is_dir())
+CASES = sorted(p for p in (REPO / "samples").glob("*/*") if p.is_dir())
 
 
 def expectation(sample: Path) -> tuple[int, list[str], list[str]]:
@@ -21,8 +22,16 @@ def expectation(sample: Path) -> tuple[int, list[str], list[str]]:
     return int(match[1]), rules, verdicts
 
 
+def command(sample: Path) -> list[str]:
+    """The README's `Run: iacplan …` line (paths relative to the sample), else base vs head."""
+    match = re.search(r"^Run: iacplan (.+)$", (sample / "README.md").read_text(), re.MULTILINE)
+    if match is None:
+        return ["check", "--base", "base", "head"]
+    return shlex.split(match[1])
+
+
 def test_there_are_samples_for_every_case_the_core_needs() -> None:
-    names = {p.name for p in CASES}
+    names = {p.name for p in CASES if p.parent.name == "terraform"}
     assert {
         "minor-upgrade",
         "downgrade",
@@ -36,10 +45,11 @@ def test_there_are_samples_for_every_case_the_core_needs() -> None:
     } <= names
 
 
-@pytest.mark.parametrize("sample", CASES, ids=lambda p: p.name)
-def test_sample_reports_what_its_readme_says(sample: Path) -> None:
+@pytest.mark.parametrize("sample", CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_sample_reports_what_its_readme_says(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     exit_code, rules, verdicts = expectation(sample)
-    run = iacplan("check", "--base", sample / "base", sample / "head", "--format", "json")
+    monkeypatch.chdir(sample)
+    run = iacplan(*command(sample), "--format", "json")
     assert run.exit_code == exit_code, run.stdout + run.stderr
     assert sorted(set(run.rules())) == rules
     assert [e["verdict"] for e in run.report["environments"]] == verdicts

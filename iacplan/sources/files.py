@@ -37,8 +37,13 @@ def tf_files(directory: Path) -> tuple[Path, ...]:
     return tuple(p for p in files if p.is_file())
 
 
-@cache
 def read_text(path: Path) -> str:
+    # Keyed by absolute path: a relative name means another file after a change of directory.
+    return _read_text(Path(os.path.abspath(path)))
+
+
+@cache
+def _read_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -50,12 +55,16 @@ def read_text(path: Path) -> str:
         raise InputError(f"{display_path(path)}:{line}: not UTF-8 text (byte {exc.start})") from exc
 
 
-@cache
 def lines(path: Path) -> list[str]:
-    return read_text(path).splitlines()
+    return _lines(Path(os.path.abspath(path)))
+
+
+@cache
+def _lines(path: Path) -> list[str]:
+    return _read_text(path).splitlines()
 
 
 def clear_caches() -> None:
     """Forget what was read: files may have changed since an earlier load in this process."""
-    for cached in (tf_files, read_text, lines):
+    for cached in (tf_files, _read_text, _lines):
         cached.cache_clear()

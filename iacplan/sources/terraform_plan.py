@@ -1,0 +1,401 @@
+"""Terraform plan JSON (`terraform show -json PLANFILE`): the deployed side and what apply does.
+
+The plan is the most trustworthy input: modules and variables are already evaluated, `before`
+is the state Terraform knows, and `change.actions` is what apply will do. Only
+`resource_changes` is read for environments: a deleted environment is absent from
+`planned_values`, and `prior_state` misses what is being created.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from iacplan.errors import InputError
+from iacplan.model import (
+    Action,
+    Bucket,
+    Environment,
+    Location,
+    Planned,
+    Value,
+    ValueState,
+    Versioning,
+)
+
+KIND = "terraform-plan"
+_SUPPORTED_MAJORS = ("0", "1")
+_ACTIONS: dict[tuple[str, ...], Action] = {
+    ("no-op",): Action.NO_OP,
+    ("update",): Action.UPDATE,
+    ("create",): Action.CREATE,
+    ("delete",): Action.DELETE,
+    ("delete", "create"): Action.REPLACE,
+    ("create", "delete"): Action.REPLACE,
+    ("forget",): Action.FORGET,
+    # A new environment is created and the old one left running unmanaged: the managed
+    # environment starts with an empty metadata database all the same.
+    ("create", "forget"): Action.REPLACE,
+}
+_ARN_BUCKET = re.compile(r"^arn:[\w-]+:s3:::([^/]+)$")
+
+
+def is_plan(doc: object) -> bool:
+    return (
+        isinstance(doc, dict)
+        and "format_version" in doc
+        and ("resource_changes" in doc or "planned_values" in doc)
+    )
+
+
+def load(file: str, doc: dict[str, Any], text: str) -> tuple[list[Environment], list[Environment]]:
+    """(base, head): the environments before and after apply, with what apply does to each.
+
+    `file` is the name locations show; `text` is the JSON `doc` was parsed from."""
+    _check_format(file, doc)
+    plan = _Plan(file, doc, text)
+    base: list[Environment] = []
+    head: list[Environment] = []
+    for change in plan.mwaa_changes():
+        before, after = plan.environments(change)
+        if before is not None:
+            base.append(before)
+        if after is not None:
+            head.append(after)
+    return base, head
+
+
+def _check_format(file: str, doc: dict[str, Any]) -> None:
+    version = doc["format_version"]
+    if not isinstance(version, str) or version.split(".")[0] not in _SUPPORTED_MAJORS:
+        raise InputError(
+            f"{file}:1: Terraform plan format_version {version!r} is not supported "
+            "(iacplan reads 0.x and 1.x); please report it with your Terraform version"
+        )
+    changes = doc.get("resource_changes", [])
+    if not isinstance(changes, list) or not all(isinstance(c, dict) for c in changes):
+        raise InputError(f"{file}:1: resource_changes is not a list of objects")
+
+
+@dataclass(frozen=True)
+class _ResourceChange:
+    """One entry of resource_changes, with the parts iacplan reads checked for shape."""
+
+    address: str
+    module_address: str
+    type: str
+    actions: tuple[str, ...]
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    after_unknown: Mapping[str, Any]
+    before_sensitive: Mapping[str, Any]
+    after_sensitive: Mapping[str, Any]
+    replace_paths: list[Any]
+    action_reason: str | None
+    deposed: str | None
+
+
+class _Plan:
+    def __init__(self, file: str, doc: dict[str, Any], text: str) -> None:
+        self.file = file
+        self.doc = doc
+        self.text = text
+        self.changes = [self._parse(raw) for raw in doc.get("resource_changes", [])]
+
+    def _parse(self, raw: dict[str, Any]) -> _ResourceChange:
+        address = raw.get("address")
+        change = raw.get("change")
+        if not isinstance(address, str) or not isinstance(change, dict):
+            raise InputError(
+                f"{self.file}:1: a resource_changes entry lacks address or change "
+                f"(near {str(address)[:80]!r})"
+            )
+        actions = change.get("actions")
+        if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
+            raise InputError(f"{self._line_of(address)}: {address}: change.actions is not a list")
+        return _ResourceChange(
+            address=address,
+            module_address=str(raw.get("module_address") or ""),
+            type=str(raw.get("type", "")) if raw.get("mode", "managed") == "managed" else "",
+            actions=tuple(actions),
+            before=_object(change.get("before")),
+            after=_object(change.get("after")),
+            after_unknown=_object(change.get("after_unknown")) or {},
+            before_sensitive=_object(change.get("before_sensitive")) or {},
+            after_sensitive=_object(change.get("after_sensitive")) or {},
+            replace_paths=list(change.get("replace_paths") or []),
+            action_reason=raw.get("action_reason"),
+            deposed=raw.get("deposed"),
+        )
+
+    def mwaa_changes(self) -> Iterator[_ResourceChange]:
+        return (c for c in self.changes if c.type == "aws_mwaa_environment")
+
+    def _line_of(self, address: str) -> Location:
+        """Where the address first appears after resource_changes; plans are often one line."""
+        start = max(self.text.find('"resource_changes"'), 0)
+        at = self.text.find(json.dumps(address), start)
+        line = self.text.count("\n", 0, at) + 1 if at >= 0 else 1
+        return Location(self.file, line)
+
+    def environments(self, rc: _ResourceChange) -> tuple[Environment | None, Environment | None]:
+        action = _ACTIONS.get(rc.actions)
+        location = self._line_of(rc.address)
+        if action is None:
+            raise InputError(
+                f"{location}: {rc.address}: unknown plan actions {list(rc.actions)}; "
+                "please report it with your Terraform version"
+            )
+        env_id = rc.address if rc.deposed is None else f"{rc.address} (deposed {rc.deposed})"
+        planned = Planned(action, self._detail(rc, action))
+        before = after = None
+        if rc.before is not None:
+            before = Environment(
+                id=env_id,
+                kind=KIND,
+                address=rc.address,
+                name=_attribute(rc.before, rc.before_sensitive, {}, "name", location, "before"),
+                version=self._version(rc, "before", location),
+                location=location,
+                bucket=None,
+                planned=planned,
+            )
+        if rc.after is not None:
+            after = Environment(
+                id=env_id,
+                kind=KIND,
+                address=rc.address,
+                name=_attribute(
+                    rc.after, rc.after_sensitive, rc.after_unknown, "name", location, "after"
+                ),
+                version=self._version(rc, "after", location),
+                location=location,
+                bucket=_BucketFinder(self, rc, location).find(),
+                planned=planned,
+            )
+        elif before is not None and action is not Action.DELETE and action is not Action.FORGET:
+            raise InputError(f"{location}: {rc.address}: actions {list(rc.actions)} without after")
+        return before, after
+
+    def _version(self, rc: _ResourceChange, side: str, location: Location) -> Value:
+        if side == "before":
+            assert rc.before is not None
+            value = _attribute(
+                rc.before, rc.before_sensitive, {}, "airflow_version", location, side
+            )
+        else:
+            assert rc.after is not None
+            value = _attribute(
+                rc.after, rc.after_sensitive, rc.after_unknown, "airflow_version", location, side
+            )
+        if value.state is ValueState.MISSING and rc.actions != ("create",):
+            # Terraform records the version MWAA reports, so an existing one always has it.
+            return Value.unknown(f"the plan's {side} has no airflow_version", location)
+        return value
+
+    @staticmethod
+    def _detail(rc: _ResourceChange, action: Action) -> str | None:
+        parts = []
+        if action is Action.REPLACE:
+            parts.append(f"Terraform plans {' then '.join(rc.actions)}")
+            if rc.replace_paths:
+                paths = ", ".join(".".join(str(step) for step in p) for p in rc.replace_paths)
+                parts.append(f"forced by {paths}")
+        elif action is Action.DELETE:
+            parts.append("Terraform plans to destroy it")
+        elif action is Action.FORGET:
+            parts.append("Terraform removes it from state only; the environment keeps running")
+        if rc.action_reason:
+            parts.append(f"action_reason {rc.action_reason}")
+        if rc.deposed:
+            parts.append(f"a deposed object {rc.deposed} left by an earlier replacement")
+        return "; ".join(parts) or None
+
+    def resource(self, address: str) -> _ResourceChange | None:
+        return next((c for c in self.changes if c.address == address and not c.deposed), None)
+
+    def of_type(self, type_: str) -> list[_ResourceChange]:
+        return [c for c in self.changes if c.type == type_ and not c.deposed]
+
+    def references(self, module_address: str, resource: str, attribute: str) -> list[str]:
+        """What a resource's attribute refers to in the configuration, relative to its module."""
+        module = self._config_module(module_address)
+        for config in module.get("resources", []) if module else []:
+            if isinstance(config, dict) and config.get("address") == resource:
+                expression = (config.get("expressions") or {}).get(attribute)
+                if isinstance(expression, dict):
+                    return [r for r in expression.get("references", []) if isinstance(r, str)]
+        return []
+
+    def _config_module(self, module_address: str) -> Mapping[str, Any] | None:
+        module = _object((self.doc.get("configuration") or {}).get("root_module"))
+        for name in re.findall(r"module\.([\w-]+)(?:\[[^\]]*\])?", module_address):
+            call = _object(((module or {}).get("module_calls") or {}).get(name))
+            module = _object((call or {}).get("module"))
+        return module
+
+
+class _BucketFinder:
+    """The environment's source bucket and its versioning, from the plan's own values."""
+
+    def __init__(self, plan: _Plan, rc: _ResourceChange, location: Location) -> None:
+        self.plan, self.rc, self.location = plan, rc, location
+
+    def find(self) -> Bucket | None:
+        assert self.rc.after is not None
+        arn = _attribute(
+            self.rc.after,
+            self.rc.after_sensitive,
+            self.rc.after_unknown,
+            "source_bucket_arn",
+            self.location,
+            "after",
+        )
+        if arn.state is ValueState.KNOWN:
+            match = _ARN_BUCKET.match(arn.text or "")
+            if match is None:
+                return self._unknown(None, f"source_bucket_arn {arn.text!r} is not an S3 ARN")
+            return self._by_name(match[1])
+        if arn.state is ValueState.MISSING:
+            return None
+        bucket = self._referenced_bucket()
+        if bucket is None:
+            return self._unknown(None, f"source_bucket_arn is {arn.reason}")
+        return self._versioning(bucket, bucket.address)
+
+    def _by_name(self, name: str) -> Bucket:
+        for bucket in self.plan.of_type("aws_s3_bucket"):
+            if name in (_text(bucket.after, "bucket"), _text(bucket.before, "bucket")):
+                return self._versioning(bucket, name)
+        versioning = self._versioning_resources(name, None)
+        if versioning:
+            return self._from_versioning(name, versioning, in_config=False)
+        return self._unknown(
+            name, "the bucket is not managed in this plan; its versioning cannot be seen here"
+        )
+
+    def _referenced_bucket(self) -> _ResourceChange | None:
+        """Follow the configuration's reference (`aws_s3_bucket.x.arn`) when the ARN is computed."""
+        module = self.rc.module_address
+        local = self.rc.address.removeprefix(module + ".") if module else self.rc.address
+        local = re.sub(r"\[[^\]]*\]$", "", local)
+        for reference in self.plan.references(module, local, "source_bucket_arn"):
+            match = re.match(r"^(aws_s3_bucket\.[\w-]+)", reference)
+            if match:
+                target = f"{module}.{match[1]}" if module else match[1]
+                instances = [
+                    b for b in self.plan.of_type("aws_s3_bucket") if _instance_of(b.address, target)
+                ]
+                # With count/for_each the reference does not say which instance it means.
+                return instances[0] if len(instances) == 1 else None
+        return None
+
+    def _versioning(self, bucket: _ResourceChange, name: str) -> Bucket:
+        bucket_name = _text(bucket.after, "bucket") or _text(bucket.before, "bucket")
+        resources = self._versioning_resources(bucket_name, bucket)
+        if resources:
+            return self._from_versioning(name, resources, in_config=True)
+        inline = _inline_versioning(bucket.after)
+        if inline is not None:
+            state, how = inline
+            return Bucket(name, state, True, f"inline versioning of {bucket.address} {how}")
+        return Bucket(
+            name,
+            Versioning.DISABLED,
+            True,
+            f"no aws_s3_bucket_versioning for {bucket.address} in the plan: never enabled",
+        )
+
+    def _versioning_resources(
+        self, name: str | None, bucket: _ResourceChange | None
+    ) -> list[_ResourceChange]:
+        def targets(versioning: _ResourceChange) -> bool:
+            target = _text(versioning.after, "bucket") or _text(versioning.before, "bucket")
+            if name is not None and target == name:
+                return True
+            return bucket is not None and self._refers_to(versioning, bucket)
+
+        return [v for v in self.plan.of_type("aws_s3_bucket_versioning") if targets(v)]
+
+    def _refers_to(self, versioning: _ResourceChange, bucket: _ResourceChange) -> bool:
+        module = versioning.module_address
+        if module != bucket.module_address:
+            return False
+        local = versioning.address.removeprefix(module + ".") if module else versioning.address
+        local = re.sub(r"\[[^\]]*\]$", "", local)
+        bucket_local = bucket.address.removeprefix(module + ".") if module else bucket.address
+        bucket_local = re.sub(r"\[[^\]]*\]$", "", bucket_local)
+        return any(
+            r == bucket_local or r.startswith(bucket_local + ".")
+            for r in self.plan.references(module, local, "bucket")
+        )
+
+    def _from_versioning(
+        self, name: str, resources: list[_ResourceChange], in_config: bool
+    ) -> Bucket:
+        if len(resources) > 1:
+            addresses = ", ".join(r.address for r in resources)
+            return self._unknown(name, f"several aws_s3_bucket_versioning target it: {addresses}")
+        versioning = resources[0]
+        if versioning.after is None:
+            # Destroying the resource suspends versioning on a versioned bucket (provider docs).
+            return Bucket(
+                name, Versioning.SUSPENDED, in_config, f"the plan destroys {versioning.address}"
+            )
+        if versioning.after_unknown.get("versioning_configuration"):
+            return self._unknown(name, f"{versioning.address} status is known only after apply")
+        configs = versioning.after.get("versioning_configuration") or [{}]
+        status = configs[0].get("status") if isinstance(configs[0], dict) else None
+        state = {"Enabled": Versioning.ENABLED, "Suspended": Versioning.SUSPENDED}.get(
+            str(status), Versioning.DISABLED
+        )
+        return Bucket(name, state, in_config, f"{versioning.address} status {status} after apply")
+
+    def _unknown(self, name: str | None, reason: str) -> Bucket:
+        return Bucket(name, Versioning.UNKNOWN, False, reason, self.location)
+
+
+def _inline_versioning(values: Mapping[str, Any] | None) -> tuple[Versioning, str] | None:
+    blocks = (values or {}).get("versioning")
+    if not isinstance(blocks, list) or not blocks or not isinstance(blocks[0], dict):
+        return None
+    enabled = blocks[0].get("enabled")
+    state = Versioning.ENABLED if enabled is True else Versioning.SUSPENDED
+    return state, f"enabled = {str(enabled).lower()}"
+
+
+def _attribute(
+    values: Mapping[str, Any],
+    sensitive: Mapping[str, Any],
+    unknown: Mapping[str, Any],
+    name: str,
+    location: Location,
+    side: str,
+) -> Value:
+    # A sensitive value is never read, so it cannot leak into any output.
+    if sensitive.get(name):
+        return Value.unknown(f"{side}.{name} is marked sensitive in the plan", location)
+    if unknown.get(name):
+        return Value.unknown(f"{side}.{name} is known only after apply", location)
+    value = values.get(name)
+    if value is None:
+        return Value.missing(f"the plan's {side} has no {name}", location)
+    if not isinstance(value, str):
+        return Value.unknown(f"{side}.{name} is {type(value).__name__}, not a string", location)
+    return Value.known(value, location)
+
+
+def _text(values: Mapping[str, Any] | None, name: str) -> str | None:
+    value = (values or {}).get(name)
+    return value if isinstance(value, str) else None
+
+
+def _object(value: object) -> Mapping[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def _instance_of(address: str, resource: str) -> bool:
+    return address == resource or (address.startswith(resource + "["))

@@ -1,0 +1,292 @@
+"""Terraform plan JSON: before → after, what apply does, the bucket, and what must not leak."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers import REPO, iacplan
+
+PLANS = REPO / "samples" / "terraform-plan"
+
+
+def environment(
+    actions: list[str],
+    before: str | None = "2.9.2",
+    after: str | None = "2.10.3",
+    address: str = "aws_mwaa_environment.main",
+    **change: Any,
+) -> dict[str, Any]:
+    """A resource_changes entry for an environment; a version of None leaves that side out."""
+    values = {"name": "main", "source_bucket_arn": "arn:aws:s3:::dags"}
+    sides = {
+        "before": None if before is None else {**values, "airflow_version": before},
+        "after": None if after is None else {**values, "airflow_version": after},
+    }
+    return {
+        "address": address,
+        "mode": "managed",
+        "type": "aws_mwaa_environment",
+        "name": "main",
+        "change": {"actions": actions, **sides, "after_unknown": {}, **change},
+    }
+
+
+def versioning(bucket_name: str, status: str) -> dict[str, Any]:
+    values = {"bucket": bucket_name, "versioning_configuration": [{"status": status}]}
+    return {
+        "address": f"aws_s3_bucket_versioning.{bucket_name}",
+        "mode": "managed",
+        "type": "aws_s3_bucket_versioning",
+        "name": bucket_name,
+        "change": {"actions": ["no-op"], "before": values, "after": values, "after_unknown": {}},
+    }
+
+
+def write_plan(tmp_path: Path, *changes: dict[str, Any], **top: Any) -> Path:
+    """A plan with these changes, next to the versioned bucket `dags` they use by default."""
+    path = tmp_path / "plan.json"
+    changes += (versioning("dags", "Enabled"),)
+    doc = {"format_version": "1.2", "resource_changes": list(changes), **top}
+    path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    return path
+
+
+def test_a_plan_is_judged_on_its_own_before_and_after(tmp_path: Path) -> None:
+    run = iacplan("check", write_plan(tmp_path, environment(["update"])), "--format", "json")
+    assert run.exit_code == 0
+    env = run.env("aws_mwaa_environment.main")
+    assert (env["kind"], env["base_version"], env["head_version"]) == (
+        "terraform-plan",
+        "2.9.2",
+        "2.10.3",
+    )
+    assert (env["change"], env["planned_action"], env["verdict"]) == (
+        "upgrade",
+        "update",
+        "allowed",
+    )
+
+
+def test_secrets_in_the_plan_appear_in_no_output() -> None:
+    plan = PLANS / "minor-upgrade" / "plan.json"
+    assert "hunter2-do-not-print" in plan.read_text()
+    for format_name in ("text", "markdown", "json"):
+        run = iacplan("check", plan, "--format", format_name)
+        assert run.exit_code == 0
+        assert "hunter2" not in run.stdout + run.stderr
+
+
+def test_a_sensitive_version_is_unknown_and_never_printed(tmp_path: Path) -> None:
+    change = environment(
+        ["update"], after="9.9.9", after_sensitive={"airflow_version": True}, before_sensitive={}
+    )
+    run = iacplan("check", write_plan(tmp_path, change), "--format", "json")
+    assert "9.9.9" not in run.stdout
+    assert run.rules() == ["MWAA008"]
+    assert run.env("aws_mwaa_environment.main")["verdict"] == "unverified"
+    assert "marked sensitive" in run.report["findings"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("actions", "change", "rules", "verdict"),
+    [
+        (["delete", "create"], "replaced", ["MWAA007"], "rejected"),
+        (["create", "delete"], "replaced", ["MWAA007"], "rejected"),
+        (["create", "forget"], "replaced", ["MWAA007"], "rejected"),
+        (["no-op"], "upgrade", [], "allowed"),
+    ],
+)
+def test_what_apply_does_decides_the_change(
+    tmp_path: Path, actions: list[str], change: str, rules: list[str], verdict: str
+) -> None:
+    entry = environment(actions, replace_paths=[["airflow_version"]])
+    run = iacplan("check", write_plan(tmp_path, entry), "--format", "json")
+    env = run.env("aws_mwaa_environment.main")
+    assert (env["change"], run.rules(), env["verdict"]) == (change, rules, verdict)
+
+
+def test_a_replacement_names_the_attribute_and_reason(tmp_path: Path) -> None:
+    entry = environment(
+        ["delete", "create"],
+        before="2.11.0",
+        after="3.0.6",
+        replace_paths=[["airflow_version"]],
+    )
+    entry["action_reason"] = "replace_because_cannot_update"
+    run = iacplan("check", write_plan(tmp_path, entry))
+    assert run.exit_code == 1
+    assert "forced by airflow_version" in run.stdout
+    assert "replace_because_cannot_update" in run.stdout
+    assert "empty metadata database" in run.stdout
+
+
+def test_a_created_environment_is_added_and_a_destroyed_one_rejected(tmp_path: Path) -> None:
+    created = environment(["create"], before=None, address="aws_mwaa_environment.new")
+    destroyed = environment(["delete"], after=None, address="aws_mwaa_environment.old")
+    run = iacplan("check", write_plan(tmp_path, created, destroyed), "--format", "json")
+    assert run.exit_code == 1
+    assert run.env("aws_mwaa_environment.new")["change"] == "added"
+    assert run.env("aws_mwaa_environment.old")["change"] == "removed"
+    assert run.rules("aws_mwaa_environment.old") == ["MWAA007"]
+
+
+def test_forget_keeps_the_environment_running(tmp_path: Path) -> None:
+    run = iacplan("check", write_plan(tmp_path, environment(["forget"], after=None)))
+    assert run.exit_code == 0
+    assert "(forgotten)" in run.stdout
+    assert "keeps running" in run.stdout
+
+
+def test_a_deposed_object_is_its_own_environment(tmp_path: Path) -> None:
+    deposed = environment(["delete"], after=None)
+    deposed["deposed"] = "a1b2c3d4"
+    run = iacplan(
+        "check", write_plan(tmp_path, environment(["no-op"]), deposed), "--format", "json"
+    )
+    ids = [e["id"] for e in run.report["environments"]]
+    assert ids == ["aws_mwaa_environment.main", "aws_mwaa_environment.main (deposed a1b2c3d4)"]
+    assert run.rules("aws_mwaa_environment.main (deposed a1b2c3d4)") == ["MWAA007"]
+
+
+def test_a_before_without_version_is_unknown_not_allowed(tmp_path: Path) -> None:
+    entry = environment(["update"])
+    del entry["change"]["before"]["airflow_version"]
+    run = iacplan("check", write_plan(tmp_path, entry), "--format", "json")
+    assert run.env("aws_mwaa_environment.main")["verdict"] == "unverified"
+    assert run.rules() == ["MWAA008"]
+    assert "before has no airflow_version" in run.report["findings"][0]["message"]
+
+
+def test_format_version_zero_is_read(tmp_path: Path) -> None:
+    run = iacplan("check", write_plan(tmp_path, environment(["update"]), format_version="0.1"))
+    assert run.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"format_version": "2.0", "resource_changes": []}', "format_version '2.0' is not"),
+        ('{"format_version": "1.2", "resource_changes": [', "plan.json:1: invalid JSON"),
+        ('{"format_version": "1.0", "values": {}}', "a Terraform state, not a plan"),
+        ('{"hello": "world"}', "not a Terraform directory, .tf file or Terraform plan JSON"),
+        ('{"format_version": "1.2", "resource_changes": {}}', "not a list of objects"),
+        (
+            '{"format_version": "1.2", "resource_changes": [{"address": "x"}]}',
+            "lacks address or change",
+        ),
+    ],
+)
+def test_bad_plans_end_with_a_clear_error(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text(content, encoding="utf-8")
+    run = iacplan("check", path)
+    assert run.exit_code == 2
+    assert message in run.stderr
+    assert "plan.json" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_unknown_actions_are_an_error_not_a_guess(tmp_path: Path) -> None:
+    run = iacplan("check", write_plan(tmp_path, environment(["teleport"])))
+    assert run.exit_code == 2
+    assert "unknown plan actions ['teleport']" in run.stderr
+
+
+def test_base_with_a_plan_is_refused(tmp_path: Path) -> None:
+    plan = write_plan(tmp_path, environment(["update"]))
+    run = iacplan("check", "--base", plan, plan)
+    assert run.exit_code == 2
+    assert "--base takes definitions" in run.stderr
+
+
+def bucket(address: str, name: str, **extra: Any) -> dict[str, Any]:
+    values = {"bucket": name, **extra}
+    return {
+        "address": address,
+        "mode": "managed",
+        "type": "aws_s3_bucket",
+        "name": address.split(".")[-1],
+        "change": {"actions": ["no-op"], "before": values, "after": values, "after_unknown": {}},
+    }
+
+
+def test_inline_versioning_of_a_legacy_bucket(tmp_path: Path) -> None:
+    entry = environment(["update"])
+    entry["change"]["after"]["source_bucket_arn"] = "arn:aws:s3:::legacy"
+    legacy = bucket("aws_s3_bucket.legacy", "legacy", versioning=[{"enabled": False}])
+    run = iacplan("check", write_plan(tmp_path, entry, legacy), "--format", "json")
+    assert run.rules() == ["MWAA005"]
+    assert run.env("aws_mwaa_environment.main")["source_bucket"]["versioning"] == "suspended"
+
+
+def test_a_computed_arn_is_followed_through_the_configuration(tmp_path: Path) -> None:
+    entry = environment(["update"], address="module.m.aws_mwaa_environment.main")
+    entry["module_address"] = "module.m"
+    entry["change"]["after_unknown"] = {"source_bucket_arn": True}
+    del entry["change"]["after"]["source_bucket_arn"]
+    configuration = {
+        "root_module": {
+            "module_calls": {
+                "m": {
+                    "module": {
+                        "resources": [
+                            {
+                                "address": "aws_mwaa_environment.main",
+                                "expressions": {
+                                    "source_bucket_arn": {
+                                        "references": [
+                                            "aws_s3_bucket.dags.arn",
+                                            "aws_s3_bucket.dags",
+                                        ]
+                                    }
+                                },
+                            }
+                        ]
+                    }
+                }
+            }
+        }
+    }
+    dags = bucket("module.m.aws_s3_bucket.dags", "computed")
+    dags["module_address"] = "module.m"
+    run = iacplan(
+        "check", write_plan(tmp_path, entry, dags, configuration=configuration), "--format", "json"
+    )
+    source = run.env("module.m.aws_mwaa_environment.main")["source_bucket"]
+    assert (source["id"], source["versioning"]) == ("module.m.aws_s3_bucket.dags", "disabled")
+    assert run.rules() == ["MWAA005"]
+
+
+def test_an_unresolvable_computed_arn_is_unknown(tmp_path: Path) -> None:
+    entry = environment(["update"])
+    entry["change"]["after_unknown"] = {"source_bucket_arn": True}
+    del entry["change"]["after"]["source_bucket_arn"]
+    run = iacplan("check", write_plan(tmp_path, entry), "--format", "json")
+    assert run.env("aws_mwaa_environment.main")["source_bucket"]["versioning"] == "unknown"
+    assert run.rules() == ["MWAA006"]
+
+
+def test_plans_and_definitions_can_be_checked_together(tmp_path: Path) -> None:
+    plan = write_plan(tmp_path, environment(["update"]))
+    run = iacplan(
+        "check", plan, REPO / "samples" / "terraform" / "minor-upgrade" / "head", "--format", "json"
+    )
+    changes = {e["id"]: e["change"] for e in run.report["environments"]}
+    assert changes == {
+        f"{plan.as_posix()}:aws_mwaa_environment.main": "upgrade",
+        "aws_mwaa_environment.main": "no-base",
+    }
+
+
+def test_two_plans_holding_the_same_address_stay_apart(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = write_plan(tmp_path / "a", environment(["update"]))
+    second = write_plan(tmp_path / "b", environment(["update"], after="2.9.1"))
+    run = iacplan("check", first, second, "--format", "json")
+    verdicts = {e["id"].split("/")[-2]: e["verdict"] for e in run.report["environments"]}
+    assert verdicts == {"a": "allowed", "b": "rejected"}
