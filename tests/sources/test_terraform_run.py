@@ -1,0 +1,138 @@
+"""`iacplan terraform`: runs a (fake) terraform, streams its output, then checks the plan."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import REPO, iacplan
+
+PLANS = REPO / "samples" / "terraform-plan"
+
+# Behaves like terraform for `plan -out=FILE …` and `show -json FILE`; what it prints and how it
+# exits come from FAKE_* variables, and it records its arguments for the test to read.
+FAKE = f"""#!{sys.executable}
+import os, sys
+args = sys.argv[1:]
+with open(os.environ["FAKE_LOG"], "a") as log:
+    log.write(" ".join(args) + "\\n")
+if args[0] == "plan":
+    print("Terraform will perform the following actions: (fake)")
+    code = int(os.environ.get("FAKE_PLAN_EXIT", "0"))
+    if code in (0, 2):
+        out = next(a for a in args if a.startswith("-out="))[len("-out="):]
+        open(out, "w").write("binary plan")
+    sys.exit(code)
+if args[0] == "show":
+    if not os.path.exists(args[2]):
+        sys.exit("no plan file")
+    if os.environ.get("FAKE_SHOW_EXIT"):
+        sys.stderr.write("Error: plan file is corrupt\\n")
+        sys.exit(int(os.environ["FAKE_SHOW_EXIT"]))
+    sys.stdout.write(open(os.environ["FAKE_PLAN_JSON"]).read())
+"""
+
+
+@pytest.fixture
+def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fake `terraform` alone on PATH, printing the replace sample's plan."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    binary = bin_dir / "terraform"
+    binary.write_text(FAKE, encoding="utf-8")
+    binary.chmod(binary.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.delenv("IACPLAN_TERRAFORM", raising=False)
+    monkeypatch.setenv("FAKE_LOG", str(tmp_path / "calls.log"))
+    monkeypatch.setenv("FAKE_PLAN_JSON", str(PLANS / "replace" / "plan.json"))
+    return binary
+
+
+def calls(fake: Path) -> list[str]:
+    return (fake.parent.parent / "calls.log").read_text().splitlines()
+
+
+def test_plans_shows_and_checks(fake: Path) -> None:
+    run = iacplan("terraform", "--format", "json", "--", "-var-file=prod.tfvars", "-lock=false")
+    assert run.exit_code == 1
+    assert "Terraform will perform the following actions" in run.stderr
+    assert run.rules() == ["MWAA007", "MWAA013"]
+    plan_call, show_call = calls(fake)
+    assert plan_call.startswith("plan -out=") and plan_call.endswith(
+        "-var-file=prod.tfvars -lock=false"
+    )
+    assert show_call.startswith("show -json ")
+    # The temporary plan is gone afterwards.
+    assert not Path(show_call.split()[-1]).exists()
+
+
+def test_a_failing_plan_exits_with_terraforms_code(
+    fake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_PLAN_EXIT", "3")
+    run = iacplan("terraform")
+    assert run.exit_code == 3
+    assert "terraform failed (exit 3)" in run.stderr
+    assert len(calls(fake)) == 1
+
+
+def test_detailed_exitcode_two_means_changes_not_failure(
+    fake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_PLAN_EXIT", "2")
+    assert iacplan("terraform", "--", "-detailed-exitcode").exit_code == 1
+    assert iacplan("terraform").exit_code == 2  # without the flag, 2 is terraform's failure
+
+
+def test_a_failing_show_exits_with_its_code(fake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_SHOW_EXIT", "4")
+    run = iacplan("terraform")
+    assert run.exit_code == 4
+    assert "plan file is corrupt" in run.stderr
+
+
+def test_keep_plan_keeps_the_binary_plan(fake: Path, tmp_path: Path) -> None:
+    kept = tmp_path / "saved.tfplan"
+    run = iacplan("terraform", "--keep-plan", kept)
+    assert run.exit_code == 1
+    assert kept.read_text() == "binary plan"
+    assert f"-out={kept}" in calls(fake)[0]
+
+
+def test_out_is_refused_in_favour_of_keep_plan(fake: Path) -> None:
+    run = iacplan("terraform", "--", "-out=x.tfplan")
+    assert run.exit_code == 2
+    assert "--keep-plan" in run.stderr
+
+
+def test_chdir_runs_terraform_there(fake: Path, tmp_path: Path) -> None:
+    infra = tmp_path / "infra"
+    infra.mkdir()
+    fake.write_text(FAKE.replace("args = sys.argv[1:]", "args = sys.argv[1:] + [os.getcwd()]"))
+    iacplan("terraform", "--chdir", infra)
+    assert calls(fake)[0].endswith(str(infra))
+
+
+def test_binary_from_the_environment_then_tofu(
+    fake: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    tofu = fake.with_name("tofu")
+    fake.rename(tofu)
+    assert iacplan("terraform").exit_code == 1  # terraform missing: tofu is used
+    monkeypatch.setenv("IACPLAN_TERRAFORM", str(tofu))
+    monkeypatch.setenv("PATH", os.defpath)
+    assert iacplan("terraform").exit_code == 1
+
+
+def test_a_missing_binary_is_a_clear_error(fake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake.unlink()
+    run = iacplan("terraform")
+    assert run.exit_code == 2
+    assert "neither terraform nor tofu is on PATH" in run.stderr
+    run = iacplan("terraform", "--terraform-bin", "/nowhere/terraform")
+    assert run.exit_code == 2
+    assert "'/nowhere/terraform' not found" in run.stderr
