@@ -225,10 +225,14 @@ class _Plan:
         module = self._config_module(module_address)
         for config in module.get("resources", []) if module else []:
             if isinstance(config, dict) and config.get("address") == resource:
-                expression = (config.get("expressions") or {}).get(attribute)
-                if isinstance(expression, dict):
-                    return [r for r in expression.get("references", []) if isinstance(r, str)]
+                return _references((config.get("expressions") or {}).get(attribute))
         return []
+
+    def call_references(self, module_address: str, call: str, argument: str) -> list[str]:
+        """What a module call's argument refers to, relative to the calling module."""
+        calls = (self._config_module(module_address) or {}).get("module_calls") or {}
+        expressions = (_object(calls.get(call)) or {}).get("expressions") or {}
+        return _references(expressions.get(argument))
 
     def _config_module(self, module_address: str) -> Mapping[str, Any] | None:
         module = _object((self.doc.get("configuration") or {}).get("root_module"))
@@ -278,20 +282,25 @@ class _BucketFinder:
         )
 
     def _referenced_bucket(self) -> _ResourceChange | None:
-        """Follow the configuration's reference (`aws_s3_bucket.x.arn`) when the ARN is computed."""
+        """Follow the configuration's reference (`aws_s3_bucket.x.arn`) when the ARN is computed,
+        up through module variables (`var.source_bucket_arn`) to the caller that set them."""
         module = self.rc.module_address
-        local = self.rc.address.removeprefix(module + ".") if module else self.rc.address
-        local = re.sub(r"\[[^\]]*\]$", "", local)
-        for reference in self.plan.references(module, local, "source_bucket_arn"):
-            match = re.match(r"^(aws_s3_bucket\.[\w-]+)", reference)
-            if match:
-                target = f"{module}.{match[1]}" if module else match[1]
-                instances = [
-                    b for b in self.plan.of_type("aws_s3_bucket") if _instance_of(b.address, target)
-                ]
-                # With count/for_each the reference does not say which instance it means.
-                return instances[0] if len(instances) == 1 else None
-        return None
+        references = self.plan.references(module, _local(self.rc), "source_bucket_arn")
+        while True:
+            for reference in references:
+                match = re.match(r"^(aws_s3_bucket\.[\w-]+)", reference)
+                if match:
+                    target = f"{module}.{match[1]}" if module else match[1]
+                    buckets = self.plan.of_type("aws_s3_bucket")
+                    instances = [b for b in buckets if _instance_of(b.address, target)]
+                    # With count/for_each the reference does not say which instance it means.
+                    return instances[0] if len(instances) == 1 else None
+            variable = next((r[4:] for r in references if r.startswith("var.")), None)
+            call = re.match(r"^(?:(.*)\.)?module\.([\w-]+)(?:\[[^\]]*\])?$", module)
+            if variable is None or call is None:
+                return None
+            module = call[1] or ""
+            references = self.plan.call_references(module, call[2], variable)
 
     def _versioning(self, bucket: _ResourceChange, name: str) -> Bucket:
         bucket_name = _text(bucket.after, "bucket") or _text(bucket.before, "bucket")
@@ -321,16 +330,12 @@ class _BucketFinder:
         return [v for v in self.plan.of_type("aws_s3_bucket_versioning") if targets(v)]
 
     def _refers_to(self, versioning: _ResourceChange, bucket: _ResourceChange) -> bool:
-        module = versioning.module_address
-        if module != bucket.module_address:
+        if versioning.module_address != bucket.module_address:
             return False
-        local = versioning.address.removeprefix(module + ".") if module else versioning.address
-        local = re.sub(r"\[[^\]]*\]$", "", local)
-        bucket_local = bucket.address.removeprefix(module + ".") if module else bucket.address
-        bucket_local = re.sub(r"\[[^\]]*\]$", "", bucket_local)
+        target = _local(bucket)
         return any(
-            r == bucket_local or r.startswith(bucket_local + ".")
-            for r in self.plan.references(module, local, "bucket")
+            r == target or r.startswith(target + ".")
+            for r in self.plan.references(versioning.module_address, _local(versioning), "bucket")
         )
 
     def _from_versioning(
@@ -386,6 +391,19 @@ def _attribute(
     if not isinstance(value, str):
         return Value.unknown(f"{side}.{name} is {type(value).__name__}, not a string", location)
     return Value.known(value, location)
+
+
+def _local(rc: _ResourceChange) -> str:
+    """The address inside its module, without the instance key: how configuration names it."""
+    module = rc.module_address
+    local = rc.address.removeprefix(module + ".") if module else rc.address
+    return re.sub(r"\[[^\]]*\]$", "", local)
+
+
+def _references(expression: object) -> list[str]:
+    if not isinstance(expression, dict):
+        return []
+    return [r for r in expression.get("references", []) if isinstance(r, str)]
 
 
 def _text(values: Mapping[str, Any] | None, name: str) -> str | None:

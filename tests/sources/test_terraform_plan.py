@@ -290,3 +290,31 @@ def test_two_plans_holding_the_same_address_stay_apart(tmp_path: Path) -> None:
     run = iacplan("check", first, second, "--format", "json")
     verdicts = {e["id"].split("/")[-2]: e["verdict"] for e in run.report["environments"]}
     assert verdicts == {"a": "allowed", "b": "rejected"}
+
+
+def test_a_computed_arn_is_followed_up_through_module_variables(tmp_path: Path) -> None:
+    entry = environment(["update"], address='module.m["prod"].aws_mwaa_environment.main')
+    entry["module_address"] = 'module.m["prod"]'
+    entry["change"]["after_unknown"] = {"source_bucket_arn": True}
+    del entry["change"]["after"]["source_bucket_arn"]
+    inside = {
+        "address": "aws_mwaa_environment.main",
+        "expressions": {"source_bucket_arn": {"references": ["var.bucket_arn"]}},
+    }
+    call = {
+        "expressions": {"bucket_arn": {"references": ["aws_s3_bucket.dags.arn"]}},
+        "module": {"resources": [inside]},
+    }
+    configuration = {"root_module": {"module_calls": {"m": call}}}
+    suspended = versioning("dags", "Suspended")
+    suspended["change"]["after"]["bucket"] = suspended["change"]["before"]["bucket"] = "computed"
+    plan = write_plan(
+        tmp_path,
+        entry,
+        bucket("aws_s3_bucket.dags", "computed"),
+        suspended,
+        configuration=configuration,
+    )
+    run = iacplan("check", plan, "--format", "json")
+    source = run.env('module.m["prod"].aws_mwaa_environment.main')["source_bucket"]
+    assert (source["id"], source["versioning"]) == ("aws_s3_bucket.dags", "suspended")
