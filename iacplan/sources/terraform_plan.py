@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from iacplan.errors import InputError
@@ -56,6 +56,11 @@ def load(file: str, doc: dict[str, Any], text: str) -> tuple[list[Environment], 
 
     `file` is the name locations show; `text` is the JSON `doc` was parsed from."""
     _check_format(file, doc)
+    if doc.get("errored") is True:
+        raise InputError(
+            f"{file}:1: this plan errored, so it is incomplete: fix the errors `terraform plan` "
+            "printed and plan again"
+        )
     plan = _Plan(file, doc, text)
     base: list[Environment] = []
     head: list[Environment] = []
@@ -96,6 +101,7 @@ class _ResourceChange:
     replace_paths: list[Any]
     action_reason: str | None
     deposed: str | None
+    deferred: str | None = None  # why Terraform left it for a later plan (deferred_changes)
 
 
 class _Plan:
@@ -132,7 +138,26 @@ class _Plan:
         )
 
     def mwaa_changes(self) -> Iterator[_ResourceChange]:
-        return (c for c in self.changes if c.type == "aws_mwaa_environment")
+        yield from (c for c in self.changes if c.type == "aws_mwaa_environment")
+        for deferred in self.doc.get("deferred_changes") or []:
+            raw = _object(_object(deferred) and deferred.get("resource_change"))
+            if raw is not None and raw.get("type") == "aws_mwaa_environment":
+                reason = str(deferred.get("reason") or "no reason given")
+                yield replace(self._parse(dict(raw)), deferred=reason)
+
+    def _drift(self, address: str) -> tuple[str, ...]:
+        """What changed outside Terraform: the plan's before is the refreshed value."""
+        for raw in self.doc.get("resource_drift") or []:
+            change = _object(_object(raw) and raw.get("change")) or {}
+            if _object(raw) and raw.get("address") == address:
+                old = _text(_object(change.get("before")), "airflow_version")
+                new = _text(_object(change.get("after")), "airflow_version")
+                if old != new:
+                    return (
+                        f"changed outside Terraform: state said airflow_version {old}, the "
+                        f"environment runs {new}; judged from what runs",
+                    )
+        return ()
 
     def _line_of(self, address: str) -> Location:
         """Where the address first appears after resource_changes; plans are often one line."""
@@ -151,6 +176,15 @@ class _Plan:
             )
         env_id = rc.address if rc.deposed is None else f"{rc.address} (deposed {rc.deposed})"
         planned = Planned(action, self._detail(rc, action))
+        notes = self._drift(rc.address)
+        if rc.deferred is not None:
+            # Not planned yet: whatever `after` shows now may still change.
+            planned = Planned(Action.UNKNOWN, f"Terraform deferred it ({rc.deferred})")
+            rc = replace(
+                rc,
+                after=rc.after or rc.before or {},
+                after_unknown={**rc.after_unknown, "airflow_version": True},
+            )
         before = after = None
         if rc.before is not None:
             before = Environment(
@@ -162,6 +196,7 @@ class _Plan:
                 location=location,
                 bucket=None,
                 planned=planned,
+                notes=notes,
             )
         if rc.after is not None:
             after = Environment(
@@ -175,6 +210,7 @@ class _Plan:
                 location=location,
                 bucket=_BucketFinder(self, rc, location).find(),
                 planned=planned,
+                notes=notes,
             )
         elif before is not None and action is not Action.DELETE and action is not Action.FORGET:
             raise InputError(f"{location}: {rc.address}: actions {list(rc.actions)} without after")

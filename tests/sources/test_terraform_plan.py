@@ -318,3 +318,33 @@ def test_a_computed_arn_is_followed_up_through_module_variables(tmp_path: Path) 
     run = iacplan("check", plan, "--format", "json")
     source = run.env('module.m["prod"].aws_mwaa_environment.main')["source_bucket"]
     assert (source["id"], source["versioning"]) == ("aws_s3_bucket.dags", "suspended")
+
+
+def test_an_errored_plan_is_refused(tmp_path: Path) -> None:
+    run = iacplan("check", write_plan(tmp_path, environment(["update"]), errored=True))
+    assert run.exit_code == 2
+    assert "this plan errored, so it is incomplete" in run.stderr
+
+
+def test_a_deferred_environment_is_unknown(tmp_path: Path) -> None:
+    deferred = [{"reason": "resource_config_unknown", "resource_change": environment(["update"])}]
+    run = iacplan(
+        "check", write_plan(tmp_path, deferred_changes=deferred, complete=False), "--format", "json"
+    )
+    env = run.env("aws_mwaa_environment.main")
+    assert (env["verdict"], env["planned_action"]) == ("unverified", "unknown")
+    assert run.rules() == ["MWAA008"]
+
+
+def test_drift_outside_terraform_is_noted(tmp_path: Path) -> None:
+    drift = environment(["update"], before="2.8.1", after="2.9.2")
+    run = iacplan(
+        "check",
+        write_plan(tmp_path, environment(["update"]), resource_drift=[drift]),
+        "--format",
+        "json",
+    )
+    assert run.env("aws_mwaa_environment.main")["notes"] == [
+        "changed outside Terraform: state said airflow_version 2.8.1, the environment runs "
+        "2.9.2; judged from what runs"
+    ]
