@@ -269,13 +269,14 @@ def _changes(
 )
 @click.option(
     "--chdir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Run terraform in this directory (like terraform -chdir).",
 )
 @click.option(
     "--keep-plan",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Keep the binary plan here, for a later `terraform apply FILE`.",
+    help="Keep the binary plan here (relative to the current directory, not --chdir), for a "
+    "later `terraform apply FILE`.",
 )
 @_report_options
 @_clean_errors

@@ -80,6 +80,8 @@ def _json(name: str, text: str) -> object:
         raise InputError(f"{name}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
     except RecursionError as exc:
         raise InputError(f"{name}: JSON nested too deeply") from exc
+    except ValueError as exc:  # e.g. an integer beyond Python's digit limit
+        raise InputError(f"{name}: invalid JSON: {exc}") from exc
 
 
 def _unsupported(text: str, doc: object) -> str:

@@ -27,6 +27,9 @@ from iacplan.model import (
 )
 
 KIND = "terraform-plan"
+# The Cloud Control provider's resource is the same MWAA environment under another name.
+MWAA_TYPES = ("aws_mwaa_environment", "awscc_mwaa_environment")
+Marks = Mapping[str, Any] | bool  # after_unknown and *_sensitive: per attribute, or all (true)
 _SUPPORTED_MAJORS = ("0", "1")
 _ACTIONS: dict[tuple[str, ...], Action] = {
     ("no-op",): Action.NO_OP,
@@ -55,7 +58,7 @@ def load(file: str, doc: dict[str, Any], text: str) -> tuple[list[Environment], 
     """(base, head): the environments before and after apply, with what apply does to each.
 
     `file` is the name locations show; `text` is the JSON `doc` was parsed from."""
-    _check_format(file, doc)
+    _check_format(file, doc, text)
     if doc.get("errored") is True:
         raise InputError(
             f"{file}:1: this plan errored, so it is incomplete: fix the errors `terraform plan` "
@@ -73,16 +76,22 @@ def load(file: str, doc: dict[str, Any], text: str) -> tuple[list[Environment], 
     return base, head
 
 
-def _check_format(file: str, doc: dict[str, Any]) -> None:
+def _check_format(file: str, doc: dict[str, Any], text: str) -> None:
     version = doc["format_version"]
     if not isinstance(version, str) or version.split(".")[0] not in _SUPPORTED_MAJORS:
         raise InputError(
             f"{file}:1: Terraform plan format_version {version!r} is not supported "
             "(iacplan reads 0.x and 1.x); please report it with your Terraform version"
         )
-    changes = doc.get("resource_changes", [])
-    if not isinstance(changes, list) or not all(isinstance(c, dict) for c in changes):
-        raise InputError(f"{file}:1: resource_changes is not a list of objects")
+    if "resource_changes" not in doc and "mwaa_environment" in text:
+        raise InputError(
+            f"{file}:1: this plan has an MWAA environment but no resource_changes, so what "
+            "apply does to it cannot be read; make it again with `terraform show -json PLANFILE`"
+        )
+    for key in ("resource_changes", "resource_drift", "deferred_changes"):
+        entries = doc.get(key, [])
+        if not isinstance(entries, list) or not all(isinstance(c, dict) for c in entries):
+            raise InputError(f"{file}:1: {key} is not a list of objects")
 
 
 @dataclass(frozen=True)
@@ -95,10 +104,10 @@ class _ResourceChange:
     actions: tuple[str, ...]
     before: Mapping[str, Any] | None
     after: Mapping[str, Any] | None
-    after_unknown: Mapping[str, Any]
-    before_sensitive: Mapping[str, Any]
-    after_sensitive: Mapping[str, Any]
-    replace_paths: list[Any]
+    after_unknown: Marks
+    before_sensitive: Marks
+    after_sensitive: Marks
+    replace_paths: tuple[str, ...]
     action_reason: str | None
     deposed: str | None
     deferred: str | None = None  # why Terraform left it for a later plan (deferred_changes)
@@ -109,54 +118,91 @@ class _Plan:
         self.file = file
         self.doc = doc
         self.text = text
-        self.changes = [self._parse(raw) for raw in doc.get("resource_changes", [])]
+        self.changes = [
+            self._parse(raw, "resource_changes") for raw in doc.get("resource_changes", [])
+        ]
 
-    def _parse(self, raw: dict[str, Any]) -> _ResourceChange:
+    def _parse(self, raw: Mapping[str, Any], where: str) -> _ResourceChange:
         address = raw.get("address")
         change = raw.get("change")
         if not isinstance(address, str) or not isinstance(change, dict):
             raise InputError(
-                f"{self.file}:1: a resource_changes entry lacks address or change "
+                f"{self.file}:1: a {where} entry lacks address or change "
                 f"(near {str(address)[:80]!r})"
             )
+        location = self._line_of(address)
         actions = change.get("actions")
         if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
-            raise InputError(f"{self._line_of(address)}: {address}: change.actions is not a list")
+            raise InputError(f"{location}: {address}: change.actions is not a list of strings")
+
+        def side(key: str) -> Mapping[str, Any] | None:
+            value = change.get(key)
+            if value is not None and not isinstance(value, dict):
+                raise InputError(f"{location}: {address}: change.{key} is not an object")
+            return value
+
+        def marks(key: str) -> Marks:
+            value = change.get(key)
+            if value is None or isinstance(value, bool | dict):
+                return value or {}
+            raise InputError(f"{location}: {address}: change.{key} is neither an object nor a bool")
+
+        # A missing mode is managed; a data source is not an environment definition.
+        managed = raw.get("mode") in (None, "managed")
         return _ResourceChange(
             address=address,
             module_address=str(raw.get("module_address") or ""),
-            type=str(raw.get("type", "")) if raw.get("mode", "managed") == "managed" else "",
+            type=str(raw.get("type", "")) if managed else "",
             actions=tuple(actions),
-            before=_object(change.get("before")),
-            after=_object(change.get("after")),
-            after_unknown=_object(change.get("after_unknown")) or {},
-            before_sensitive=_object(change.get("before_sensitive")) or {},
-            after_sensitive=_object(change.get("after_sensitive")) or {},
-            replace_paths=list(change.get("replace_paths") or []),
-            action_reason=raw.get("action_reason"),
-            deposed=raw.get("deposed"),
+            before=side("before"),
+            after=side("after"),
+            after_unknown=marks("after_unknown"),
+            before_sensitive=marks("before_sensitive"),
+            after_sensitive=marks("after_sensitive"),
+            replace_paths=tuple(
+                ".".join(str(step) for step in p) if isinstance(p, list) else str(p)
+                for p in _list(change.get("replace_paths"))
+            ),
+            action_reason=_string(raw.get("action_reason")),
+            deposed=_string(raw.get("deposed")),
         )
 
     def mwaa_changes(self) -> Iterator[_ResourceChange]:
-        yield from (c for c in self.changes if c.type == "aws_mwaa_environment")
-        for deferred in self.doc.get("deferred_changes") or []:
-            raw = _object(_object(deferred) and deferred.get("resource_change"))
-            if raw is not None and raw.get("type") == "aws_mwaa_environment":
+        yield from (c for c in self.changes if c.type in MWAA_TYPES)
+        for deferred in self.doc.get("deferred_changes", []):
+            raw = _object(deferred.get("resource_change"))
+            if raw is None:
+                raise InputError(f"{self.file}:1: a deferred_changes entry lacks resource_change")
+            parsed = self._parse(raw, "deferred_changes")
+            if parsed.type in MWAA_TYPES:
                 reason = str(deferred.get("reason") or "no reason given")
-                yield replace(self._parse(dict(raw)), deferred=reason)
+                yield replace(parsed, deferred=reason)
 
-    def _drift(self, address: str) -> tuple[str, ...]:
+    def _drift(self, address: str, location: Location) -> tuple[str, ...]:
         """What changed outside Terraform: the plan's before is the refreshed value."""
-        for raw in self.doc.get("resource_drift") or []:
-            change = _object(_object(raw) and raw.get("change")) or {}
-            if _object(raw) and raw.get("address") == address:
-                old = _text(_object(change.get("before")), "airflow_version")
-                new = _text(_object(change.get("after")), "airflow_version")
-                if old != new:
+        for raw in self.doc.get("resource_drift", []):
+            if raw.get("address") != address:
+                continue
+            drift = self._parse(raw, "resource_drift")
+            if drift.before is None or drift.after is None:
+                continue
+            old = _attribute(
+                drift.before, drift.before_sensitive, {}, "airflow_version", location, ""
+            )
+            new = _attribute(
+                drift.after, drift.after_sensitive, {}, "airflow_version", location, ""
+            )
+            if old.state is ValueState.KNOWN and new.state is ValueState.KNOWN:
+                if old.text != new.text:
                     return (
-                        f"changed outside Terraform: state said airflow_version {old}, the "
-                        f"environment runs {new}; judged from what runs",
+                        f"changed outside Terraform: state said airflow_version {old.text}, the "
+                        f"environment runs {new.text}; judged from what runs",
                     )
+            else:
+                return (
+                    "changed outside Terraform; whether airflow_version did is not shown "
+                    "(sensitive or unknown)",
+                )
         return ()
 
     def _line_of(self, address: str) -> Location:
@@ -176,15 +222,14 @@ class _Plan:
             )
         env_id = rc.address if rc.deposed is None else f"{rc.address} (deposed {rc.deposed})"
         planned = Planned(action, self._detail(rc, action))
-        notes = self._drift(rc.address)
+        notes = self._drift(rc.address, location)
         if rc.deferred is not None:
             # Not planned yet: whatever `after` shows now may still change.
             planned = Planned(Action.UNKNOWN, f"Terraform deferred it ({rc.deferred})")
-            rc = replace(
-                rc,
-                after=rc.after or rc.before or {},
-                after_unknown={**rc.after_unknown, "airflow_version": True},
-            )
+            rc = replace(rc, after=rc.after or rc.before or {}, after_unknown=True)
+        elif rc.before is None and action not in (Action.CREATE,):
+            # Only a create has no prior object; anything else would hide the deployed version.
+            raise InputError(f"{location}: {rc.address}: actions {list(rc.actions)} without before")
         before = after = None
         if rc.before is not None:
             before = Environment(
@@ -238,8 +283,7 @@ class _Plan:
         if action is Action.REPLACE:
             parts.append(f"Terraform plans {' then '.join(rc.actions)}")
             if rc.replace_paths:
-                paths = ", ".join(".".join(str(step) for step in p) for p in rc.replace_paths)
-                parts.append(f"forced by {paths}")
+                parts.append(f"forced by {', '.join(rc.replace_paths)}")
         elif action is Action.DELETE:
             parts.append("Terraform plans to destroy it")
         elif action is Action.FORGET:
@@ -250,31 +294,28 @@ class _Plan:
             parts.append(f"a deposed object {rc.deposed} left by an earlier replacement")
         return "; ".join(parts) or None
 
-    def resource(self, address: str) -> _ResourceChange | None:
-        return next((c for c in self.changes if c.address == address and not c.deposed), None)
-
     def of_type(self, type_: str) -> list[_ResourceChange]:
         return [c for c in self.changes if c.type == type_ and not c.deposed]
 
     def references(self, module_address: str, resource: str, attribute: str) -> list[str]:
         """What a resource's attribute refers to in the configuration, relative to its module."""
-        module = self._config_module(module_address)
-        for config in module.get("resources", []) if module else []:
-            if isinstance(config, dict) and config.get("address") == resource:
-                return _references((config.get("expressions") or {}).get(attribute))
+        module = self._config_module(module_address) or {}
+        for config in _list(module.get("resources")):
+            if _object(config) and config.get("address") == resource:
+                return _references((_object(config.get("expressions")) or {}).get(attribute))
         return []
 
     def call_references(self, module_address: str, call: str, argument: str) -> list[str]:
         """What a module call's argument refers to, relative to the calling module."""
-        calls = (self._config_module(module_address) or {}).get("module_calls") or {}
-        expressions = (_object(calls.get(call)) or {}).get("expressions") or {}
+        calls = _object((self._config_module(module_address) or {}).get("module_calls")) or {}
+        expressions = _object((_object(calls.get(call)) or {}).get("expressions")) or {}
         return _references(expressions.get(argument))
 
     def _config_module(self, module_address: str) -> Mapping[str, Any] | None:
-        module = _object((self.doc.get("configuration") or {}).get("root_module"))
+        module = _object((_object(self.doc.get("configuration")) or {}).get("root_module"))
         for name in re.findall(r"module\.([\w-]+)(?:\[[^\]]*\])?", module_address):
-            call = _object(((module or {}).get("module_calls") or {}).get(name))
-            module = _object((call or {}).get("module"))
+            calls = _object((module or {}).get("module_calls")) or {}
+            module = _object((_object(calls.get(name)) or {}).get("module"))
         return module
 
 
@@ -298,7 +339,7 @@ class _BucketFinder:
             match = _ARN_BUCKET.match(arn.text or "")
             if match is None:
                 return self._unknown(None, f"source_bucket_arn {arn.text!r} is not an S3 ARN")
-            return self._by_name(match[1])
+            return self._by_name(match[1], arn.text or "")
         if arn.state is ValueState.MISSING:
             return None
         bucket = self._referenced_bucket()
@@ -306,9 +347,12 @@ class _BucketFinder:
             return self._unknown(None, f"source_bucket_arn is {arn.reason}")
         return self._versioning(bucket, bucket.address)
 
-    def _by_name(self, name: str) -> Bucket:
+    def _by_name(self, name: str, arn: str) -> Bucket:
         for bucket in self.plan.of_type("aws_s3_bucket"):
-            if name in (_text(bucket.after, "bucket"), _text(bucket.before, "bucket")):
+            named = name in (_text(bucket.after, "bucket"), _text(bucket.before, "bucket"))
+            # Same name in another partition (aws-cn, aws-us-gov) is another bucket.
+            bucket_arn = _text(bucket.after, "arn") or _text(bucket.before, "arn")
+            if named and bucket_arn in (None, arn):
                 return self._versioning(bucket, name)
         versioning = self._versioning_resources(name, None)
         if versioning:
@@ -323,14 +367,15 @@ class _BucketFinder:
         module = self.rc.module_address
         references = self.plan.references(module, _local(self.rc), "source_bucket_arn")
         while True:
-            for reference in references:
-                match = re.match(r"^(aws_s3_bucket\.[\w-]+)", reference)
-                if match:
-                    target = f"{module}.{match[1]}" if module else match[1]
-                    buckets = self.plan.of_type("aws_s3_bucket")
-                    instances = [b for b in buckets if _instance_of(b.address, target)]
-                    # With count/for_each the reference does not say which instance it means.
-                    return instances[0] if len(instances) == 1 else None
+            named = {m[1] for r in references if (m := re.match(r"^(aws_s3_bucket\.[\w-]+)", r))}
+            if len(named) > 1:
+                return None  # a conditional between buckets: which one is not known
+            if named:
+                target = f"{module}.{named.pop()}" if module else named.pop()
+                buckets = self.plan.of_type("aws_s3_bucket")
+                instances = [b for b in buckets if _instance_of(b.address, target)]
+                # With count/for_each the reference does not say which instance it means.
+                return instances[0] if len(instances) == 1 else None
             variable = next((r[4:] for r in references if r.startswith("var.")), None)
             call = re.match(r"^(?:(.*)\.)?module\.([\w-]+)(?:\[[^\]]*\])?$", module)
             if variable is None or call is None:
@@ -357,10 +402,15 @@ class _BucketFinder:
     def _versioning_resources(
         self, name: str | None, bucket: _ResourceChange | None
     ) -> list[_ResourceChange]:
+        """Every versioning resource that targets the bucket, or may (its target is unknown)."""
+
         def targets(versioning: _ResourceChange) -> bool:
-            target = _text(versioning.after, "bucket") or _text(versioning.before, "bucket")
-            if name is not None and target == name:
-                return True
+            if versioning.after is not None and _marked(versioning.after_unknown, "bucket"):
+                return bucket is None or self._refers_to(versioning, bucket)
+            values = versioning.after if versioning.after is not None else versioning.before
+            target = _text(values, "bucket")
+            if target is not None and name is not None:
+                return target == name
             return bucket is not None and self._refers_to(versioning, bucket)
 
         return [v for v in self.plan.of_type("aws_s3_bucket_versioning") if targets(v)]
@@ -368,7 +418,9 @@ class _BucketFinder:
     def _refers_to(self, versioning: _ResourceChange, bucket: _ResourceChange) -> bool:
         if versioning.module_address != bucket.module_address:
             return False
-        target = _local(bucket)
+        # The instance key too: `aws_s3_bucket.b` does not say which of b["x"], b["y"] it means.
+        module = bucket.module_address
+        target = bucket.address.removeprefix(module + ".") if module else bucket.address
         return any(
             r == target or r.startswith(target + ".")
             for r in self.plan.references(versioning.module_address, _local(versioning), "bucket")
@@ -381,15 +433,20 @@ class _BucketFinder:
             addresses = ", ".join(r.address for r in resources)
             return self._unknown(name, f"several aws_s3_bucket_versioning target it: {addresses}")
         versioning = resources[0]
-        if versioning.after is None:
+        values = versioning.after
+        if versioning.actions == ("forget",):
+            values = versioning.before  # left as it is, only no longer managed
+        elif values is None:
             # Destroying the resource suspends versioning on a versioned bucket (provider docs).
             return Bucket(
                 name, Versioning.SUSPENDED, in_config, f"the plan destroys {versioning.address}"
             )
-        if versioning.after_unknown.get("versioning_configuration"):
-            return self._unknown(name, f"{versioning.address} status is known only after apply")
-        configs = versioning.after.get("versioning_configuration") or [{}]
-        status = configs[0].get("status") if isinstance(configs[0], dict) else None
+        elif _marked(versioning.after_unknown, "bucket") or _marked(
+            versioning.after_unknown, "versioning_configuration"
+        ):
+            return self._unknown(name, f"{versioning.address} is known only after apply")
+        configs = _list((values or {}).get("versioning_configuration"))
+        status = _text(_object(configs[0]) if configs else None, "status")
         state = {"Enabled": Versioning.ENABLED, "Suspended": Versioning.SUSPENDED}.get(
             str(status), Versioning.DISABLED
         )
@@ -410,16 +467,16 @@ def _inline_versioning(values: Mapping[str, Any] | None) -> tuple[Versioning, st
 
 def _attribute(
     values: Mapping[str, Any],
-    sensitive: Mapping[str, Any],
-    unknown: Mapping[str, Any],
+    sensitive: Marks,
+    unknown: Marks,
     name: str,
     location: Location,
     side: str,
 ) -> Value:
     # A sensitive value is never read, so it cannot leak into any output.
-    if sensitive.get(name):
+    if _marked(sensitive, name):
         return Value.unknown(f"{side}.{name} is marked sensitive in the plan", location)
-    if unknown.get(name):
+    if _marked(unknown, name):
         return Value.unknown(f"{side}.{name} is known only after apply", location)
     value = values.get(name)
     if value is None:
@@ -439,7 +496,19 @@ def _local(rc: _ResourceChange) -> str:
 def _references(expression: object) -> list[str]:
     if not isinstance(expression, dict):
         return []
-    return [r for r in expression.get("references", []) if isinstance(r, str)]
+    return [r for r in _list(expression.get("references")) if isinstance(r, str)]
+
+
+def _marked(marks: Marks, name: str) -> bool:
+    return marks is True or (isinstance(marks, Mapping) and bool(marks.get(name)))
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _string(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _text(values: Mapping[str, Any] | None, name: str) -> str | None:

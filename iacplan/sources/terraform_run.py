@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from iacplan.errors import InputError
+from iacplan.model import Environment
 from iacplan.sources import Loaded, load_plan_text
 
 # `-detailed-exitcode` makes a successful plan with changes exit 2.
@@ -47,21 +50,68 @@ def plan(
     echo: Callable[[str], None],
 ) -> PlanRun:
     """Run `plan -out` with the user's arguments (its output passed to `echo`), then read it."""
-    if any(arg == "-out" or arg.startswith("-out=") for arg in args):
+    options = _options(args)
+    if "out" in options:
         raise InputError("pass --keep-plan FILE instead of -out: iacplan names the plan file")
-    with tempfile.TemporaryDirectory(prefix="iacplan-") as tmp:
+    # A pipeline has nobody to answer a prompt; an unanswered one would look like a hang.
+    extra = [] if "input" in options else ["-input=false"]
+    with _terminated_as_interrupt(), tempfile.TemporaryDirectory(prefix="iacplan-") as tmp:
         # Relative to where the user runs iacplan, not to --chdir.
         plan_file = keep_plan.resolve() if keep_plan else Path(tmp) / "tfplan"
-        code = _stream([binary, "plan", f"-out={plan_file}", *args], chdir, echo)
-        success = (0, _DETAILED_EXIT_CHANGES) if "-detailed-exitcode" in args else (0,)
+        plan_file.unlink(missing_ok=True)  # never judge a plan left from an earlier run
+        code = _stream([binary, "plan", f"-out={plan_file}", *extra, *args], chdir, echo)
+        detailed = options.get("detailed-exitcode", "false") not in ("false", "0")
+        success = (0, _DETAILED_EXIT_CHANGES) if detailed else (0,)
         if code not in success:
-            return PlanRun(code, Loaded(()))
+            return PlanRun(_exit_code(code), Loaded(()))
         shown = _run([binary, "show", "-json", str(plan_file)], chdir)
+        echo(shown.stderr)
         if shown.returncode != 0:
-            echo(shown.stderr)
-            return PlanRun(shown.returncode or 1, Loaded(()))
+            return PlanRun(_exit_code(shown.returncode), Loaded(()))
         name = keep_plan.as_posix() if keep_plan else "terraform plan"
-        return PlanRun(0, load_plan_text(shown.stdout, f"{name} (show -json)"))
+        loaded = load_plan_text(shown.stdout, f"{name} (show -json)")
+    if options.get("refresh") in ("false", "0"):
+        return PlanRun(0, _noted(loaded, _STALE))
+    return PlanRun(0, loaded)
+
+
+_STALE = (
+    "planned with -refresh=false: before is Terraform's state, not what runs; a version "
+    "changed outside Terraform is not seen"
+)
+
+
+def _options(args: Sequence[str]) -> dict[str, str]:
+    """Terraform's options by name (`-out=x`, `--out=x` and `-out x` alike), value or "true"."""
+    options = {}
+    for arg in args:
+        if arg.startswith("-"):
+            name, _, value = arg.lstrip("-").partition("=")
+            options[name] = value or "true"
+    return options
+
+
+def _noted(loaded: Loaded, note: str) -> Loaded:
+    def add(envs: tuple[Environment, ...]) -> tuple[Environment, ...]:
+        return tuple(replace(env, notes=(*env.notes, note)) for env in envs)
+
+    return Loaded(add(loaded.head), add(loaded.base or ()))
+
+
+def _exit_code(code: int) -> int:
+    """A child killed by a signal reports -N; a shell would say 128+N."""
+    return 128 - code if code < 0 else code
+
+
+@contextmanager
+def _terminated_as_interrupt() -> Iterator[None]:
+    """CI cancels with SIGTERM: unwind like Ctrl-C, so the child stops and the plan (with its
+    secrets in clear) is removed."""
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _stream(command: list[str], cwd: Path | None, echo: Callable[[str], None]) -> int:
@@ -78,15 +128,26 @@ def _stream(command: list[str], cwd: Path | None, echo: Callable[[str], None]) -
     except OSError as exc:
         raise InputError(f"cannot run {command[0]}: {exc.strerror}") from exc
     assert process.stdout is not None
-    for line in process.stdout:
-        echo(line)
-    return process.wait()
+    try:
+        for line in process.stdout:
+            echo(line)
+        return process.wait()
+    except BaseException:
+        process.terminate()  # do not leave terraform holding the state lock
+        process.wait()
+        raise
 
 
 def _run(command: list[str], cwd: Path | None) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(
-            command, cwd=cwd, capture_output=True, text=True, encoding="utf-8", check=False
+            command,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            check=False,
         )
     except OSError as exc:
         raise InputError(f"cannot run {command[0]}: {exc.strerror}") from exc

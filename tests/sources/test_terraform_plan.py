@@ -348,3 +348,191 @@ def test_drift_outside_terraform_is_noted(tmp_path: Path) -> None:
         "changed outside Terraform: state said airflow_version 2.8.1, the environment runs "
         "2.9.2; judged from what runs"
     ]
+
+
+@pytest.mark.parametrize("key", ["after_unknown", "after_sensitive"])
+def test_a_whole_side_marked_unknown_or_sensitive_is_never_trusted(
+    tmp_path: Path, key: str
+) -> None:
+    entry = environment(["update"], after="2.10.1", **{key: True})
+    run = iacplan("check", write_plan(tmp_path, entry), "--format", "json")
+    assert run.env("aws_mwaa_environment.main")["verdict"] == "unverified"
+    assert "2.10.1" not in run.stdout
+
+
+def test_sensitive_drift_is_noted_without_values(tmp_path: Path) -> None:
+    entry = environment(["update"], before_sensitive=True, after_sensitive=True)
+    drift = environment(
+        ["update"],
+        before="SECRET-OLD",
+        after="SECRET-NEW",
+        before_sensitive=True,
+        after_sensitive=True,
+    )
+    run = iacplan("check", write_plan(tmp_path, entry, resource_drift=[drift]), "--format", "json")
+    assert "SECRET" not in run.stdout
+    assert "is not shown" in run.env("aws_mwaa_environment.main")["notes"][0]
+
+
+@pytest.mark.parametrize("actions", [["update"], ["no-op"], ["delete"], ["delete", "create"]])
+def test_an_existing_object_without_before_is_an_error(tmp_path: Path, actions: list[str]) -> None:
+    run = iacplan("check", write_plan(tmp_path, environment(actions, before=None)))
+    assert run.exit_code == 2
+    assert "without before" in run.stderr
+
+
+def test_the_cloud_control_resource_and_a_missing_mode_count(tmp_path: Path) -> None:
+    awscc = environment(["update"], after="2.8.1", address="awscc_mwaa_environment.cc")
+    awscc["type"] = "awscc_mwaa_environment"
+    modeless = environment(["update"], after="2.8.1", address="aws_mwaa_environment.x")
+    del modeless["mode"]
+    run = iacplan("check", write_plan(tmp_path, awscc, modeless), "--format", "json")
+    assert run.rules() == ["MWAA001", "MWAA001"]
+
+
+def test_a_plan_without_resource_changes_but_with_mwaa_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    planned = {"root_module": {"resources": [{"type": "aws_mwaa_environment"}]}}
+    path.write_text(json.dumps({"format_version": "1.2", "planned_values": planned}))
+    run = iacplan("check", path)
+    assert run.exit_code == 2
+    assert "no resource_changes" in run.stderr
+
+
+@pytest.mark.parametrize(
+    "top",
+    [
+        {"configuration": [1]},
+        {"configuration": {"root_module": {"resources": 5}}},
+        {"configuration": {"root_module": {"module_calls": [1]}}},
+        {"configuration": {"root_module": {"resources": [{"expressions": "x"}]}}},
+        {
+            "configuration": {
+                "root_module": {
+                    "resources": [
+                        {
+                            "address": "aws_mwaa_environment.main",
+                            "expressions": {"source_bucket_arn": {"references": 5}},
+                        }
+                    ]
+                }
+            }
+        },
+    ],
+)
+def test_odd_configurations_are_read_as_no_reference(tmp_path: Path, top: dict[str, Any]) -> None:
+    entry = environment(["update"])
+    entry["change"]["after_unknown"] = {"source_bucket_arn": True}
+    del entry["change"]["after"]["source_bucket_arn"]
+    run = iacplan("check", write_plan(tmp_path, entry, **top), "--format", "json")
+    assert run.exit_code == 0
+    assert run.rules() == ["MWAA006"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"before": [1]}, "change.before is not an object"),
+        ({"after_unknown": "yes"}, "change.after_unknown is neither an object nor a bool"),
+        ({"actions": "update"}, "change.actions is not a list of strings"),
+    ],
+)
+def test_wrong_shapes_are_clear_errors(
+    tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
+    entry = environment(["update"])
+    entry["change"].update(change)
+    run = iacplan("check", write_plan(tmp_path, entry))
+    assert run.exit_code == 2
+    assert message in run.stderr
+    assert "internal error" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    "top", [{"resource_drift": 5}, {"deferred_changes": [1]}, {"deferred_changes": [{}]}]
+)
+def test_malformed_lists_are_clear_errors(tmp_path: Path, top: dict[str, Any]) -> None:
+    run = iacplan("check", write_plan(tmp_path, environment(["update"]), **top))
+    assert run.exit_code == 2
+    assert "internal error" not in run.stderr
+
+
+def test_odd_replace_paths_and_versioning_shapes_do_not_crash(tmp_path: Path) -> None:
+    entry = environment(["delete", "create"], replace_paths=5)
+    odd = versioning("dags", "Enabled")
+    odd["change"]["after"]["versioning_configuration"] = {"status": "Enabled"}
+    run = iacplan("check", write_plan(tmp_path, entry, odd), "--format", "json")
+    assert run.exit_code == 1
+    assert "MWAA007" in run.rules()
+
+
+def test_a_huge_number_is_invalid_json(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text('{"format_version": "1.2", "x": ' + "9" * 5000 + "}")
+    run = iacplan("check", path)
+    assert run.exit_code == 2
+    assert "invalid JSON" in run.stderr
+
+
+def test_versioning_of_another_for_each_instance_does_not_count(tmp_path: Path) -> None:
+    entry = environment(["update"])
+    entry["change"]["after"]["source_bucket_arn"] = "arn:aws:s3:::b"
+    buckets = [bucket('aws_s3_bucket.dags["a"]', "a"), bucket('aws_s3_bucket.dags["b"]', "b")]
+    other = versioning("a", "Enabled")
+    configuration = {
+        "root_module": {
+            "resources": [
+                {
+                    "address": "aws_s3_bucket_versioning.a",
+                    "expressions": {"bucket": {"references": ["aws_s3_bucket.dags"]}},
+                }
+            ]
+        }
+    }
+    run = iacplan(
+        "check",
+        write_plan(tmp_path, entry, *buckets, other, configuration=configuration),
+        "--format",
+        "json",
+    )
+    assert run.rules() == ["MWAA005"]
+
+
+def test_a_conditional_between_buckets_is_unknown(tmp_path: Path) -> None:
+    entry = environment(["update"])
+    entry["change"]["after_unknown"] = {"source_bucket_arn": True}
+    del entry["change"]["after"]["source_bucket_arn"]
+    references = ["var.use_a", "aws_s3_bucket.a.arn", "aws_s3_bucket.b.arn"]
+    resource = {
+        "address": "aws_mwaa_environment.main",
+        "expressions": {"source_bucket_arn": {"references": references}},
+    }
+    configuration = {"root_module": {"resources": [resource]}}
+    plan = write_plan(
+        tmp_path,
+        entry,
+        bucket("aws_s3_bucket.a", "dags"),
+        bucket("aws_s3_bucket.b", "other"),
+        configuration=configuration,
+    )
+    run = iacplan("check", plan, "--format", "json")
+    assert run.rules() == ["MWAA006"]
+
+
+def test_a_versioning_resource_moving_to_an_unknown_bucket_is_unknown(tmp_path: Path) -> None:
+    moving = versioning("dags", "Enabled")
+    moving["change"]["after_unknown"] = {"bucket": True}
+    del moving["change"]["after"]["bucket"]
+    moving["address"] = "aws_s3_bucket_versioning.moving"
+    run = iacplan(
+        "check", write_plan(tmp_path, environment(["update"]), moving), "--format", "json"
+    )
+    assert run.rules() == ["MWAA006"]
+
+
+def test_a_bucket_of_the_same_name_in_another_partition_is_another_bucket(tmp_path: Path) -> None:
+    entry = environment(["update"])
+    entry["change"]["after"]["source_bucket_arn"] = "arn:aws-cn:s3:::legacy"
+    legacy = bucket("aws_s3_bucket.legacy", "legacy", arn="arn:aws:s3:::legacy")
+    run = iacplan("check", write_plan(tmp_path, entry, legacy), "--format", "json")
+    assert run.rules() == ["MWAA006"]

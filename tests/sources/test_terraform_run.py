@@ -136,3 +136,44 @@ def test_a_missing_binary_is_a_clear_error(fake: Path, monkeypatch: pytest.Monke
     run = iacplan("terraform", "--terraform-bin", "/nowhere/terraform")
     assert run.exit_code == 2
     assert "'/nowhere/terraform' not found" in run.stderr
+
+
+@pytest.mark.parametrize("out", ["-out=x.tfplan", "--out=x.tfplan", "-out"])
+def test_every_spelling_of_out_is_refused(fake: Path, out: str) -> None:
+    assert iacplan("terraform", "--", out).exit_code == 2
+
+
+def test_double_dash_detailed_exitcode_counts_too(
+    fake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_PLAN_EXIT", "2")
+    assert iacplan("terraform", "--", "--detailed-exitcode").exit_code == 1
+
+
+def test_prompts_are_off_unless_asked_for(fake: Path) -> None:
+    iacplan("terraform")
+    iacplan("terraform", "--", "-input=true")
+    first, _, second, _ = calls(fake)
+    assert "-input=false" in first.split()
+    assert "-input=false" not in second.split()
+
+
+def test_a_stale_kept_plan_is_never_judged(
+    fake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept = tmp_path / "saved.tfplan"
+    kept.write_text("from an earlier run")
+    monkeypatch.setenv("FAKE_PLAN_EXIT", "1")
+    assert iacplan("terraform", "--keep-plan", kept).exit_code == 1
+    assert not kept.exists()
+
+
+def test_without_refresh_the_report_says_before_is_state(fake: Path) -> None:
+    run = iacplan("terraform", "--format", "json", "--", "-refresh=false")
+    assert "not what runs" in run.env("aws_mwaa_environment.main")["notes"][0]
+
+
+def test_a_missing_chdir_is_a_usage_error(fake: Path, tmp_path: Path) -> None:
+    run = iacplan("terraform", "--chdir", tmp_path / "nowhere")
+    assert run.exit_code == 2
+    assert "does not exist" in run.stderr
