@@ -37,6 +37,7 @@ from iacplan.sources.files import (
     read_text,
     tf_files,
 )
+from iacplan.sources.terraform_providers import provider_versions
 from iacplan.sources.terraform_values import (
     BucketIndex,
     attribute,
@@ -85,7 +86,8 @@ def load_tree(top: Path, inputs: TerraformInputs) -> list[Environment]:
             *_uninstantiated(result, root, modules, prefix, alone),
             *_opaque_modules(result, root, prefix, alone),
         ]
-        environments += _with_overrides(found, modules)
+        provider = provider_versions(result, root)
+        environments += [replace(e, provider=provider) for e in _with_overrides(found, modules)]
     return environments
 
 
