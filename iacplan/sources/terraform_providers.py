@@ -50,6 +50,8 @@ def _requirement(
     if name in ("__tfmeta", "id"):
         return None, None
     meta = block["__tfmeta"]
+    source: object
+    version: object
     if isinstance(requirement, str):  # the 0.12 shorthand `aws = "~> 3.0"`
         source, version = None, requirement
     elif isinstance(requirement, dict):
