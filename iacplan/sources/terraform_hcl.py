@@ -92,7 +92,7 @@ def load_tree(top: Path, inputs: TerraformInputs) -> list[Environment]:
         modules += sorted({r.directory.resolve() for r in installed.values()} - set(modules))
         buckets = _bucket_index(result, root, modules)
         found = [
-            *_environments(result, root, prefix, modules, buckets),
+            *_environments(result, root, prefix, buckets),
             *_uninstantiated(result, root, modules, prefix),
             *remote_environments(result, root, prefix, installed, buckets),
             *_unevaluated_remote_calls(result, root, modules, prefix),
@@ -328,7 +328,7 @@ def _bucket_index(result: dict[str, Any], root: Path, module_dirs: list[Path]) -
 
 
 def _environments(
-    result: dict[str, Any], root: Path, prefix: str, module_dirs: list[Path], buckets: BucketIndex
+    result: dict[str, Any], root: Path, prefix: str, buckets: BucketIndex
 ) -> Iterator[Environment]:
     stand_ins = find_stand_ins(result)
     doubts = existence_doubts(result)
