@@ -80,6 +80,25 @@ class Planned:
 
 
 @dataclass(frozen=True)
+class Pin:
+    """A version requirement as written in the configuration, and where."""
+
+    text: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class ProviderVersions:
+    """What a Terraform configuration says about the AWS provider version it will run with.
+
+    Facts only: whether that version replaces an environment is the rules' decision."""
+
+    constraints: tuple[Pin, ...] = ()  # every `version` required of hashicorp/aws, any module
+    locked: Pin | None = None  # the exact version .terraform.lock.hcl selects
+    doubt: str | None = None  # why the constraints found may not be the whole story
+
+
+@dataclass(frozen=True)
 class Environment:
     id: str  # stable across base and head: the address, prefixed by its root when needed
     kind: str  # terraform | terraform-plan | cloudformation | cloudformation-changeset
@@ -92,6 +111,7 @@ class Environment:
     moved_from: str | None = None  # the id a `moved` block says it had before
     planned: Planned | None = None  # only from plans and change sets
     notes: tuple[str, ...] = ()  # information for the reader that changes no verdict
+    provider: ProviderVersions | None = None  # Terraform configurations only (not plans)
 
 
 class ChangeKind(StrEnum):

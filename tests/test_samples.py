@@ -42,6 +42,8 @@ def test_there_are_samples_for_every_case_the_core_needs() -> None:
         "variable-tfvars",
         "local-module",
         "for-each",
+        "registry-module",
+        "major-in-place-locked-provider",
     } <= names
 
 

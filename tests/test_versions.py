@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -89,9 +90,9 @@ def newer_catalog(tmp_path: Path) -> Path:
 
 
 def test_a_newer_catalog_from_versions_file(tmp_path: Path) -> None:
-    sample = SAMPLES / "major-in-place"
+    sample = SAMPLES / "major-in-place-locked-provider"  # no replacement by the AWS provider
     head = tmp_path / "head"
-    head.mkdir()
+    shutil.copytree(sample / "head", head)
     main = (sample / "head" / "main.tf").read_text().replace('"3.3.1"', '"3.4.0"')
     (head / "main.tf").write_text(main)
     without = iacplan("check", "--base", sample / "base", head, "--format", "json")

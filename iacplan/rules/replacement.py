@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from iacplan.model import Change, ChangeKind, Severity
-from iacplan.rules.base import Context, Hit, Rule
+from iacplan.constraints import Constraint, ConstraintError, Release, parse_release, show
+from iacplan.model import Change, ChangeKind, Environment, ProviderVersions, Severity
+from iacplan.rules.base import Context, Hit, Rule, versions
+
+# terraform-provider-aws 5.2.0 (CHANGELOG NOTES, #31833) added a CustomizeDiff ForceNewIf on
+# airflow_version: a plan replaces the environment when the major version goes up, even where
+# MWAA itself upgrades in place (2.11.x → 3.x). Still so in the newest provider source read.
+FORCE_NEW_SINCE: Release = (5, 2, 0)
 
 
 def _replaced(change: Change, context: Context) -> Iterator[Hit]:
@@ -28,6 +34,73 @@ def _replaced(change: Change, context: Context) -> Iterator[Hit]:
             "suppress this finding with a reason)",
             change.subject.location,
         )
+    else:
+        yield from _provider_replaces(change, context)
+
+
+def _provider_replaces(change: Change, context: Context) -> Iterator[Hit]:
+    """A major upgrade in a Terraform configuration whose AWS provider may force a new one."""
+    head, pair = change.head, versions(change)
+    if change.kind is not ChangeKind.MAJOR_JUMP or head is None or pair is None:
+        return
+    if head.provider is None or head.planned is not None:
+        return  # not predicted from a configuration: a plan says what it does itself
+    why = provider_forces_new(head.provider)
+    if why is None:
+        return
+    old, new = pair
+    if context.catalog.path_in_place(old, new):
+        keep = (
+            "To keep it, upgrade out of band with `aws mwaa update-environment --name "
+            f"{_name(head)} --airflow-version {new}`, then run `terraform apply -refresh-only` "
+            "so the state matches and the plan shows no change; or create a new environment "
+            "beside it and migrate the metadata"
+        )
+    else:
+        keep = (
+            "MWAA cannot make this change in place either: create the new environment beside "
+            "the old one and migrate the metadata, rather than letting apply replace it"
+        )
+    yield Hit(
+        f"{old} → {new}: Terraform would destroy and recreate the environment — the AWS "
+        f"provider replaces aws_mwaa_environment when the major Airflow version goes up (since "
+        f"{show(FORCE_NEW_SINCE)}), and {why}. The new environment starts with an empty "
+        f"metadata database: every run's history is lost. {keep}"
+    )
+
+
+def provider_forces_new(provider: ProviderVersions) -> str | None:
+    """Why the provider version Terraform will use can be one that forces replacement on a
+    major upgrade, or None when the configuration rules that out."""
+    readable, doubts = [], [provider.doubt] if provider.doubt else []
+    for pin in provider.constraints:
+        try:
+            readable.append((pin, Constraint.parse(pin.text)))
+        except ConstraintError as exc:
+            doubts.append(f"`{pin.text}` ({pin.location}) cannot be read: {exc}")
+    if doubts:
+        return "the provider version cannot be pinned down (" + "; ".join(doubts) + ")"
+    allowed = Constraint(tuple(c for _, constraint in readable for c in constraint.conditions))
+    stale = ""
+    if provider.locked is not None:
+        locked = parse_release(provider.locked.text)
+        where = f"{provider.locked.location} locks {provider.locked.text}"
+        if locked is not None and allowed.allows(locked):
+            return where if locked >= FORCE_NEW_SINCE else None
+        stale = f"{where}, which the constraints do not keep (`terraform init` selects again); "
+    if not readable:
+        return stale + (
+            "nothing keeps the provider below it (no version in required_providers and no "
+            ".terraform.lock.hcl): Terraform installs the newest"
+        )
+    if not allowed.allows_any_from(FORCE_NEW_SINCE):
+        return None
+    shown = ", ".join(f"`{pin.text}` ({pin.location})" for pin, _ in readable)
+    return stale + f"the configuration allows such a provider: {shown}"
+
+
+def _name(env: Environment) -> str:
+    return env.name.text if env.name.text is not None else "<environment name>"
 
 
 REPLACED = Rule(

@@ -37,6 +37,14 @@ from iacplan.sources.files import (
     read_text,
     tf_files,
 )
+from iacplan.sources.terraform_modules import (
+    distrust_stale,
+    installed_modules,
+    known_module,
+    looks_like_mwaa,
+    remote_environments,
+)
+from iacplan.sources.terraform_providers import provider_versions
 from iacplan.sources.terraform_values import (
     BucketIndex,
     attribute,
@@ -53,7 +61,6 @@ _MODULE_BLOCK = re.compile(r'^\s*module\s+"', re.MULTILINE)
 _TFPARSE_POSITION = re.compile(
     r"(?P<file>[^\s:]+):(?P<line>\d+),\d+(?:-\d+(?:,\d+)?)?: (?P<msg>.*)", re.S
 )
-_REMOTE_MODULE_HINT = re.compile(r"mwaa|airflow", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,7 @@ class TerraformInputs:
 def load_tree(top: Path, inputs: TerraformInputs) -> list[Environment]:
     """Every MWAA environment the root modules under `top` (a directory) declare."""
     clear_caches()
+    _module_declarations.cache_clear()
     module_dirs = list(_module_dirs(top))
     if not module_dirs:
         raise InputError(f"{display_path(top)}: no Terraform files (.tf, .tf.json) found")
@@ -79,13 +87,19 @@ def load_tree(top: Path, inputs: TerraformInputs) -> list[Environment]:
         prefix = "" if root == top else f"{root.relative_to(top).as_posix()}:"
         alone = root != top and not _looks_like_root(root)
         result = _evaluate(root, inputs)
+        installed = installed_modules(root)
         modules = _reachable(root.resolve(), calls)
+        modules += sorted({r.directory.resolve() for r in installed.values()} - set(modules))
+        buckets = _bucket_index(result, root, modules)
         found = [
-            *_environments(result, root, prefix, alone, modules),
-            *_uninstantiated(result, root, modules, prefix, alone),
-            *_opaque_modules(result, root, prefix, alone),
+            *_environments(result, root, prefix, buckets),
+            *_uninstantiated(result, root, modules, prefix),
+            *remote_environments(result, root, prefix, installed, buckets),
+            *_unevaluated_remote_calls(result, root, modules, prefix),
         ]
-        environments += _with_overrides(found, modules)
+        found = distrust_stale(_with_overrides(found, modules), result, installed)
+        provider = provider_versions(result, root)
+        environments += [replace(e, provider=provider, evaluated_alone=alone) for e in found]
     return environments
 
 
@@ -161,8 +175,18 @@ def _module_dirs(top: Path) -> Iterator[Path]:
             yield Path(dirpath)
 
 
-def _local_module_calls(directory: Path) -> Iterator[Call]:
-    """Each local module call (``source = "./..."`` or ``"../..."``) in the directory."""
+class Declared(NamedTuple):
+    """A module call as written: its name, raw arguments, and the line of its source."""
+
+    name: str
+    body: dict[str, Any]
+    file: Path
+    line: int
+
+
+@cache
+def _module_declarations(directory: Path) -> tuple[Declared, ...]:
+    found = []
     for path in tf_files(directory):
         text = read_text(path)
         if path.name.endswith(".tf.json"):
@@ -173,12 +197,60 @@ def _local_module_calls(directory: Path) -> Iterator[Call]:
         else:
             continue
         for block in blocks:
-            for body in block.values() if isinstance(block, dict) else ():
-                source = body.get("source") if isinstance(body, dict) else None
-                if isinstance(source, str) and source.startswith(("./", "../")):
-                    offset = text.find(f'"{source}"')
+            for name, body in block.items() if isinstance(block, dict) else ():
+                if isinstance(body, dict):
+                    offset = text.find(f'"{body.get("source")}"')
                     line = text.count("\n", 0, offset) + 1 if offset >= 0 else 1
-                    yield Call((directory / source).resolve(), path, line)
+                    found.append(Declared(name, body, path, line))
+    return tuple(found)
+
+
+def _local_module_calls(directory: Path) -> Iterator[Call]:
+    """Each local module call (``source = "./..."`` or ``"../..."``) in the directory."""
+    for declared in _module_declarations(directory):
+        source = declared.body.get("source")
+        if isinstance(source, str) and source.startswith(("./", "../")):
+            yield Call((directory / source).resolve(), declared.file, declared.line)
+
+
+_NO_MODULE_INSTANCE = (
+    "no instance of this module call was evaluated: its count or for_each, or its caller's, "
+    "is zero, empty, or cannot be resolved statically"
+)
+
+
+def _unevaluated_remote_calls(
+    result: dict[str, Any], root: Path, module_dirs: list[Path], prefix: str
+) -> Iterator[Environment]:
+    """MWAA-like remote module calls with no evaluated instance, as unknown environments."""
+    evaluated = {  # labels of count and for_each instances carry their key: `mwaa["a"]`
+        (
+            (root / b["__tfmeta"]["filename"]).resolve(),
+            str(b["__tfmeta"].get("label")).split("[")[0],
+        )
+        for b in result.get("module", [])
+    }
+    for directory in module_dirs:
+        for call in _module_declarations(directory):
+            source = call.body.get("source")
+            if not isinstance(source, str) or source.startswith(("./", "../")):
+                continue
+            if (call.file.resolve(), call.name) in evaluated or call.body.get("count") == 0:
+                continue
+            if known_module(source) is None and not looks_like_mwaa(call.body):
+                continue
+            location = Location(display_path(call.file), call.line)
+            module = Path(os.path.relpath(directory, root.resolve())).as_posix()
+            where = "" if module == "." else f"{module}//"
+            yield Environment(
+                id=f"{prefix}{where}module.{call.name}",
+                kind="terraform",
+                address=f"module.{call.name}",
+                name=Value.unknown(_NO_MODULE_INSTANCE, location),
+                version=Value.unknown(_NO_MODULE_INSTANCE, location),
+                location=location,
+                bucket=None,
+            )
 
 
 def _parse_hcl(text: str, path: Path) -> dict[str, Any]:
@@ -247,16 +319,19 @@ def _tfparse_message(message: str, root: Path) -> str:
     return f"{display_path(path)}:{match['line']}: {detail}"
 
 
-def _environments(
-    result: dict[str, Any], root: Path, prefix: str, alone: bool, module_dirs: list[Path]
-) -> Iterator[Environment]:
-    stand_ins = find_stand_ins(result)
-    doubts = existence_doubts(result)
+def _bucket_index(result: dict[str, Any], root: Path, module_dirs: list[Path]) -> BucketIndex:
     dropped = [
         f"{display_path(d.file)}:{d.line}"
         for d in _unevaluated(result, root, module_dirs, "aws_s3_bucket_versioning")
     ]
-    buckets = BucketIndex(result, root, doubts, dropped)
+    return BucketIndex(result, root, existence_doubts(result), dropped)
+
+
+def _environments(
+    result: dict[str, Any], root: Path, prefix: str, buckets: BucketIndex
+) -> Iterator[Environment]:
+    stand_ins = find_stand_ins(result)
+    doubts = existence_doubts(result)
     moves = _moves(result, root)
     for block in resources(result, RESOURCE_TYPE):
         # (a data source of the same type reads an environment, it defines none)
@@ -279,7 +354,6 @@ def _environments(
             version=version,
             location=Location(display_path(file), meta["line_start"]),
             bucket=buckets.link(block.get("source_bucket_arn"), value("source_bucket_arn")),
-            evaluated_alone=alone,
             moved_from=prefix + moved_from if moved_from else None,
         )
 
@@ -359,7 +433,7 @@ _NO_INSTANCE = (
 
 
 def _uninstantiated(
-    result: dict[str, Any], root: Path, module_dirs: list[Path], prefix: str, alone: bool
+    result: dict[str, Any], root: Path, module_dirs: list[Path], prefix: str
 ) -> Iterator[Environment]:
     """Each declared environment with no evaluated instance, as one whose version is unknown."""
     for declaration in _unevaluated(result, root, module_dirs, RESOURCE_TYPE):
@@ -375,7 +449,6 @@ def _uninstantiated(
             version=Value.unknown(_NO_INSTANCE, location),
             location=location,
             bucket=None,
-            evaluated_alone=alone,
         )
 
 
@@ -404,33 +477,3 @@ def _declarations(path: Path, resource_type: str) -> Iterator[tuple[str, int, bo
         return
     for match in _declaration_pattern(resource_type).finditer(text):
         yield match["name"], text.count("\n", 0, match.start("name")) + 1, match["count"] == "0"
-
-
-def _opaque_modules(
-    result: dict[str, Any], root: Path, prefix: str, alone: bool
-) -> Iterator[Environment]:
-    """Registry and remote modules that look like MWAA modules: their insides are not read,
-    so each becomes an environment whose version is unknown rather than a silent gap."""
-    for call in result.get("module", []):
-        source = call.get("source")
-        if not isinstance(source, str) or source.startswith(("./", "../")):
-            continue
-        arguments = [name for name in call if not name.startswith("__")]
-        if not any(_REMOTE_MODULE_HINT.search(text) for text in (source, *arguments)):
-            continue
-        meta = call["__tfmeta"]
-        location = Location(display_path(normpath(root / meta["filename"])), meta["line_start"])
-        reason = (
-            f"module source {source!r} is not a local directory; environments it defines are "
-            "not read (run iacplan on a `terraform show -json` plan to see them)"
-        )
-        yield Environment(
-            id=prefix + meta["path"],
-            kind="terraform",
-            address=meta["path"],
-            name=Value.unknown(reason, location),
-            version=Value.unknown(reason, location),
-            location=location,
-            bucket=None,
-            evaluated_alone=alone,
-        )

@@ -10,7 +10,16 @@ import pytest
 import yaml
 
 from iacplan import diff, rules
-from iacplan.model import Bucket, Environment, Location, Severity, Value, Versioning
+from iacplan.model import (
+    Bucket,
+    Environment,
+    Location,
+    Pin,
+    ProviderVersions,
+    Severity,
+    Value,
+    Versioning,
+)
 from iacplan.report import build
 from iacplan.versions import load_catalog
 
@@ -28,6 +37,19 @@ def value(spec: Any, where: Location) -> Value:
     return Value.known(spec, where)
 
 
+def provider(spec: dict[str, Any] | None) -> ProviderVersions | None:
+    """The AWS provider facts of a Terraform configuration: constraints and a locked version."""
+    if spec is None:
+        return None
+    where = Location("versions.tf", 4)
+    locked = spec.get("locked")
+    return ProviderVersions(
+        constraints=tuple(Pin(text, where) for text in spec.get("constraints", [])),
+        locked=Pin(locked, Location(".terraform.lock.hcl", 5)) if locked else None,
+        doubt=spec.get("doubt"),
+    )
+
+
 def environment(case: dict[str, Any], side: str) -> Environment | None:
     spec = case.get(side)
     if spec is None:
@@ -42,6 +64,7 @@ def environment(case: dict[str, Any], side: str) -> Environment | None:
         version=value(spec, where),
         location=where,
         bucket=Bucket("src", versioning, versioning != Versioning.UNKNOWN, "test", where),
+        provider=provider(case.get("provider")),
     )
 
 

@@ -274,11 +274,11 @@ def test_missing_and_null_airflow_version_are_reported(tree: TreeMaker) -> None:
     assert len(messages) == 2 and all("not set" in m for m in messages)
 
 
-def test_registry_mwaa_module_is_unknown_not_silent(tree: TreeMaker) -> None:
+def test_unknown_registry_mwaa_module_is_unknown_not_silent(tree: TreeMaker) -> None:
     root = tree(
-        {"main.tf": 'module "airflow" {\n  source  = "aws-ia/mwaa/aws"\n  version = "0.0.6"\n}\n'}
+        {"main.tf": 'module "airflow" {\n  source  = "acme/mwaa/aws"\n  version = "0.0.6"\n}\n'}
     )
-    assert "aws-ia/mwaa/aws" in unknown_reason(root, "module.airflow")
+    assert "acme/mwaa/aws" in unknown_reason(root, "module.airflow")
 
 
 # --- source bucket and versioning ---------------------------------------------------------
