@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from packaging.version import Version
+
 from iacplan.constraints import Constraint, ConstraintError, Release, parse_release, show
 from iacplan.model import Change, ChangeKind, Environment, ProviderVersions, Severity
 from iacplan.rules.base import Context, Hit, Rule, versions
@@ -16,9 +18,13 @@ FORCE_NEW_SINCE: Release = (5, 2, 0)
 
 def _replaced(change: Change, context: Context) -> Iterator[Hit]:
     if change.kind is ChangeKind.REPLACED:
+        pair = versions(change)
+        keep = ""
+        if change.head is not None and pair is not None and pair[0].major < pair[1].major:
+            keep = " " + _how_to_keep(change.head, *pair, context)
         yield Hit(
             f"the environment would be replaced ({change.reason}): the new one starts with an "
-            "empty metadata database, so every run's history is lost",
+            f"empty metadata database, so every run's history is lost.{keep}",
             change.subject.location,
         )
     elif change.kind is ChangeKind.REMOVED and change.reason is not None:
@@ -49,23 +55,25 @@ def _provider_replaces(change: Change, context: Context) -> Iterator[Hit]:
     if why is None:
         return
     old, new = pair
+    yield Hit(
+        f"{old} → {new}: Terraform would destroy and recreate the environment — the AWS "
+        f"provider replaces aws_mwaa_environment when the major Airflow version goes up (since "
+        f"{show(FORCE_NEW_SINCE)}), and {why}. The new environment starts with an empty "
+        f"metadata database: every run's history is lost. {_how_to_keep(head, old, new, context)}"
+    )
+
+
+def _how_to_keep(head: Environment, old: Version, new: Version, context: Context) -> str:
     if context.catalog.path_in_place(old, new):
-        keep = (
+        return (
             "To keep it, upgrade out of band with `aws mwaa update-environment --name "
             f"{_name(head)} --airflow-version {new}`, then run `terraform apply -refresh-only` "
             "so the state matches and the plan shows no change; or create a new environment "
             "beside it and migrate the metadata"
         )
-    else:
-        keep = (
-            "MWAA cannot make this change in place either: create the new environment beside "
-            "the old one and migrate the metadata, rather than letting apply replace it"
-        )
-    yield Hit(
-        f"{old} → {new}: Terraform would destroy and recreate the environment — the AWS "
-        f"provider replaces aws_mwaa_environment when the major Airflow version goes up (since "
-        f"{show(FORCE_NEW_SINCE)}), and {why}. The new environment starts with an empty "
-        f"metadata database: every run's history is lost. {keep}"
+    return (
+        "MWAA cannot make this change in place either: create the new environment beside "
+        "the old one and migrate the metadata, rather than letting apply replace it"
     )
 
 

@@ -122,6 +122,7 @@ def test_a_replacement_names_the_attribute_and_reason(tmp_path: Path) -> None:
     assert "forced by airflow_version" in run.stdout
     assert "replace_because_cannot_update" in run.stdout
     assert "empty metadata database" in run.stdout
+    assert "aws mwaa update-environment --name main --airflow-version 3.0.6" in run.stdout
 
 
 def test_a_created_environment_is_added_and_a_destroyed_one_rejected(tmp_path: Path) -> None:
