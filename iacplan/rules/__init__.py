@@ -14,7 +14,7 @@ from iacplan.rules.replacement import REPLACED
 from iacplan.rules.unresolved import UNRESOLVED_VERSION
 from iacplan.rules.version_path import DOWNGRADE, FROZEN_SERIES, MAJOR_IN_PLACE, MAJOR_NOT_IN_PLACE
 
-__all__ = ["RULES", "Context", "Hit", "Policy", "Rule", "Suppression", "run"]
+__all__ = ["RULES", "Context", "Hit", "Policy", "Rule", "Suppression", "judge", "run"]
 
 RULES: tuple[Rule, ...] = (
     DOWNGRADE,
@@ -52,23 +52,28 @@ class Policy:
 
 
 def run(changes: Sequence[Change], context: Context, policy: Policy) -> list[Finding]:
-    findings: list[Finding] = []
-    for change in changes:
-        seen = set()
+    return [
+        _finding(rule, change, hit, policy)
+        for change in changes
+        for rule, hit in judge(change, context)
+    ]
+
+
+def judge(change: Change, context: Context) -> Iterator[tuple[Rule, Hit]]:
+    """Every rule's hits on one change."""
+    seen = set()
+    for rule in RULES:
+        for hit in rule.check(change, context):
+            seen.add((rule.id, hit.message))
+            yield rule, hit
+    # A version that is one of several outcomes is judged as each outcome, so the
+    # dangerous branch of an unresolved condition is reported, not hidden behind MWAA008.
+    for when, variant in _variants(change):
         for rule in RULES:
-            for hit in rule.check(change, context):
-                seen.add((rule.id, hit.message))
-                findings.append(_finding(rule, change, hit, policy))
-        # A version that is one of several outcomes is judged as each outcome, so the
-        # dangerous branch of an unresolved condition is reported, not hidden behind MWAA008.
-        for when, variant in _variants(change):
-            for rule in RULES:
-                for hit in rule.check(variant, context):
-                    if (rule.id, hit.message) not in seen:
-                        seen.add((rule.id, hit.message))
-                        hit = Hit(f"{when}: {hit.message}", hit.location)
-                        findings.append(_finding(rule, change, hit, policy))
-    return findings
+            for hit in rule.check(variant, context):
+                if (rule.id, hit.message) not in seen:
+                    seen.add((rule.id, hit.message))
+                    yield rule, Hit(f"{when}: {hit.message}", hit.location)
 
 
 def _variants(change: Change) -> Iterator[tuple[str, Change]]:

@@ -178,6 +178,8 @@ def _sides(
         planned,
         _name(after_props, head_template, location),
     )
+    if head_template is not None:
+        head = replace(head, notes=head_template.notes)
     if action in ("Add", "Import"):
         return None, head
     if action == "Remove":

@@ -54,7 +54,8 @@ def load_template(path: Path, parameters: Parameters, id_prefix: str) -> list[En
             "each with a Type"
         )
     assert isinstance(template, dict)
-    return environments(template, display_path(path), id_prefix, parameters)
+    found = environments(template, display_path(path), id_prefix, parameters)
+    return with_lint_notes(path, template, found)
 
 
 def load_directory(directory: Path, parameters: Parameters) -> list[Environment]:
@@ -71,7 +72,8 @@ def load_directory(directory: Path, parameters: Parameters) -> list[Environment]
         template = decode(path)
         if isinstance(template, dict) and is_template(template):
             templates += 1
-            found += environments(template, display_path(path), relative.as_posix(), parameters)
+            envs = environments(template, display_path(path), relative.as_posix(), parameters)
+            found += with_lint_notes(path, template, envs)
     if not templates:
         raise InputError(
             f"{display_path(directory)}: no Terraform files (.tf, .tf.json) or CloudFormation "
@@ -192,7 +194,7 @@ def _version(resolver: Resolver, properties: Mapping[str, Any], here: Location) 
         written = _written(here)
         note = (
             f"written as the unquoted number {written}, which YAML and JSON read as "
-            f'{value.text}: quote it, e.g. AirflowVersion: "{written}"'
+            f"{value.text}: quote the version"
         )
         return Value.known(value.text or "", here, note=note)
     return value
@@ -284,3 +286,39 @@ def _linked(
     )
     reason = f"{logical_id} VersioningConfiguration Status cannot be resolved: {why}"
     return Bucket(bucket_id, Versioning.UNKNOWN, True, reason, where)
+
+
+# --- cfn-lint's own findings, as information -----------------------------------------------
+
+
+def with_lint_notes(
+    path: Path, template: Mapping[str, Any], found: list[Environment]
+) -> list[Environment]:
+    """cfn-lint's own errors on each environment and its bucket, as notes (no verdict change).
+    Only templates with an MWAA environment are linted: about 0.5 s each."""
+    resources = template.get("Resources") or {}
+    if not any(_type(resources.get(env.address)) == MWAA_TYPE for env in found):
+        return found
+    from cfnlint.api import ManualArgs, lint
+
+    matches = lint(read_text(path), config=ManualArgs(regions=["us-east-1"]))
+    shown = display_path(path)
+    result = []
+    for env in found:
+        related = {env.address, *_bucket_resources(template, env)}
+        notes = [
+            f"cfn-lint {m.rule.id} at {shown}:{m.linenumber}: {m.message}"
+            for m in matches
+            if len(m.path) > 1 and m.path[0] == "Resources" and m.path[1] in related
+        ]
+        result.append(replace(env, notes=(*env.notes, *notes)) if notes else env)
+    return result
+
+
+def _bucket_resources(template: Mapping[str, Any], env: Environment) -> set[str]:
+    # A bucket in the template is linked by _linked, whose reasons begin with its logical id.
+    bucket = env.bucket
+    if bucket is None or not bucket.in_config:
+        return set()
+    resources = template.get("Resources") or {}
+    return {str(r) for r in resources if bucket.reason.startswith(f"{r} ")}
