@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
 
-from helpers import SAMPLES, iacplan
+from helpers import CFN_SAMPLES, SAMPLES, iacplan
 
 CASES = sorted(p for p in SAMPLES.iterdir() if p.is_dir())
+CFN_CASES = sorted(p for p in CFN_SAMPLES.iterdir() if p.is_dir())
 
 
 def expectation(sample: Path) -> tuple[int, list[str], list[str]]:
@@ -19,6 +21,16 @@ def expectation(sample: Path) -> tuple[int, list[str], list[str]]:
     rules = sorted(re.findall(r"MWAA\d{3}", line.split("Expect:")[1]))
     verdicts = re.findall(r"\b(allowed|rejected|unverified|unchanged)\b", line.split("verdict")[1])
     return int(match[1]), rules, verdicts
+
+
+def arguments(sample: Path) -> list[str | Path]:
+    """`--base base head`, unless the README says otherwise in an `Args:` sentence (paths in it
+    are relative to the sample)."""
+    text = (sample / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"Args: (.*?)\. Expect:", text)
+    if match is None:
+        return ["--base", sample / "base", sample / "head"]
+    return [sample / a if (sample / a).exists() else a for a in shlex.split(match[1])]
 
 
 def test_there_are_samples_for_every_case_the_core_needs() -> None:
@@ -36,10 +48,24 @@ def test_there_are_samples_for_every_case_the_core_needs() -> None:
     } <= names
 
 
-@pytest.mark.parametrize("sample", CASES, ids=lambda p: p.name)
+def test_there_are_cloudformation_samples_for_every_case_issue_3_names() -> None:
+    assert {p.name for p in CFN_CASES} >= {
+        "yaml-minor-upgrade",
+        "json-downgrade",
+        "sam-unquoted-version",
+        "parameter-version",
+        "changeset-property-values",
+        "changeset-with-templates",
+        "changeset-replacement",
+    }
+
+
+@pytest.mark.parametrize(
+    "sample", CASES + CFN_CASES, ids=lambda p: f"{p.parent.name}/{p.name}"
+)
 def test_sample_reports_what_its_readme_says(sample: Path) -> None:
     exit_code, rules, verdicts = expectation(sample)
-    run = iacplan("check", "--base", sample / "base", sample / "head", "--format", "json")
+    run = iacplan("check", *arguments(sample), "--format", "json")
     assert run.exit_code == exit_code, run.stdout + run.stderr
     assert sorted(set(run.rules())) == rules
     assert [e["verdict"] for e in run.report["environments"]] == verdicts
