@@ -142,7 +142,7 @@ class Resolver:
 
     def value(self, node: object, location: Location, arn: bool = False) -> Value:
         """The string `node` stands for; with `arn`, resource references become tokens."""
-        here = Location(location.file, line_of(node, location.line))
+        here = location
         if isinstance(node, bool):
             return Value.known(str(node).lower(), here)
         if isinstance(node, int | float):
