@@ -60,9 +60,7 @@ def test_there_are_cloudformation_samples_for_every_case_issue_3_names() -> None
     }
 
 
-@pytest.mark.parametrize(
-    "sample", CASES + CFN_CASES, ids=lambda p: f"{p.parent.name}/{p.name}"
-)
+@pytest.mark.parametrize("sample", CASES + CFN_CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_sample_reports_what_its_readme_says(sample: Path) -> None:
     exit_code, rules, verdicts = expectation(sample)
     run = iacplan("check", *arguments(sample), "--format", "json")

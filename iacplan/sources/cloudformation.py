@@ -239,7 +239,8 @@ def _bucket(
         if _type(resources.get(logical_id)) != BUCKET_TYPE:
             reason = f"SourceBucketArn refers to {logical_id}, which is not an AWS::S3::Bucket"
             return Bucket(logical_id, Versioning.UNKNOWN, False, reason, here)
-        return _linked(resolver, logical_id, resources[logical_id], logical_id, location.file)
+        where = Location(location.file, _key_line(resources, logical_id, 1))
+        return _linked(resolver, logical_id, resources[logical_id], logical_id, where)
     name = match["name"]
     if RESOURCE_TOKEN.search(name):
         reason = "the bucket name in SourceBucketArn is only partly known"
@@ -250,7 +251,8 @@ def _bucket(
             declared = props.get("BucketName") if isinstance(props, dict) else None
             bucket_name = resolver.value(declared, here) if declared is not None else None
             if bucket_name is not None and bucket_name.text == name:
-                return _linked(resolver, str(logical_id), resource, name, location.file)
+                where = Location(location.file, line_of(logical_id, 1))
+                return _linked(resolver, str(logical_id), resource, name, where)
     reason = f"bucket {name} is not defined in this template (a parameter or another stack)"
     return Bucket(name, Versioning.UNKNOWN, False, reason, here)
 
@@ -260,9 +262,9 @@ def _type(resource: object) -> object:
 
 
 def _linked(
-    resolver: Resolver, logical_id: str, resource: Mapping[str, Any], bucket_id: str, file: str
+    resolver: Resolver, logical_id: str, resource: Mapping[str, Any], bucket_id: str, here: Location
 ) -> Bucket:
-    here = Location(file, line_of(logical_id, 1))
+    file = here.file
     props = resource.get("Properties")
     props = props if isinstance(props, dict) else {}
     config = props.get("VersioningConfiguration")

@@ -26,10 +26,7 @@ def template(version: str, head: str = "", resources: str = BUCKET, extra: str =
     """A template with `head` (parameters, conditions...) and an environment `Env` whose
     AirflowVersion is the YAML given, its bucket `Bucket` among `resources`."""
     return (
-        head
-        + "Resources:\n"
-        + _indent(resources)
-        + "  Env:\n"
+        head + "Resources:\n" + _indent(resources) + "  Env:\n"
         "    Type: AWS::MWAA::Environment\n"
         "    Properties:\n"
         "      Name: env\n"
@@ -79,7 +76,12 @@ Parameters:
         ("!Ref Version", PARAMETER, ("--parameter", "Version=2.10.3"), "2.10.3"),
         # AllowedValues is no filter: the given value counts, and MWAA004 judges it.
         ("!Ref Version", PARAMETER, ("--parameter", "Version=3.0.6"), "3.0.6"),
-        ('!Sub "${Major}.10.3"', "Parameters:\n  Major: {Type: String, Default: '2'}\n", (), "2.10.3"),
+        (
+            '!Sub "${Major}.10.3"',
+            "Parameters:\n  Major: {Type: String, Default: '2'}\n",
+            (),
+            "2.10.3",
+        ),
         (
             '!Join [".", ["2", !Select [1, ["9", "10"]], "3"]]',
             "",
@@ -176,7 +178,12 @@ def test_number_in_parameters_file_is_refused_with_line(tmp_path: Path) -> None:
         ("!Sub '${AWS::Region}'", "", (), "pseudo parameter AWS::Region"),
         ("'{{resolve:ssm:/mwaa/version}}'", "", (), "dynamic reference"),
         ("!Frobnicate x", "", (), "Fn::Frobnicate is not an intrinsic function"),
-        ("!FindInMap [V, nope, airflow]", "Mappings:\n  V:\n    a: {airflow: x}\n", (), "no V.nope"),
+        (
+            "!FindInMap [V, nope, airflow]",
+            "Mappings:\n  V:\n    a: {airflow: x}\n",
+            (),
+            "no V.nope",
+        ),
     ],
 )
 def test_unresolvable_versions_are_unknown(
@@ -200,11 +207,15 @@ def test_use_previous_value_is_unknown(tmp_path: Path) -> None:
 
 
 def test_unresolved_condition_judges_both_branches(tmp_path: Path) -> None:
-    head = "Parameters:\n  Stage: {Type: String}\nConditions:\n  IsProd: !Equals [!Ref Stage, prod]\n"
+    head = (
+        "Parameters:\n  Stage: {Type: String}\nConditions:\n  IsProd: !Equals [!Ref Stage, prod]\n"
+    )
     base = tmp_path / "base"
     base.mkdir()
     (base / "mwaa.yaml").write_text(template("'2.10.3'", head))
-    run = check(tmp_path, template("!If [IsProd, '2.10.3', '2.9.2']", head), "--base", base / "mwaa.yaml")
+    run = check(
+        tmp_path, template("!If [IsProd, '2.10.3', '2.9.2']", head), "--base", base / "mwaa.yaml"
+    )
     assert run.exit_code == 1
     environment = env(run)
     assert environment["verdict"] == "rejected" and environment["head_version"] is None
@@ -214,9 +225,13 @@ def test_unresolved_condition_judges_both_branches(tmp_path: Path) -> None:
 
 
 def test_condition_on_the_environment(tmp_path: Path) -> None:
-    head = "Parameters:\n  Stage: {Type: String, Default: dev}\nConditions:\n  IsProd: !Equals [!Ref Stage, prod]\n"
+    head = (
+        "Parameters:\n  Stage: {Type: String, Default: dev}\n"
+        "Conditions:\n  IsProd: !Equals [!Ref Stage, prod]\n"
+    )
     text = template("'2.10.3'", head).replace(
-        "    Type: AWS::MWAA::Environment\n", "    Type: AWS::MWAA::Environment\n    Condition: IsProd\n"
+        "    Type: AWS::MWAA::Environment\n",
+        "    Type: AWS::MWAA::Environment\n    Condition: IsProd\n",
     )
     assert check(tmp_path, text).report["environments"] == []
     unknown = text.replace("Default: dev", "AllowedValues: [dev, prod]")
@@ -330,9 +345,7 @@ def test_bucket_outside_the_template_is_unknown(
 
 
 def test_sam_template(tmp_path: Path) -> None:
-    head = (
-        "Transform: AWS::Serverless-2016-10-31\nGlobals:\n  Function:\n    Timeout: 30\n"
-    )
+    head = "Transform: AWS::Serverless-2016-10-31\nGlobals:\n  Function:\n    Timeout: 30\n"
     text = template("'2.10.3'", head) + (
         "  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n"
         "      Handler: a.b\n      Runtime: python3.12\n      InlineCode: x\n"
@@ -357,7 +370,10 @@ def test_files_of_different_names_pair(tmp_path: Path) -> None:
 
 
 def test_cfn_lint_errors_on_the_environment_are_notes(tmp_path: Path) -> None:
-    resources = BUCKET.replace("Enabled", "Disabled") + "  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      Nope: 1\n"
+    resources = (
+        BUCKET.replace("Enabled", "Disabled")
+        + "  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      Nope: 1\n"
+    )
     text = template("'2.10.3'", resources=resources, extra="      MaxWorkers: lots\n")
     run = check(tmp_path, text)
     notes = env(run)["notes"]
@@ -404,7 +420,12 @@ def test_nothing_is_written_to_the_users_files(tmp_path: Path) -> None:
         (tmp_path / sample.name).symlink_to(sample)
     before = {p: p.stat().st_mtime_ns for p in CFN_SAMPLES.rglob("*")}
     check(tmp_path, template("2.10"))
-    iacplan("check", "--base", CFN_SAMPLES / "json-downgrade" / "base", CFN_SAMPLES / "json-downgrade" / "head")
+    iacplan(
+        "check",
+        "--base",
+        CFN_SAMPLES / "json-downgrade" / "base",
+        CFN_SAMPLES / "json-downgrade" / "head",
+    )
     assert {p: p.stat().st_mtime_ns for p in CFN_SAMPLES.rglob("*")} == before
 
 
@@ -420,6 +441,8 @@ def test_terraform_runs_do_not_import_cfn_lint() -> None:
         "assert r.exit_code == 0, r.output\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'cfnlint'))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
