@@ -90,8 +90,6 @@ def test_unwritable_output_is_an_input_error(tmp_path: Path) -> None:
     ("name", "content", "message"),
     [
         ("plan.json", '{"format_version": "1.2", "resource_changes": []}', "plan JSON is not"),
-        ("cs.json", '{"ChangeSetId": "x", "Changes": []}', "change sets are not"),
-        ("stack.yaml", "Resources:\n  E:\n    Type: AWS::MWAA::Environment\n", "CloudFormation"),
         ("notes.txt", "hello", "not a Terraform directory or .tf file"),
     ],
 )

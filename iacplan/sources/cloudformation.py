@@ -50,8 +50,8 @@ def load_template(path: Path, parameters: Parameters, id_prefix: str) -> list[En
         resources = template.get("Resources") if isinstance(template, dict) else None
         line = line_of(resources, 1)
         raise InputError(
-            f"{display_path(path)}:{line}: not a CloudFormation template: it needs Resources, "
-            "each with a Type"
+            f"{display_path(path)}:{line}: not a Terraform directory or .tf file, a "
+            "CloudFormation template (it needs Resources, each with a Type) or a change set"
         )
     assert isinstance(template, dict)
     found = environments(template, display_path(path), id_prefix, parameters)

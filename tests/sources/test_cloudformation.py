@@ -398,7 +398,7 @@ def test_cfn_lint_errors_on_the_environment_are_notes(tmp_path: Path) -> None:
         ),
         ('{"Resources": {\n  "Env": {"Type": "x"}\n', "mwaa.json", "mwaa.json:3:"),
         ("AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n", "mwaa.yaml", "needs Resources"),
-        ("just: yaml\n", "mwaa.yaml", "mwaa.yaml:1: not a CloudFormation template"),
+        ("just: yaml\n", "mwaa.yaml", "mwaa.yaml:1: not a Terraform directory or .tf file"),
         (b"Resources: \xff\n", "mwaa.yaml", "not UTF-8"),
     ],
 )
