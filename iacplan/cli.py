@@ -198,6 +198,13 @@ def main(debug: bool) -> None:
     type=click.Path(path_type=Path),
     help="CloudFormation parameters as JSON (CLI, simple or CodePipeline form; repeatable).",
 )
+@click.option(
+    "--template",
+    "template_path",
+    type=click.Path(path_type=Path),
+    help="The template a change set was made from; with it, --base is the deployed template "
+    "(they give the versions a change set without property values leaves out).",
+)
 @_report_options
 @_clean_errors
 def check(
@@ -207,6 +214,7 @@ def check(
     var_files: tuple[Path, ...],
     parameters: tuple[str, ...],
     parameter_files: tuple[Path, ...],
+    template_path: Path | None,
     config_path: Path | None,
     versions_file: Path | None,
     format_name: str,
@@ -223,9 +231,13 @@ def check(
         ),
         parameters=_name_value(parameters, "--parameter"),
         parameter_files=parameter_files,
+        template=template_path,
+        template_base=base_path if template_path else None,
     )
     reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
-    reporting.judge(_changes(head_paths or (Path("."),), base_path, inputs))
+    # With --template, --base belongs to the change set: it is the deployed template.
+    base = None if template_path else base_path
+    reporting.judge(_changes(head_paths or (Path("."),), base, inputs))
 
 
 def _changes(
@@ -239,11 +251,16 @@ def _changes(
         if loaded.base is None:
             definitions += loaded.head
         else:
-            if len(head_paths) > 1:
+            if len(head_paths) > 1 and loaded.local_ids:
                 loaded = loaded.prefixed(sources.display_path(path))
             changes += diff.pair(loaded.base, loaded.head)
+    if inputs.template is not None and definitions:
+        raise InputError("--template goes with a change set: every HEAD_PATH must be a change set")
     if base_path is not None:
-        base = sources.load(base_path, inputs)
+        # One file against one file: the head is the new version of the base, whatever the
+        # names (a template's environments are identified by its file name).
+        single = len(head_paths) == 1 and head_paths[0].is_file() and base_path.is_file()
+        base = sources.load(base_path, inputs, name=head_paths[0].name if single else None)
         if base.base is not None:
             raise InputError(
                 f"{sources.display_path(base_path)}: --base takes definitions, not a plan or "

@@ -29,18 +29,29 @@ class Value:
     location: Location
     text: str | None = None
     reason: str | None = None  # why it is unknown or missing, or a note on a known value
+    # An unknown value that is one of a few outcomes (a CloudFormation Fn::If on a condition
+    # that cannot be resolved): the rules judge every outcome, so a dangerous one is reported.
+    alternatives: tuple[Alternative, ...] = ()
 
     @classmethod
     def known(cls, text: str, location: Location, note: str | None = None) -> Value:
         return cls(ValueState.KNOWN, location, text=text, reason=note)
 
     @classmethod
-    def unknown(cls, reason: str, location: Location) -> Value:
-        return cls(ValueState.UNKNOWN, location, reason=reason)
+    def unknown(
+        cls, reason: str, location: Location, alternatives: tuple[Alternative, ...] = ()
+    ) -> Value:
+        return cls(ValueState.UNKNOWN, location, reason=reason, alternatives=alternatives)
 
     @classmethod
     def missing(cls, reason: str, location: Location) -> Value:
         return cls(ValueState.MISSING, location, reason=reason)
+
+
+@dataclass(frozen=True)
+class Alternative:
+    when: str  # what leads to this outcome, e.g. "if condition IsProd is false"
+    value: Value
 
 
 class Versioning(StrEnum):

@@ -16,6 +16,7 @@ from iacplan.schemas import load_schema
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples" / "terraform"
+CFN_SAMPLES = REPO / "samples" / "cloudformation"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 

@@ -89,8 +89,6 @@ def test_unwritable_output_is_an_input_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("cs.json", '{"ChangeSetId": "x", "Changes": []}', "change sets are not"),
-        ("stack.yaml", "Resources:\n  E:\n    Type: AWS::MWAA::Environment\n", "CloudFormation"),
         ("notes.txt", "hello", "not a Terraform directory"),
     ],
 )

@@ -47,6 +47,18 @@ def test_there_are_samples_for_every_case_the_core_needs() -> None:
     } <= names
 
 
+def test_there_are_cloudformation_samples_for_every_case_issue_3_names() -> None:
+    assert {p.name for p in CASES if p.parent.name == "cloudformation"} >= {
+        "yaml-minor-upgrade",
+        "json-downgrade",
+        "sam-unquoted-version",
+        "parameter-version",
+        "changeset-property-values",
+        "changeset-with-templates",
+        "changeset-replacement",
+    }
+
+
 @pytest.mark.parametrize("sample", CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_sample_reports_what_its_readme_says(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     exit_code, rules, verdicts = expectation(sample)

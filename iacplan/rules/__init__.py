@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from itertools import product
 
-from iacplan.model import Change, Finding, Severity
+from iacplan.model import Change, Environment, Finding, Severity
 from iacplan.rules.base import Context, Hit, Rule
 from iacplan.rules.bucket import UNVERIFIED_BUCKET, UNVERSIONED_BUCKET
 from iacplan.rules.catalog import END_OF_SUPPORT, UNKNOWN_VERSION
@@ -13,7 +14,7 @@ from iacplan.rules.replacement import REPLACED
 from iacplan.rules.unresolved import UNRESOLVED_VERSION
 from iacplan.rules.version_path import DOWNGRADE, FROZEN_SERIES, MAJOR_IN_PLACE, MAJOR_NOT_IN_PLACE
 
-__all__ = ["RULES", "Context", "Hit", "Policy", "Rule", "Suppression", "run"]
+__all__ = ["RULES", "Context", "Hit", "Policy", "Rule", "Suppression", "judge", "run"]
 
 RULES: tuple[Rule, ...] = (
     DOWNGRADE,
@@ -54,9 +55,40 @@ def run(changes: Sequence[Change], context: Context, policy: Policy) -> list[Fin
     return [
         _finding(rule, change, hit, policy)
         for change in changes
-        for rule in RULES
-        for hit in rule.check(change, context)
+        for rule, hit in judge(change, context)
     ]
+
+
+def judge(change: Change, context: Context) -> Iterator[tuple[Rule, Hit]]:
+    """Every rule's hits on one change."""
+    seen = set()
+    for rule in RULES:
+        for hit in rule.check(change, context):
+            seen.add((rule.id, hit.message))
+            yield rule, hit
+    # A version that is one of several outcomes is judged as each outcome, so the
+    # dangerous branch of an unresolved condition is reported, not hidden behind MWAA008.
+    for when, variant in _variants(change):
+        for rule in RULES:
+            for hit in rule.check(variant, context):
+                if (rule.id, hit.message) not in seen:
+                    seen.add((rule.id, hit.message))
+                    yield rule, Hit(f"{when}: {hit.message}", hit.location)
+
+
+def _variants(change: Change) -> Iterator[tuple[str, Change]]:
+    sides = [_outcomes(change.base, " in the base"), _outcomes(change.head, "")]
+    if all(len(side) == 1 for side in sides):
+        return
+    for (base_when, base), (head_when, head) in product(*sides):
+        when = " and ".join(w for w in (base_when, head_when) if w)
+        yield when, replace(change, base=base, head=head)
+
+
+def _outcomes(env: Environment | None, side: str) -> list[tuple[str, Environment | None]]:
+    if env is None or not env.version.alternatives:
+        return [("", env)]
+    return [(a.when + side, replace(env, version=a.value)) for a in env.version.alternatives]
 
 
 def _finding(rule: Rule, change: Change, hit: Hit, policy: Policy) -> Finding:

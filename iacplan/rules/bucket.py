@@ -5,20 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from iacplan.model import Change, Severity, Versioning
+from iacplan.model import Bucket, Change, Severity, Versioning
 from iacplan.rules.base import Context, Hit, Rule, version_changes
+
+
+def unversioned(bucket: Bucket) -> Hit | None:
+    """The bucket's versioning is off; shared with the cfn-lint plugin, which checks a single
+    template (MWAA needs a versioned source bucket even without an upgrade)."""
+    if bucket.versioning not in (Versioning.DISABLED, Versioning.SUSPENDED):
+        return None
+    return Hit(
+        f"source bucket {bucket.id} has versioning {bucket.versioning} ({bucket.reason}): "
+        "if the upgrade fails, MWAA cannot restore the previous requirements and plugins",
+        bucket.location,
+    )
 
 
 def _unversioned(change: Change, context: Context) -> Iterator[Hit]:
     bucket = change.head.bucket if change.head else None
-    if bucket is None or not version_changes(change):
-        return
-    if bucket.versioning in (Versioning.DISABLED, Versioning.SUSPENDED):
-        yield Hit(
-            f"source bucket {bucket.id} has versioning {bucket.versioning} ({bucket.reason}): "
-            "if the upgrade fails, MWAA cannot restore the previous requirements and plugins",
-            bucket.location,
-        )
+    hit = unversioned(bucket) if bucket is not None and version_changes(change) else None
+    if hit is not None:
+        yield hit
 
 
 def _unverified(change: Change, context: Context) -> Iterator[Hit]:

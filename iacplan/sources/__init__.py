@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from iacplan.errors import InputError
 from iacplan.model import Environment
-from iacplan.sources import terraform_hcl, terraform_plan
-from iacplan.sources.files import clear_caches, display_path, read_text
+from iacplan.sources import changeset, cloudformation, terraform_hcl, terraform_plan
+from iacplan.sources.cfn_values import Parameters, read_parameters
+from iacplan.sources.files import TF_SUFFIXES, clear_caches, display_path, read_text
 from iacplan.sources.terraform_hcl import TerraformInputs
 
 __all__ = ["Inputs", "Loaded", "TerraformInputs", "display_path", "load", "load_plan_text"]
@@ -22,6 +25,10 @@ class Inputs:
     terraform: TerraformInputs = field(default_factory=TerraformInputs)
     parameters: tuple[tuple[str, str], ...] = ()  # CloudFormation --parameter KEY=VALUE
     parameter_files: tuple[Path, ...] = ()  # CloudFormation --parameters-file
+    # The templates a change set was made from: they give the versions and the source bucket
+    # that a change set without property values leaves out.
+    template: Path | None = None  # --template: the proposed template
+    template_base: Path | None = None  # --base, when --template is given: the deployed one
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,8 @@ class Loaded:
     head: tuple[Environment, ...]
     # Plans and change sets carry the deployed side themselves; definitions do not.
     base: tuple[Environment, ...] | None = None
+    # Ids unique only within this file (a plan's addresses), unlike a change set's stack name.
+    local_ids: bool = False
 
     def prefixed(self, prefix: str) -> Loaded:
         """Ids that stay apart from other inputs' (two plans may both hold `…main`)."""
@@ -36,60 +45,99 @@ class Loaded:
         def rename(envs: tuple[Environment, ...]) -> tuple[Environment, ...]:
             return tuple(replace(env, id=f"{prefix}:{env.id}") for env in envs)
 
-        return Loaded(rename(self.head), None if self.base is None else rename(self.base))
+        base = None if self.base is None else rename(self.base)
+        return Loaded(rename(self.head), base, local_ids=False)
 
 
-def load(path: Path, inputs: Inputs) -> Loaded:
-    """Every MWAA environment defined at `path` (a directory or a file)."""
+def load(path: Path, inputs: Inputs, name: str | None = None) -> Loaded:
+    """Every MWAA environment defined at `path` (a directory or a file); `name` stands for a
+    file's own name in ids (a base file compared with a head file of another name)."""
     clear_caches()  # the files may have changed since an earlier load in this process
     if path.is_dir():
-        return Loaded(tuple(terraform_hcl.load_tree(path, inputs.terraform)))
+        if _has_terraform(path):
+            return Loaded(tuple(terraform_hcl.load_tree(path, inputs.terraform)))
+        return Loaded(tuple(cloudformation.load_directory(path, _parameters(inputs))))
     if not path.exists():
         raise InputError(f"{display_path(path)}: no such file or directory")
-    if path.name.endswith((".tf", ".tf.json")):
+    if path.name.endswith(TF_SUFFIXES):
         # A .tf file is part of a module: Terraform evaluates the whole directory.
         return Loaded(tuple(terraform_hcl.load_tree(path.parent, inputs.terraform)))
     text = read_text(path)
-    name = display_path(path)
-    looks_json = path.suffix.lower() == ".json" or text.lstrip().startswith(("{", "["))
-    doc = _json(name, text) if looks_json else None
+    shown = display_path(path)
+    doc = _json(shown, text, strict=path.suffix.lower() == ".json")
     if terraform_plan.is_plan(doc):
         assert isinstance(doc, dict)
-        return _plan(name, doc, text)
-    raise InputError(f"{name}: {_unsupported(text, doc)}")
+        return _plan(shown, doc, text)
+    if isinstance(doc, dict) and "format_version" in doc and "values" in doc:
+        raise InputError(
+            f"{shown}: a Terraform state, not a plan: run `terraform show -json PLANFILE`"
+        )
+    pages = changeset.pages(doc) if doc is not None else None
+    if pages is not None:
+        return _changeset(path, pages, inputs)
+    # A template's id is its path relative to the argument, so a base and a head file of the
+    # same name pair up wherever they are.
+    prefix = name or path.name
+    return Loaded(tuple(cloudformation.load_template(path, _parameters(inputs), prefix)))
 
 
 def load_plan_text(text: str, name: str) -> Loaded:
     """A plan as `terraform show -json` printed it; `name` is what locations show."""
-    doc = _json(name, text)
+    doc = _json(name, text, strict=True)
     if not terraform_plan.is_plan(doc):
         raise InputError(f"{name}: not a Terraform plan JSON")
     assert isinstance(doc, dict)
     return _plan(name, doc, text)
 
 
-def _plan(name: str, doc: dict[str, object], text: str) -> Loaded:
+def _plan(name: str, doc: dict[str, Any], text: str) -> Loaded:
     base, head = terraform_plan.load(name, doc, text)
+    return Loaded(tuple(head), tuple(base), local_ids=True)
+
+
+def _changeset(path: Path, pages: list[dict[str, Any]], inputs: Inputs) -> Loaded:
+    parameters = _parameters(inputs)
+
+    def by_logical_id(template: Path | None) -> dict[str, Environment]:
+        if template is None:
+            return {}
+        found = cloudformation.load_template(template, parameters, template.name)
+        return {env.address: env for env in found}
+
+    templates = changeset.Templates(
+        head=by_logical_id(inputs.template), base=by_logical_id(inputs.template_base)
+    )
+    base, head = changeset.load(path, pages, templates)
     return Loaded(tuple(head), tuple(base))
 
 
-def _json(name: str, text: str) -> object:
+def _parameters(inputs: Inputs) -> Parameters:
+    return read_parameters(inputs.parameters, inputs.parameter_files)
+
+
+def _has_terraform(directory: Path) -> bool:
+    seen = set()
+    for root, dirnames, filenames in os.walk(directory, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:  # a directory link loop
+            dirnames[:] = []
+            continue
+        seen.add(real)
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        if any(f.endswith(TF_SUFFIXES) for f in filenames):
+            return True
+    return False
+
+
+def _json(name: str, text: str, strict: bool) -> object:
+    """The parsed JSON; when not `strict`, None for text that is not JSON (YAML, say)."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
+        if not strict:
+            return None
         raise InputError(f"{name}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
     except RecursionError as exc:
         raise InputError(f"{name}: JSON nested too deeply") from exc
     except ValueError as exc:  # e.g. an integer beyond Python's digit limit
         raise InputError(f"{name}: invalid JSON: {exc}") from exc
-
-
-def _unsupported(text: str, doc: object) -> str:
-    """Name the kind of a file this version cannot read, so the user knows why."""
-    if isinstance(doc, dict) and "format_version" in doc and "values" in doc:
-        return "a Terraform state, not a plan: run `terraform show -json PLANFILE`"
-    if isinstance(doc, dict) and "Changes" in doc and "ChangeSetId" in doc:
-        return "CloudFormation change sets are not supported yet"
-    if "Resources" in text:
-        return "CloudFormation templates are not supported yet"
-    return "not a Terraform directory, .tf file or Terraform plan JSON"

@@ -173,7 +173,7 @@ def test_format_version_zero_is_read(tmp_path: Path) -> None:
         ('{"format_version": "2.0", "resource_changes": []}', "format_version '2.0' is not"),
         ('{"format_version": "1.2", "resource_changes": [', "plan.json:1: invalid JSON"),
         ('{"format_version": "1.0", "values": {}}', "a Terraform state, not a plan"),
-        ('{"hello": "world"}', "not a Terraform directory, .tf file or Terraform plan JSON"),
+        ('{"hello": "world"}', "not a Terraform directory or .tf file, a Terraform plan JSON"),
         ('{"format_version": "1.2", "resource_changes": {}}', "not a list of objects"),
         (
             '{"format_version": "1.2", "resource_changes": [{"address": "x"}]}',

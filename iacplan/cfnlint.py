@@ -1,0 +1,120 @@
+"""iacplan's single-template rules as cfn-lint rules: `cfn-lint --append-rules iacplan.cfnlint`.
+
+cfn-lint imports this module and instantiates every CloudFormationLintRule subclass in it. Each
+rule runs the iacplan rule of the same number on the template's environments, checked on their
+own (no base), so cfn-lint and `iacplan check` say the same thing in the same words. Parameters
+resolve from their Default only: cfn-lint has no parameter values to give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date
+from typing import Any, ClassVar
+
+from cfnlint.rules import CloudFormationLintRule, RuleMatch
+
+from iacplan.model import Change, ChangeKind, Environment, Location
+from iacplan.rules import Context, Hit, Rule, judge
+from iacplan.rules.bucket import unversioned
+from iacplan.rules.catalog import END_OF_SUPPORT, UNKNOWN_VERSION
+from iacplan.rules.unresolved import UNRESOLVED_VERSION
+from iacplan.sources.cfn_values import Parameters, line_of
+from iacplan.sources.cloudformation import environments
+from iacplan.versions import load_catalog
+
+_SOURCE_URL = "https://github.com/iacplan/iacplan#rules"
+
+
+class _Iacplan:
+    """What every rule here shares. Not itself a CloudFormationLintRule, so that cfn-lint,
+    which instantiates every such class in this module, does not take it for a rule."""
+
+    def hits(self, environment: Environment, context: Context) -> Iterator[Hit]:
+        raise NotImplementedError
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        template: Mapping[str, Any] = cfn.template
+        context = Context(catalog=load_catalog(), today=date.today())
+        matches = []
+        for env in environments(template, cfn.filename or "template", "", Parameters({})):
+            for hit in self.hits(env, context):
+                where = hit.location or env.version.location
+                matches.append(RuleMatch(_path_at(template, where, env), hit.message))
+        return matches
+
+
+class _SharedRule(_Iacplan):
+    rule: Rule
+
+    def hits(self, environment: Environment, context: Context) -> Iterator[Hit]:
+        change = Change(environment.id, None, environment, ChangeKind.NO_BASE)
+        return (hit for rule, hit in judge(change, context) if rule is self.rule)
+
+
+class UnknownVersion(_SharedRule, CloudFormationLintRule):  # type: ignore[misc]
+    id = "E9004"
+    shortdesc = "AirflowVersion is not a version MWAA offers"
+    description = (
+        "iacplan MWAA004: the AirflowVersion is not an MWAA Airflow version (per iacplan's "
+        "catalog), including an unquoted number such as 2.10, which YAML reads as 2.1"
+    )
+    source_url = _SOURCE_URL
+    tags: ClassVar[list[str]] = ["resources", "mwaa", "iacplan"]
+    rule = UNKNOWN_VERSION
+
+
+class UnresolvedVersion(_SharedRule, CloudFormationLintRule):  # type: ignore[misc]
+    id = "W9008"
+    shortdesc = "AirflowVersion cannot be resolved"
+    description = "iacplan MWAA008: the AirflowVersion is not set or cannot be resolved statically"
+    source_url = _SOURCE_URL
+    tags: ClassVar[list[str]] = ["resources", "mwaa", "iacplan"]
+    rule = UNRESOLVED_VERSION
+
+
+class EndOfSupport(_SharedRule, CloudFormationLintRule):  # type: ignore[misc]
+    id = "W9009"
+    shortdesc = "AirflowVersion is deprecated or past end of support"
+    description = "iacplan MWAA009: MWAA has ended or announced the end of support for it"
+    source_url = _SOURCE_URL
+    tags: ClassVar[list[str]] = ["resources", "mwaa", "iacplan"]
+    rule = END_OF_SUPPORT
+
+
+class UnversionedBucket(_Iacplan, CloudFormationLintRule):  # type: ignore[misc]
+    id = "W9005"
+    shortdesc = "MWAA source bucket without versioning"
+    description = (
+        "iacplan MWAA005, for one template: the environment's source bucket in this template "
+        "has versioning suspended or never enabled; MWAA needs it to roll back an upgrade"
+    )
+    source_url = _SOURCE_URL
+    tags: ClassVar[list[str]] = ["resources", "mwaa", "s3", "iacplan"]
+
+    def hits(self, environment: Environment, context: Context) -> Iterator[Hit]:
+        hit = unversioned(environment.bucket) if environment.bucket is not None else None
+        return iter([hit] if hit is not None else [])
+
+
+def _path_at(template: Mapping[str, Any], where: Location, env: Environment) -> list[str]:
+    """The template path of the key at the hit's line (cfn-lint turns paths into lines)."""
+    resources = template.get("Resources") or {}
+    for logical_id, resource in resources.items():
+        path = _key_path(resource, where.line, ["Resources", str(logical_id)])
+        if path is not None:
+            return path
+        if line_of(logical_id, 0) == where.line:
+            return ["Resources", str(logical_id)]
+    return ["Resources", env.address]
+
+
+def _key_path(node: object, line: int, path: list[str]) -> list[str] | None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if line_of(key, 0) == line:
+                return [*path, str(key)]
+            found = _key_path(value, line, [*path, str(key)])
+            if found is not None:
+                return found
+    return None

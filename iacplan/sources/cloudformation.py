@@ -1,0 +1,327 @@
+"""CloudFormation templates (YAML or JSON, SAM included), read with cfn-lint's decoder.
+
+cfn-lint is imported inside the functions that need it: importing it costs about half a second,
+which Terraform-only runs must not pay.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from iacplan.errors import InputError
+from iacplan.model import Bucket, Environment, Location, Value, ValueState, Versioning
+from iacplan.sources.cfn_values import RESOURCE_TOKEN, Parameters, Resolver, line_of
+from iacplan.sources.files import display_path, read_text
+
+MWAA_TYPE = "AWS::MWAA::Environment"
+BUCKET_TYPE = "AWS::S3::Bucket"
+NESTED_STACK_TYPE = "AWS::CloudFormation::Stack"
+TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+_BUCKET_ARN = re.compile(r"arn:aws[a-z-]*:s3:::(?P<name>[^/]*)")
+_STATUS = {"Enabled": Versioning.ENABLED, "Suspended": Versioning.SUSPENDED}
+
+
+def is_template(doc: object) -> bool:
+    """A mapping whose Resources are typed resources; AWSTemplateFormatVersion is optional."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("Resources"), dict):
+        return False
+    resources = doc["Resources"].values()
+    return bool(resources) and all(isinstance(r, dict) and "Type" in r for r in resources)
+
+
+def decode(path: Path) -> object:
+    """The file as cfn-lint's decoder reads it, with line marks; errors name file:line."""
+    from cfnlint.decode import decode_str
+
+    template, matches = decode_str(read_text(path))
+    if matches:
+        first = matches[0]
+        raise InputError(f"{display_path(path)}:{first.linenumber}: {first.message}")
+    return template
+
+
+def load_template(path: Path, parameters: Parameters, id_prefix: str) -> list[Environment]:
+    template = decode(path)
+    if not is_template(template):
+        resources = template.get("Resources") if isinstance(template, dict) else None
+        line = line_of(resources, 1)
+        raise InputError(
+            f"{display_path(path)}:{line}: not a Terraform directory or .tf file, a Terraform "
+            "plan JSON, a CloudFormation template (it needs Resources, each with a Type) or a "
+            "change set"
+        )
+    assert isinstance(template, dict)
+    found = environments(template, display_path(path), id_prefix, parameters)
+    return with_lint_notes(path, template, found)
+
+
+def load_directory(directory: Path, parameters: Parameters) -> list[Environment]:
+    """Every template below `directory`; ids are the templates' paths relative to it.
+    Other YAML and JSON files (parameter files, configs) are skipped."""
+    found: list[Environment] = []
+    templates = 0
+    for path in sorted(directory.rglob("*")):
+        relative = path.relative_to(directory)
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue
+        if path.suffix not in TEMPLATE_SUFFIXES:
+            continue
+        template = decode(path)
+        if isinstance(template, dict) and is_template(template):
+            templates += 1
+            envs = environments(template, display_path(path), relative.as_posix(), parameters)
+            found += with_lint_notes(path, template, envs)
+    if not templates:
+        raise InputError(
+            f"{display_path(directory)}: no Terraform files (.tf, .tf.json) or CloudFormation "
+            "templates found"
+        )
+    return found
+
+
+def environments(
+    template: Mapping[str, Any], file: str, id_prefix: str, parameters: Parameters
+) -> list[Environment]:
+    """Every AWS::MWAA::Environment of a decoded template, and every nested stack (whose
+    insides are not read, so any environment there is unknown)."""
+    resolver = Resolver(template, parameters)
+    resources = template.get("Resources") or {}
+    found = []
+    for logical_id, resource in resources.items():
+        kind = resource.get("Type") if isinstance(resource, dict) else None
+        location = Location(file, line_of(logical_id, 1))
+        if kind == MWAA_TYPE:
+            env = _environment(resolver, template, str(logical_id), resource, location)
+        elif kind == NESTED_STACK_TYPE:
+            env = _nested_stack(str(logical_id), resource, location)
+        else:
+            continue
+        if env is not None:
+            found.append(_with_id(env, id_prefix))
+    return found
+
+
+def _with_id(env: Environment, id_prefix: str) -> Environment:
+    return replace(env, id=f"{id_prefix}#{env.address}")
+
+
+def _environment(
+    resolver: Resolver,
+    template: Mapping[str, Any],
+    logical_id: str,
+    resource: Mapping[str, Any],
+    location: Location,
+) -> Environment | None:
+    properties = resource.get("Properties")
+    version_line = location.line
+    if not isinstance(properties, dict):
+        version: Value = Value.unknown(
+            f"the Properties of {logical_id} are not written out as a mapping", location
+        )
+        name: Value = version
+        bucket = Bucket(None, Versioning.UNKNOWN, False, "Properties cannot be read", location)
+    else:
+        version_line = _key_line(properties, "AirflowVersion", location.line)
+        version = _version(resolver, properties, Location(location.file, version_line))
+        name = _property(resolver, properties, "Name", location)
+        bucket = _bucket(resolver, template, properties, location)
+    condition = resource.get("Condition")
+    if isinstance(condition, str):
+        decided = resolver.condition(condition)
+        if decided is False:
+            return None  # CloudFormation does not create it
+        if not isinstance(decided, bool):
+            version = Value.unknown(
+                f"whether {logical_id} exists depends on condition {condition}, which cannot "
+                f"be resolved ({decided.reason})",
+                Location(location.file, version_line),
+            )
+    return Environment(
+        id=logical_id,
+        kind="cloudformation",
+        address=logical_id,
+        name=name,
+        version=version,
+        location=location,
+        bucket=bucket,
+    )
+
+
+def _nested_stack(logical_id: str, resource: Mapping[str, Any], location: Location) -> Environment:
+    properties = resource.get("Properties")
+    url = properties.get("TemplateURL") if isinstance(properties, dict) else None
+    source = f" ({url})" if isinstance(url, str) else ""
+    reason = (
+        f"{logical_id} is a nested stack{source}: its template is not read, so any MWAA "
+        "environment in it is not checked; check that template on its own"
+    )
+    return Environment(
+        id=logical_id,
+        kind="cloudformation",
+        address=logical_id,
+        name=Value.unknown(reason, location),
+        version=Value.unknown(reason, location),
+        location=location,
+        bucket=None,
+    )
+
+
+def _key_line(mapping: Mapping[str, Any], key: str, default: int) -> int:
+    for candidate in mapping:
+        if candidate == key:
+            return line_of(candidate, default)
+    return default
+
+
+def _property(
+    resolver: Resolver, properties: Mapping[str, Any], key: str, location: Location
+) -> Value:
+    here = Location(location.file, _key_line(properties, key, location.line))
+    if key not in properties:
+        return Value.missing(f"{key} is not set", here)
+    return resolver.value(properties[key], here)
+
+
+def _version(resolver: Resolver, properties: Mapping[str, Any], here: Location) -> Value:
+    if "AirflowVersion" not in properties:
+        return Value.missing("AirflowVersion is not set", here)
+    raw = properties["AirflowVersion"]
+    value = resolver.value(raw, here)
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        written = _written(here)
+        note = (
+            f"written as the unquoted number {written}, which YAML and JSON read as "
+            f"{value.text}: quote the version"
+        )
+        return Value.known(value.text or "", here, note=note)
+    return value
+
+
+def _written(here: Location) -> str:
+    """The literal after `AirflowVersion:` on its line, as the author wrote it."""
+    path = Path(here.file)
+    try:
+        line = read_text(path).splitlines()[here.line - 1]
+    except (InputError, IndexError):
+        return "?"
+    match = re.search(r"AirflowVersion\"?\s*:\s*([0-9.eE+-]+)", line)
+    return match[1] if match else "?"
+
+
+# --- source bucket -----------------------------------------------------------------------
+
+
+def _bucket(
+    resolver: Resolver,
+    template: Mapping[str, Any],
+    properties: Mapping[str, Any],
+    location: Location,
+) -> Bucket:
+    here = Location(location.file, _key_line(properties, "SourceBucketArn", location.line))
+    if "SourceBucketArn" not in properties:
+        return Bucket(None, Versioning.UNKNOWN, False, "SourceBucketArn is not set", here)
+    arn = resolver.value(properties["SourceBucketArn"], here, arn=True)
+    if arn.state is not ValueState.KNOWN or arn.text is None:
+        reason = f"SourceBucketArn cannot be resolved: {arn.reason or 'not set'}"
+        return Bucket(None, Versioning.UNKNOWN, False, reason, here)
+    match = _BUCKET_ARN.fullmatch(arn.text)
+    if match is None:
+        shown = RESOURCE_TOKEN.sub(r"<\1>", arn.text)
+        reason = f"SourceBucketArn {shown!r} is not an S3 bucket ARN"
+        return Bucket(None, Versioning.UNKNOWN, False, reason, here)
+    resources = template.get("Resources") or {}
+    token = RESOURCE_TOKEN.fullmatch(match["name"])
+    if token is not None:
+        logical_id = token[1]
+        if _type(resources.get(logical_id)) != BUCKET_TYPE:
+            reason = f"SourceBucketArn refers to {logical_id}, which is not an AWS::S3::Bucket"
+            return Bucket(logical_id, Versioning.UNKNOWN, False, reason, here)
+        where = Location(location.file, _key_line(resources, logical_id, 1))
+        return _linked(resolver, logical_id, resources[logical_id], logical_id, where)
+    name = match["name"]
+    if RESOURCE_TOKEN.search(name):
+        reason = "the bucket name in SourceBucketArn is only partly known"
+        return Bucket(None, Versioning.UNKNOWN, False, reason, here)
+    for logical_id, resource in resources.items():
+        if _type(resource) == BUCKET_TYPE:
+            props = resource.get("Properties")
+            declared = props.get("BucketName") if isinstance(props, dict) else None
+            bucket_name = resolver.value(declared, here) if declared is not None else None
+            if bucket_name is not None and bucket_name.text == name:
+                where = Location(location.file, line_of(logical_id, 1))
+                return _linked(resolver, str(logical_id), resource, name, where)
+    reason = f"bucket {name} is not defined in this template (a parameter or another stack)"
+    return Bucket(name, Versioning.UNKNOWN, False, reason, here)
+
+
+def _type(resource: object) -> object:
+    return resource.get("Type") if isinstance(resource, dict) else None
+
+
+def _linked(
+    resolver: Resolver, logical_id: str, resource: Mapping[str, Any], bucket_id: str, here: Location
+) -> Bucket:
+    file = here.file
+    props = resource.get("Properties")
+    props = props if isinstance(props, dict) else {}
+    config = props.get("VersioningConfiguration")
+    if config is None:
+        reason = f"{logical_id} has no VersioningConfiguration: never enabled"
+        return Bucket(bucket_id, Versioning.DISABLED, True, reason, here)
+    if not isinstance(config, dict) or "Status" not in config:
+        where = Location(file, line_of(config, here.line))
+        status = resolver.value(config, where)
+        reason = f"{logical_id} VersioningConfiguration cannot be resolved: {status.reason}"
+        return Bucket(bucket_id, Versioning.UNKNOWN, True, reason, where)
+    where = Location(file, _key_line(config, "Status", here.line))
+    status = resolver.value(config["Status"], where)
+    if status.state is ValueState.KNOWN and status.text in _STATUS:
+        reason = f"{logical_id} VersioningConfiguration Status {status.text}"
+        return Bucket(bucket_id, _STATUS[status.text], True, reason, where)
+    why = (
+        status.reason
+        if status.state is not ValueState.KNOWN
+        else f"{status.text!r} is not Enabled or Suspended"
+    )
+    reason = f"{logical_id} VersioningConfiguration Status cannot be resolved: {why}"
+    return Bucket(bucket_id, Versioning.UNKNOWN, True, reason, where)
+
+
+# --- cfn-lint's own findings, as information -----------------------------------------------
+
+
+def with_lint_notes(
+    path: Path, template: Mapping[str, Any], found: list[Environment]
+) -> list[Environment]:
+    """cfn-lint's own errors on each environment and its bucket, as notes (no verdict change).
+    Only templates with an MWAA environment are linted: about 0.5 s each."""
+    resources = template.get("Resources") or {}
+    if not any(_type(resources.get(env.address)) == MWAA_TYPE for env in found):
+        return found
+    from cfnlint.api import ManualArgs, lint
+
+    matches = lint(read_text(path), config=ManualArgs(regions=["us-east-1"]))
+    shown = display_path(path)
+    result = []
+    for env in found:
+        related = {env.address, *_bucket_resources(template, env)}
+        notes = [
+            f"cfn-lint {m.rule.id} at {shown}:{m.linenumber}: {m.message}"
+            for m in matches
+            if len(m.path) > 1 and m.path[0] == "Resources" and m.path[1] in related
+        ]
+        result.append(replace(env, notes=(*env.notes, *notes)) if notes else env)
+    return result
+
+
+def _bucket_resources(template: Mapping[str, Any], env: Environment) -> set[str]:
+    # A bucket in the template is linked by _linked, whose reasons begin with its logical id.
+    bucket = env.bucket
+    if bucket is None or not bucket.in_config:
+        return set()
+    resources = template.get("Resources") or {}
+    return {str(r) for r in resources if bucket.reason.startswith(f"{r} ")}

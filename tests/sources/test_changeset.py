@@ -1,0 +1,194 @@
+"""CloudFormation change sets: actions, replacement, property values, pages, bad shapes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers import CFN_SAMPLES, Run, iacplan
+
+CHANGESET_ID = "arn:aws:cloudformation:eu-west-1:123456789012:changeSet/c/1"
+
+
+def resource_change(
+    action: str = "Modify",
+    logical_id: str = "Airflow",
+    before: str | None = None,
+    after: str | None = None,
+    contexts: bool = False,
+    **extra: Any,
+) -> dict[str, Any]:
+    change: dict[str, Any] = {
+        "Action": action,
+        "LogicalResourceId": logical_id,
+        "ResourceType": "AWS::MWAA::Environment",
+        "Replacement": "False",
+        "Details": [
+            {
+                "Target": {
+                    "Attribute": "Properties",
+                    "Name": "AirflowVersion",
+                    "RequiresRecreation": "Never",
+                    **({"BeforeValue": before} if before and not contexts else {}),
+                    **({"AfterValue": after} if after and not contexts else {}),
+                },
+                "Evaluation": "Static",
+            }
+        ],
+    }
+    if contexts:
+        for key, version in (("BeforeContext", before), ("AfterContext", after)):
+            if version is not None:
+                change[key] = json.dumps({"Properties": {"AirflowVersion": version}})
+    change.update(extra)
+    return change
+
+
+def page(*changes: dict[str, Any], changeset_id: str = CHANGESET_ID) -> dict[str, Any]:
+    return {
+        "ChangeSetId": changeset_id,
+        "StackName": "analytics",
+        "Changes": [{"Type": "Resource", "ResourceChange": c} for c in changes],
+    }
+
+
+def check(tmp_path: Path, doc: object, *args: str | Path, name: str = "cs.json") -> Run:
+    path = tmp_path / name
+    path.write_text(json.dumps(doc, indent=2))
+    return iacplan("check", path, "--format", "json", *args)
+
+
+@pytest.mark.parametrize("contexts", [True, False], ids=["contexts", "details"])
+def test_property_values_give_both_versions(tmp_path: Path, contexts: bool) -> None:
+    run = check(tmp_path, page(resource_change(before="2.10.3", after="2.9.2", contexts=contexts)))
+    assert run.exit_code == 1
+    environment = run.env("analytics#Airflow")
+    assert environment["kind"] == "cloudformation-changeset"
+    assert (environment["base_version"], environment["head_version"]) == ("2.10.3", "2.9.2")
+    assert environment["planned_action"] == "update"
+    text = (tmp_path / "cs.json").read_text().splitlines()
+    line = next(i for i, t in enumerate(text, 1) if '"LogicalResourceId": "Airflow"' in t)
+    assert "MWAA001" in run.rules() and environment["line"] == line
+
+
+def test_without_property_values_versions_are_unknown(tmp_path: Path) -> None:
+    run = check(tmp_path, page(resource_change()))
+    assert run.exit_code == 0
+    assert run.env("analytics#Airflow")["verdict"] == "unverified"
+    assert run.rules() == ["MWAA008", "MWAA008"]
+    assert "--include-property-values" in run.report["findings"][0]["message"]
+
+
+def test_templates_fill_in_the_versions(tmp_path: Path) -> None:
+    sample = CFN_SAMPLES / "changeset-with-templates"
+    run = check(
+        tmp_path,
+        page(resource_change(before=None, after=None)),
+        "--template",
+        sample / "head" / "mwaa.yaml",
+        "--base",
+        sample / "base" / "mwaa.yaml",
+    )
+    environment = run.env("analytics#Airflow")
+    assert (environment["base_version"], environment["head_version"]) == ("2.9.2", "2.10.3")
+    assert environment["source_bucket"]["versioning"] == "enabled"
+
+
+def test_modify_that_does_not_touch_the_version_keeps_it(tmp_path: Path) -> None:
+    change = resource_change(contexts=True, before="2.10.3")
+    change["Details"][0]["Target"]["Name"] = "MaxWorkers"
+    run = check(tmp_path, page(change))
+    environment = run.env("analytics#Airflow")
+    assert environment["change"] == "unchanged" and environment["head_version"] == "2.10.3"
+
+
+@pytest.mark.parametrize(
+    ("replacement", "wording"), [("True", "replaces"), ("Conditional", "may replace")]
+)
+def test_replacement_loses_history(tmp_path: Path, replacement: str, wording: str) -> None:
+    change = resource_change(before="2.10.3", after="2.10.3", Replacement=replacement)
+    change["Details"].append({"Target": {"Name": "Name", "RequiresRecreation": "Always"}})
+    run = check(tmp_path, page(change))
+    assert run.exit_code == 1
+    assert run.env("analytics#Airflow")["change"] == "replaced"
+    [message] = [f["message"] for f in run.report["findings"] if f["rule"] == "MWAA007"]
+    assert f"Replacement: {replacement}: CloudFormation {wording}" in message
+    assert "Name (Always)" in message
+
+
+@pytest.mark.parametrize(
+    ("change", "kind", "rules"),
+    [
+        (resource_change("Remove", before="2.10.3", contexts=True), "removed", ["MWAA007"]),
+        (
+            resource_change("Remove", before="2.10.3", contexts=True, PolicyAction="Retain"),
+            "forgotten",
+            [],
+        ),
+        (resource_change("Add", after="2.10.3", contexts=True), "added", []),
+    ],
+)
+def test_actions(tmp_path: Path, change: dict[str, Any], kind: str, rules: list[str]) -> None:
+    run = check(tmp_path, page(change))
+    assert run.env("analytics#Airflow")["change"] == kind
+    assert run.rules() == rules
+
+
+def test_dynamic_action_without_values_is_unknown(tmp_path: Path) -> None:
+    run = check(tmp_path, page(resource_change("Dynamic", before="2.10.3", contexts=True)))
+    environment = run.env("analytics#Airflow")
+    assert environment["planned_action"] == "unknown" and environment["verdict"] == "unverified"
+
+
+def test_pages_as_a_list_and_as_several_files(tmp_path: Path) -> None:
+    one = page(resource_change(before="2.9.2", after="2.10.3"))
+    two = page(resource_change(logical_id="Other", before="2.10.3", after="2.9.2"))
+    run = check(tmp_path, [one, two])
+    assert sorted(e["id"] for e in run.report["environments"]) == [
+        "analytics#Airflow",
+        "analytics#Other",
+    ]
+    (tmp_path / "p1.json").write_text(json.dumps(one))
+    (tmp_path / "p2.json").write_text(json.dumps(two))
+    run = iacplan("check", tmp_path / "p1.json", tmp_path / "p2.json", "--format", "json")
+    assert "MWAA001" in run.rules("analytics#Other")
+
+
+def test_pages_of_different_change_sets_are_refused(tmp_path: Path) -> None:
+    run = check(tmp_path, [page(), page(changeset_id=CHANGESET_ID + "x")])
+    assert run.exit_code == 2 and "pages of different change sets" in run.stderr
+
+
+def test_nested_stack_change_is_unknown(tmp_path: Path) -> None:
+    nested = {
+        "Action": "Modify",
+        "LogicalResourceId": "Child",
+        "ResourceType": "AWS::CloudFormation::Stack",
+        "ChangeSetId": CHANGESET_ID + "/child",
+    }
+    run = check(tmp_path, page(nested))
+    assert run.env("analytics#Child")["verdict"] == "unverified"
+    assert "nested stack" in run.report["findings"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({"ChangeSetId": CHANGESET_ID, "Changes": "nope"}, "Changes is not a list"),
+        ({"ChangeSetId": CHANGESET_ID, "Changes": [{"Type": "Resource"}]}, "no ResourceChange"),
+    ],
+)
+def test_other_shapes_exit_2(tmp_path: Path, doc: object, message: str) -> None:
+    run = check(tmp_path, doc)
+    assert run.exit_code == 2 and "cs.json:" in run.stderr and message in run.stderr
+
+
+def test_template_option_needs_a_change_set(tmp_path: Path) -> None:
+    sample = CFN_SAMPLES / "yaml-minor-upgrade"
+    run = iacplan(
+        "check", sample / "head" / "mwaa.yaml", "--template", sample / "head" / "mwaa.yaml"
+    )
+    assert run.exit_code == 2 and "--template goes with a change set" in run.stderr

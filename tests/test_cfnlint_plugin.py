@@ -1,0 +1,82 @@
+"""The cfn-lint plugin, run as users run it: `cfn-lint --append-rules iacplan.cfnlint`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers import CFN_SAMPLES
+
+CFN_LINT = shutil.which("cfn-lint", path=str(Path(sys.executable).parent))
+
+
+def lint(template: Path) -> tuple[int, list[dict[str, Any]]]:
+    assert CFN_LINT is not None, "cfn-lint is a dependency of iacplan"
+    result = subprocess.run(
+        [CFN_LINT, "--append-rules", "iacplan.cfnlint", "--format", "json", "--", str(template)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stderr == "", result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def ours(matches: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    return sorted(
+        (m["Rule"]["Id"], m["Location"]["Start"]["LineNumber"])
+        for m in matches
+        if m["Rule"]["Id"][1] == "9"
+    )
+
+
+def test_clean_template_has_no_iacplan_findings() -> None:
+    code, matches = lint(CFN_SAMPLES / "yaml-minor-upgrade" / "head" / "mwaa.yaml")
+    assert ours(matches) == [] and code == 0, matches
+
+
+def test_unquoted_version_is_e9004_with_the_same_words_as_iacplan() -> None:
+    template = CFN_SAMPLES / "sam-unquoted-version" / "head" / "mwaa.yaml"
+    code, matches = lint(template)
+    assert ours(matches) == [("E9004", line_of(template, "AirflowVersion: 2.10"))]
+    [match] = [m for m in matches if m["Rule"]["Id"] == "E9004"]
+    assert "quote the version" in match["Message"]
+    assert code & 2  # cfn-lint's error bit
+
+
+def test_unversioned_bucket_is_w9005() -> None:
+    template = CFN_SAMPLES / "versioning-never-enabled" / "head" / "mwaa.yaml"
+    code, matches = lint(template)
+    assert ours(matches) == [("W9005", line_of(template, "  DagsBucket:"))]
+    assert code & 4
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        ('"2.4.3"', "W9009"),
+        ('"2.10.4"', "E9004"),
+        ("!Ref NoDefault", "W9008"),
+        ('!If [Never, "2.10.3", "9.9.9"]', "E9004"),
+    ],
+)
+def test_version_rules(tmp_path: Path, version: str, expected: str) -> None:
+    template = tmp_path / "mwaa.yaml"
+    template.write_text(
+        "Parameters:\n  NoDefault: {Type: String}\n"
+        "Conditions:\n  Never: !Equals [!Ref NoDefault, x]\n"
+        "Resources:\n  Env:\n    Type: AWS::MWAA::Environment\n    Properties:\n"
+        f"      Name: env\n      AirflowVersion: {version}\n"
+    )
+    _, matches = lint(template)
+    assert (expected, 10) in ours(matches)
