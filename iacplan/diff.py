@@ -45,10 +45,7 @@ def ordered(changes: Iterable[Change]) -> list[Change]:
     result = sorted(changes, key=lambda c: c.id)
     for first, second in pairwise(result):
         if first.id == second.id:
-            raise InputError(
-                f"{second.subject.location}: environment {second.id} is also defined at "
-                f"{first.subject.location}; check one root at a time"
-            )
+            raise _defined_twice(second.subject, first.subject)
     return result
 
 
@@ -57,12 +54,16 @@ def _by_id(environments: Iterable[Environment]) -> dict[str, Environment]:
     for env in environments:
         other = found.get(env.id)
         if other is not None:
-            raise InputError(
-                f"{env.location}: environment {env.id} is also defined at {other.location}; "
-                "check one root at a time"
-            )
+            raise _defined_twice(env, other)
         found[env.id] = env
     return found
+
+
+def _defined_twice(env: Environment, other: Environment) -> InputError:
+    return InputError(
+        f"{env.location}: environment {env.id} is also defined at {other.location}; "
+        "check one root at a time"
+    )
 
 
 def _unique_names(environments: Iterable[Environment]) -> dict[str, Environment]:
