@@ -122,4 +122,6 @@ def _planned(base: Environment | None, head: Environment | None) -> Change | Non
         return Change(env.id, base, head, ChangeKind.REMOVED, detail or "the plan destroys it")
     if action is Action.FORGET:
         return Change(env.id, base, head, ChangeKind.FORGOTTEN, detail)
+    if action is Action.UNKNOWN:
+        return Change(env.id, base, head, ChangeKind.UNKNOWN, detail)
     return None

@@ -96,16 +96,20 @@ def _plan(name: str, doc: dict[str, Any], text: str) -> Loaded:
 
 
 def _changeset(path: Path, pages: list[dict[str, Any]], inputs: Inputs) -> Loaded:
-    parameters = _parameters(inputs)
+    # The change set's own parameters are what it executes with; the deployed stack's values
+    # are in no file, so the deployed template's parameters are unknown.
+    head_parameters = _parameters(inputs).overridden_by(changeset.parameters(path, pages))
+    deployed = Parameters({}, all_unknown="the deployed stack's value is not in the change set")
 
-    def by_logical_id(template: Path | None) -> dict[str, Environment]:
+    def by_logical_id(template: Path | None, parameters: Parameters) -> dict[str, Environment]:
         if template is None:
             return {}
         found = cloudformation.load_template(template, parameters, template.name)
         return {env.address: env for env in found}
 
     templates = changeset.Templates(
-        head=by_logical_id(inputs.template), base=by_logical_id(inputs.template_base)
+        head=by_logical_id(inputs.template, head_parameters),
+        base=by_logical_id(inputs.template_base, deployed),
     )
     base, head = changeset.load(path, pages, templates)
     return Loaded(tuple(head), tuple(base))

@@ -60,6 +60,12 @@ class Parameters:
 
     values: Mapping[str, str]
     previous: frozenset[str] = frozenset()  # UsePreviousValue: the deployed value is reused
+    # Why no parameter has a known value (the deployed stack's values, which nothing shows).
+    all_unknown: str | None = None
+
+    def overridden_by(self, other: Parameters) -> Parameters:
+        values = {**self.values, **other.values}
+        return Parameters(values, (self.previous | other.previous) - other.values.keys())
 
 
 def read_parameters(pairs: tuple[tuple[str, str], ...], files: tuple[Path, ...]) -> Parameters:
@@ -88,20 +94,8 @@ def _parameter_file(path: Path) -> tuple[dict[str, str], set[str]]:
         index = text.find(json.dumps(key))
         return f"{shown}:{text.count(chr(10), 0, index) + 1 if index >= 0 else 1}"
 
-    values: dict[str, str] = {}
-    previous: set[str] = set()
     if isinstance(doc, list):  # the AWS CLI form
-        for item in doc:
-            key = item.get("ParameterKey") if isinstance(item, dict) else None
-            if not isinstance(key, str):
-                raise InputError(
-                    f"{shown}:1: a list of parameters needs ParameterKey/ParameterValue objects"
-                )
-            if item.get("UsePreviousValue") is True:
-                previous.add(key)
-            else:
-                values[key] = _string(item.get("ParameterValue"), key, where)
-        return values, previous
+        return parameter_list(doc, shown, where)
     if isinstance(doc, dict) and isinstance(doc.get("Parameters"), dict):
         doc = doc["Parameters"]  # the CodePipeline template configuration form
     if not isinstance(doc, dict):
@@ -109,7 +103,26 @@ def _parameter_file(path: Path) -> tuple[dict[str, str], set[str]]:
             f"{shown}:1: not a parameters file ([{{ParameterKey, ParameterValue}}], "
             '{"Key": "Value"} or {"Parameters": {...}})'
         )
-    return {str(k): _string(v, str(k), where) for k, v in doc.items()}, previous
+    return {str(k): _string(v, str(k), where) for k, v in doc.items()}, set()
+
+
+def parameter_list(
+    items: list[Any], shown: str, where: Any
+) -> tuple[dict[str, str], set[str]]:
+    """`[{ParameterKey, ParameterValue | UsePreviousValue}]`: the CLI's and a change set's form."""
+    values: dict[str, str] = {}
+    previous: set[str] = set()
+    for item in items:
+        key = item.get("ParameterKey") if isinstance(item, dict) else None
+        if not isinstance(key, str):
+            raise InputError(
+                f"{shown}:1: a list of parameters needs ParameterKey/ParameterValue objects"
+            )
+        if item.get("UsePreviousValue") is True:
+            previous.add(key)
+        else:
+            values[key] = _string(item.get("ParameterValue"), key, where)
+    return values, previous
 
 
 def _string(value: object, key: str, where: Any) -> str:
@@ -215,6 +228,8 @@ class Resolver:
                 f"{where} has type {kind}: its value is read from SSM Parameter Store at deploy",
                 here,
             )
+        if self._parameters.all_unknown is not None:
+            return Value.unknown(f"{where}: {self._parameters.all_unknown}", here)
         if name in self._parameters.previous:
             return Value.unknown(
                 f"{where} uses UsePreviousValue: the deployed stack's value is reused", here

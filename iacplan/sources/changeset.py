@@ -26,6 +26,7 @@ from iacplan.model import (
     ValueState,
     Versioning,
 )
+from iacplan.sources.cfn_values import Parameters, parameter_list
 from iacplan.sources.cloudformation import MWAA_TYPE, NESTED_STACK_TYPE
 from iacplan.sources.files import display_path, read_text
 
@@ -42,6 +43,15 @@ def pages(doc: object) -> list[dict[str, Any]] | None:
     found = doc if isinstance(doc, list) and doc else [doc]
     dicts = [p for p in found if isinstance(p, dict) and "Changes" in p and "ChangeSetId" in p]
     return dicts if len(dicts) == len(found) else None
+
+
+def parameters(path: Path, pages: list[dict[str, Any]]) -> Parameters:
+    """The parameter values the change set was created with (the first page holds them)."""
+    items = pages[0].get("Parameters") or []
+    if not isinstance(items, list):
+        raise InputError(f"{display_path(path)}:1: Parameters is not a list")
+    values, previous = parameter_list(items, display_path(path), lambda _key: display_path(path))
+    return Parameters(values, frozenset(previous))
 
 
 @dataclass(frozen=True)
@@ -162,6 +172,14 @@ def _sides(
             head_version = replace(base_version, location=location)
         elif head_version.state is KNOWN and base_version.state is not KNOWN:
             base_version = replace(head_version, location=location)
+    known = base_version.state is KNOWN and head_version.state is KNOWN
+    if named and known and base_version.text == head_version.text:
+        # The change set says the version changes; templates that resolve it equal are wrong.
+        same = (
+            f"the change set changes AirflowVersion, but the templates resolve both sides to "
+            f"{base_version.text}"
+        )
+        base_version = head_version = Value.unknown(same, location)
     base = _environment(
         logical_id,
         location,

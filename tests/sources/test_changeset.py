@@ -192,3 +192,52 @@ def test_template_option_needs_a_change_set(tmp_path: Path) -> None:
         "check", sample / "head" / "mwaa.yaml", "--template", sample / "head" / "mwaa.yaml"
     )
     assert run.exit_code == 2 and "--template goes with a change set" in run.stderr
+
+
+PARAMETER_TEMPLATE = """\
+Parameters:
+  Version:
+    Type: String
+    Default: "{default}"
+Resources:
+  Airflow:
+    Type: AWS::MWAA::Environment
+    Properties:
+      Name: analytics
+      AirflowVersion: !Ref Version
+"""
+
+
+def test_templates_resolve_with_the_change_sets_parameters_not_guesses(tmp_path: Path) -> None:
+    (tmp_path / "new.yaml").write_text(PARAMETER_TEMPLATE.format(default="2.10.1"))
+    (tmp_path / "old.yaml").write_text(PARAMETER_TEMPLATE.format(default="2.9.2"))
+    doc = page(resource_change())
+    doc["Parameters"] = [{"ParameterKey": "Version", "ParameterValue": "2.10.3"}]
+    run = check(tmp_path, doc, "--template", tmp_path / "new.yaml", "--base", tmp_path / "old.yaml")
+    environment = run.env("analytics#Airflow")
+    # Head: the change set's own value, not the template's Default. Base: the deployed
+    # stack's value, which no file shows.
+    assert (environment["base_version"], environment["head_version"]) == (None, "2.10.3")
+    assert environment["verdict"] == "unverified"
+
+
+def test_templates_that_resolve_a_changed_version_equal_are_not_believed(tmp_path: Path) -> None:
+    (tmp_path / "t.yaml").write_text(
+        PARAMETER_TEMPLATE.format(default="2.10.1").replace("!Ref Version", '"2.10.1"')
+    )
+    run = check(
+        tmp_path,
+        page(resource_change()),
+        "--template",
+        tmp_path / "t.yaml",
+        "--base",
+        tmp_path / "t.yaml",
+    )
+    assert run.env("analytics#Airflow")["verdict"] == "unverified"
+    assert "resolve both sides to 2.10.1" in json.dumps(run.report["findings"])
+
+
+def test_a_dynamic_action_is_never_allowed(tmp_path: Path) -> None:
+    run = check(tmp_path, page(resource_change("Dynamic", before="2.10.1", after="2.10.3")))
+    environment = run.env("analytics#Airflow")
+    assert (environment["change"], environment["verdict"]) == ("unknown", "unverified")
