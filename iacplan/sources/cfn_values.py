@@ -106,9 +106,7 @@ def _parameter_file(path: Path) -> tuple[dict[str, str], set[str]]:
     return {str(k): _string(v, str(k), where) for k, v in doc.items()}, set()
 
 
-def parameter_list(
-    items: list[Any], shown: str, where: Any
-) -> tuple[dict[str, str], set[str]]:
+def parameter_list(items: list[Any], shown: str, where: Any) -> tuple[dict[str, str], set[str]]:
     """`[{ParameterKey, ParameterValue | UsePreviousValue}]`: the CLI's and a change set's form."""
     values: dict[str, str] = {}
     previous: set[str] = set()
@@ -143,7 +141,6 @@ class Resolver:
     """Resolves values in one template with the parameter values given."""
 
     def __init__(self, template: Mapping[str, Any], parameters: Parameters) -> None:
-        self._template = template
         self._parameters = parameters
         self._declared = _section(template, "Parameters")
         self._resources = _section(template, "Resources")
@@ -155,6 +152,15 @@ class Resolver:
 
     def value(self, node: object, location: Location, arn: bool = False) -> Value:
         """The string `node` stands for; with `arn`, resource references become tokens."""
+        value = self._value(node, location, arn)
+        # Checked on the result, so one built by Sub, Join or a parameter is caught too.
+        if value.state is ValueState.KNOWN and "{{resolve:" in (value.text or ""):
+            return Value.unknown(
+                f"{value.text!r} is a dynamic reference, resolved only at deploy", location
+            )
+        return value
+
+    def _value(self, node: object, location: Location, arn: bool) -> Value:
         here = location
         if isinstance(node, bool):
             return Value.known(str(node).lower(), here)
@@ -162,11 +168,7 @@ class Resolver:
             text = json.dumps(node)
             return Value.known(text, here, note=f"an unquoted number, read as {text}: quote it")
         if isinstance(node, str):
-            if "{{resolve:" in node:
-                return Value.unknown(
-                    f"{node!r} is a dynamic reference, resolved only at deploy", here
-                )
-            return Value.known(str(node), here)
+            return Value.known(node, here)
         if isinstance(node, list):
             return Value.unknown("a list where a string is expected", here)
         if not isinstance(node, dict):

@@ -15,11 +15,15 @@ from typing import Any
 from iacplan.errors import InputError
 from iacplan.model import Bucket, Environment, Location, Value, ValueState, Versioning
 from iacplan.sources.cfn_values import RESOURCE_TOKEN, Parameters, Resolver, line_of
-from iacplan.sources.files import display_path, read_text
+from iacplan.sources.files import display_path, lines, read_text
 
 MWAA_TYPE = "AWS::MWAA::Environment"
 BUCKET_TYPE = "AWS::S3::Bucket"
 NESTED_STACK_TYPE = "AWS::CloudFormation::Stack"
+# Resources whose template is somewhere else: any MWAA environment inside is unknown.
+_ELSEWHERE = (NESTED_STACK_TYPE, "AWS::Serverless::Application")
+# Transforms iacplan reads the result of; any other macro may rewrite the template at deploy.
+_READ_TRANSFORMS = {"AWS::Serverless-2016-10-31", "AWS::LanguageExtensions"}
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 _BUCKET_ARN = re.compile(r"arn:aws[a-z-]*:s3:::(?P<name>[^/]*)")
 _STATUS = {"Enabled": Versioning.ENABLED, "Suspended": Versioning.SUSPENDED}
@@ -46,17 +50,27 @@ def decode(path: Path) -> object:
 
 def load_template(path: Path, parameters: Parameters, id_prefix: str) -> list[Environment]:
     template = decode(path)
-    if not is_template(template):
-        resources = template.get("Resources") if isinstance(template, dict) else None
-        line = line_of(resources, 1)
-        raise InputError(
-            f"{display_path(path)}:{line}: not a Terraform directory or .tf file, a Terraform "
-            "plan JSON, a CloudFormation template (it needs Resources, each with a Type) or a "
-            "change set"
-        )
+    _refuse_unreadable(path, template)
     assert isinstance(template, dict)
     found = environments(template, display_path(path), id_prefix, parameters)
     return with_lint_notes(path, template, found)
+
+
+def _refuse_unreadable(path: Path, template: object) -> None:
+    if is_template(template):
+        return
+    resources = template.get("Resources") if isinstance(template, dict) else None
+    line = line_of(resources, 1)
+    if isinstance(resources, dict) and any(str(k).startswith("Fn::ForEach") for k in resources):
+        raise InputError(
+            f"{display_path(path)}:{line}: Fn::ForEach is not expanded by iacplan, so the "
+            "resources it makes cannot be checked"
+        )
+    raise InputError(
+        f"{display_path(path)}:{line}: not a Terraform directory or .tf file, a Terraform "
+        "plan JSON, a CloudFormation template (it needs Resources, each with a Type) or a "
+        "change set"
+    )
 
 
 def load_directory(directory: Path, parameters: Parameters) -> list[Environment]:
@@ -71,7 +85,9 @@ def load_directory(directory: Path, parameters: Parameters) -> list[Environment]
         if path.suffix not in TEMPLATE_SUFFIXES:
             continue
         template = decode(path)
-        if isinstance(template, dict) and is_template(template):
+        # Parameter files and configs have no Resources; a broken template is an error.
+        if isinstance(template, dict) and "Resources" in template:
+            _refuse_unreadable(path, template)
             templates += 1
             envs = environments(template, display_path(path), relative.as_posix(), parameters)
             found += with_lint_notes(path, template, envs)
@@ -90,19 +106,44 @@ def environments(
     insides are not read, so any environment there is unknown)."""
     resolver = Resolver(template, parameters)
     resources = template.get("Resources") or {}
+    macro = _macro(template)
     found = []
     for logical_id, resource in resources.items():
         kind = resource.get("Type") if isinstance(resource, dict) else None
         location = Location(file, line_of(logical_id, 1))
         if kind == MWAA_TYPE:
             env = _environment(resolver, template, str(logical_id), resource, location)
-        elif kind == NESTED_STACK_TYPE:
+        elif kind in _ELSEWHERE or str(kind).endswith("::MODULE"):
             env = _nested_stack(str(logical_id), resource, location)
         else:
             continue
+        if env is not None and env.version.state is ValueState.KNOWN:
+            rewrite = macro or _transformed(resource.get("Properties"))
+            if rewrite:
+                env = replace(env, version=Value.unknown(rewrite, env.version.location))
         if env is not None:
             found.append(_with_id(env, id_prefix))
     return found
+
+
+def _macro(template: Mapping[str, Any]) -> str | None:
+    transforms = template.get("Transform")
+    names = transforms if isinstance(transforms, list) else [transforms]
+    others = [str(n) for n in names if n is not None and n not in _READ_TRANSFORMS]
+    if others:
+        return f"the template's Transform {', '.join(others)} may rewrite it at deploy"
+    return None
+
+
+def _transformed(properties: object) -> str | None:
+    """An `Fn::Transform` (AWS::Include, a macro) anywhere in the properties."""
+    if isinstance(properties, dict):
+        if "Fn::Transform" in properties:
+            return "Fn::Transform in its Properties may rewrite it at deploy"
+        return next(filter(None, map(_transformed, properties.values())), None)
+    if isinstance(properties, list):
+        return next(filter(None, map(_transformed, properties)), None)
+    return None
 
 
 def _with_id(env: Environment, id_prefix: str) -> Environment:
@@ -156,7 +197,7 @@ def _nested_stack(logical_id: str, resource: Mapping[str, Any], location: Locati
     url = properties.get("TemplateURL") if isinstance(properties, dict) else None
     source = f" ({url})" if isinstance(url, str) else ""
     reason = (
-        f"{logical_id} is a nested stack{source}: its template is not read, so any MWAA "
+        f"{logical_id} is a nested stack or module{source}: its template is not read, so any MWAA "
         "environment in it is not checked; check that template on its own"
     )
     return Environment(
@@ -203,9 +244,8 @@ def _version(resolver: Resolver, properties: Mapping[str, Any], here: Location) 
 
 def _written(here: Location) -> str:
     """The literal after `AirflowVersion:` on its line, as the author wrote it."""
-    path = Path(here.file)
     try:
-        line = read_text(path).splitlines()[here.line - 1]
+        line = lines(Path(here.file))[here.line - 1]
     except (InputError, IndexError):
         return "?"
     match = re.search(r"AirflowVersion\"?\s*:\s*([0-9.eE+-]+)", line)

@@ -446,3 +446,51 @@ def test_terraform_runs_do_not_import_cfn_lint() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+# --- what rewrites or hides a template --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("head", "extra"),
+    [
+        ("Transform: AcmeMacro\n", ""),
+        ("Transform: [AWS::Serverless-2016-10-31, AcmeMacro]\n", ""),
+        ("", "      Tags:\n        Fn::Transform: {Name: AWS::Include}\n"),
+    ],
+)
+def test_a_macro_that_may_rewrite_the_version_makes_it_unknown(
+    tmp_path: Path, head: str, extra: str
+) -> None:
+    environment = env(check(tmp_path, template('"2.10.3"', head=head, extra=extra)))
+    assert environment["verdict"] == "unverified"
+
+
+def test_a_dynamic_reference_built_by_sub_is_unknown(tmp_path: Path) -> None:
+    run = check(tmp_path, template('!Sub "{{resolve:ssm:/mwaa/${AWS::Region}/version}}"'))
+    assert env(run)["verdict"] == "unverified"
+    assert messages(run, "MWAA004") == []
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["AWS::Serverless::Application", "AWS::CloudFormation::Stack", "Acme::Mwaa::Env::MODULE"],
+)
+def test_resources_whose_template_is_elsewhere_are_unknown_environments(
+    tmp_path: Path, kind: str
+) -> None:
+    text = f"Resources:\n  Inner:\n    Type: {kind}\n    Properties: {{}}\n"
+    assert env(check(tmp_path, text))["verdict"] == "unverified"
+
+
+def test_a_directory_does_not_skip_a_template_it_cannot_read(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(template('"2.10.3"'))
+    (tmp_path / "b.yaml").write_text(
+        "Transform: AWS::LanguageExtensions\nResources:\n"
+        "  Fn::ForEach::Envs:\n    - Name\n    - [a, b]\n"
+        "    - Env${Name}: {Type: AWS::MWAA::Environment}\n"
+    )
+    (tmp_path / "params.json").write_text('{"Stage": "prod"}')
+    run = iacplan("check", tmp_path)
+    assert run.exit_code == 2
+    assert "b.yaml" in run.stderr and "Fn::ForEach is not expanded" in run.stderr
