@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -12,7 +11,13 @@ from iacplan.errors import InputError
 from iacplan.model import Environment
 from iacplan.sources import changeset, cloudformation, terraform_hcl, terraform_plan
 from iacplan.sources.cfn_values import Parameters, read_parameters
-from iacplan.sources.files import TF_SUFFIXES, clear_caches, display_path, read_text
+from iacplan.sources.files import (
+    TF_SUFFIXES,
+    clear_caches,
+    display_path,
+    parse_json,
+    read_text,
+)
 from iacplan.sources.terraform_hcl import TerraformInputs
 
 __all__ = ["Inputs", "Loaded", "TerraformInputs", "display_path", "load", "load_plan_text"]
@@ -64,7 +69,7 @@ def load(path: Path, inputs: Inputs, name: str | None = None) -> Loaded:
         return Loaded(tuple(terraform_hcl.load_tree(path.parent, inputs.terraform)))
     text = read_text(path)
     shown = display_path(path)
-    doc = _json(shown, text, strict=path.suffix.lower() == ".json")
+    doc = parse_json(shown, text, strict=path.suffix.lower() == ".json")
     if terraform_plan.is_plan(doc):
         assert isinstance(doc, dict)
         return _plan(shown, doc, text)
@@ -83,7 +88,7 @@ def load(path: Path, inputs: Inputs, name: str | None = None) -> Loaded:
 
 def load_plan_text(text: str, name: str) -> Loaded:
     """A plan as `terraform show -json` printed it; `name` is what locations show."""
-    doc = _json(name, text, strict=True)
+    doc = parse_json(name, text, strict=True)
     if not terraform_plan.is_plan(doc):
         raise InputError(f"{name}: not a Terraform plan JSON")
     assert isinstance(doc, dict)
@@ -131,17 +136,3 @@ def _has_terraform(directory: Path) -> bool:
         if any(f.endswith(TF_SUFFIXES) for f in filenames):
             return True
     return False
-
-
-def _json(name: str, text: str, strict: bool) -> object:
-    """The parsed JSON; when not `strict`, None for text that is not JSON (YAML, say)."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        if not strict:
-            return None
-        raise InputError(f"{name}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
-    except RecursionError as exc:
-        raise InputError(f"{name}: JSON nested too deeply") from exc
-    except ValueError as exc:  # e.g. an integer beyond Python's digit limit
-        raise InputError(f"{name}: invalid JSON: {exc}") from exc

@@ -17,7 +17,7 @@ from typing import Any
 
 from iacplan.errors import InputError
 from iacplan.model import Alternative, Location, Value, ValueState
-from iacplan.sources.files import display_path, read_text
+from iacplan.sources.files import display_path, json_line, parse_json, read_text
 
 PSEUDO_PARAMETERS = frozenset(
     {
@@ -85,14 +85,10 @@ def read_parameters(pairs: tuple[tuple[str, str], ...], files: tuple[Path, ...])
 def _parameter_file(path: Path) -> tuple[dict[str, str], set[str]]:
     text = read_text(path)
     shown = display_path(path)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{shown}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+    doc = parse_json(shown, text)
 
     def where(key: str) -> str:
-        index = text.find(json.dumps(key))
-        return f"{shown}:{text.count(chr(10), 0, index) + 1 if index >= 0 else 1}"
+        return f"{shown}:{json_line(text, key)}"
 
     if isinstance(doc, list):  # the AWS CLI form
         return parameter_list(doc, shown, where)

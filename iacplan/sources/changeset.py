@@ -28,7 +28,7 @@ from iacplan.model import (
 )
 from iacplan.sources.cfn_values import Parameters, parameter_list
 from iacplan.sources.cloudformation import MWAA_TYPE, NESTED_STACK_TYPE
-from iacplan.sources.files import display_path, read_text
+from iacplan.sources.files import display_path, json_line, read_text
 
 KIND = "cloudformation-changeset"
 KNOWN = ValueState.KNOWN
@@ -90,7 +90,7 @@ def load(
         if kind not in (MWAA_TYPE, NESTED_STACK_TYPE):
             continue
         logical_id = str(resource["LogicalResourceId"])
-        location = Location(shown, _line(text, f'"LogicalResourceId": "{logical_id}"', 0))
+        location = Location(shown, json_line(text, "LogicalResourceId", logical_id))
         sides = _sides(resource, logical_id, location, templates)
         env_id = f"{stack}#{logical_id}"
         if sides[0] is not None:

@@ -5,7 +5,9 @@ Reads are cached for one `load_tree` call: several stages look at the same files
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from functools import cache
 from pathlib import Path
 
@@ -62,6 +64,30 @@ def lines(path: Path) -> list[str]:
 @cache
 def _lines(path: Path) -> list[str]:
     return _read_text(path).splitlines()
+
+
+def parse_json(name: str, text: str, strict: bool = True) -> object:
+    """The parsed JSON; when not `strict`, None for text that is not JSON (YAML, say)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        if not strict:
+            return None
+        raise InputError(f"{name}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
+    except RecursionError as exc:
+        raise InputError(f"{name}: JSON nested too deeply") from exc
+    except ValueError as exc:  # e.g. an integer beyond Python's digit limit
+        raise InputError(f"{name}: invalid JSON: {exc}") from exc
+
+
+def json_line(text: str, key: str, value: str | None = None, start: int = 0) -> int:
+    """The line of the first `"key": "value"` (or `"key"`) at or after `start`, 1 when absent:
+    JSON parsers report no lines, and machine-written JSON is often a single line."""
+    pattern = re.escape(json.dumps(key))
+    if value is not None:
+        pattern += r"\s*:\s*" + re.escape(json.dumps(value))
+    match = re.compile(pattern).search(text, start)
+    return text.count("\n", 0, match.start()) + 1 if match else 1
 
 
 def clear_caches() -> None:

@@ -8,7 +8,6 @@ is the state Terraform knows, and `change.actions` is what apply will do. Only
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -25,6 +24,7 @@ from iacplan.model import (
     ValueState,
     Versioning,
 )
+from iacplan.sources.files import json_line
 
 KIND = "terraform-plan"
 # The Cloud Control provider's resource is the same MWAA environment under another name.
@@ -208,9 +208,7 @@ class _Plan:
     def _line_of(self, address: str) -> Location:
         """Where the address first appears after resource_changes; plans are often one line."""
         start = max(self.text.find('"resource_changes"'), 0)
-        at = self.text.find(json.dumps(address), start)
-        line = self.text.count("\n", 0, at) + 1 if at >= 0 else 1
-        return Location(self.file, line)
+        return Location(self.file, json_line(self.text, "address", address, start))
 
     def environments(self, rc: _ResourceChange) -> tuple[Environment | None, Environment | None]:
         action = _ACTIONS.get(rc.actions)
