@@ -106,15 +106,18 @@ def _changeset(path: Path, pages: list[dict[str, Any]], inputs: Inputs) -> Loade
     head_parameters = _parameters(inputs).overridden_by(changeset.parameters(path, pages))
     deployed = Parameters({}, all_unknown="the deployed stack's value is not in the change set")
 
-    def by_logical_id(template: Path | None, parameters: Parameters) -> dict[str, Environment]:
+    def by_logical_id(
+        template: Path | None, parameters: Parameters, lint: bool
+    ) -> dict[str, Environment]:
         if template is None:
             return {}
-        found = cloudformation.load_template(template, parameters, template.name)
+        found = cloudformation.load_template(template, parameters, template.name, lint)
         return {env.address: env for env in found}
 
+    # Only the proposed template's cfn-lint notes are shown.
     templates = changeset.Templates(
-        head=by_logical_id(inputs.template, head_parameters),
-        base=by_logical_id(inputs.template_base, deployed),
+        head=by_logical_id(inputs.template, head_parameters, lint=True),
+        base=by_logical_id(inputs.template_base, deployed, lint=False),
     )
     base, head = changeset.load(path, pages, templates)
     return Loaded(tuple(head), tuple(base))

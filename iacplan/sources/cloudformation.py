@@ -48,12 +48,15 @@ def decode(path: Path) -> object:
     return template
 
 
-def load_template(path: Path, parameters: Parameters, id_prefix: str) -> list[Environment]:
+def load_template(
+    path: Path, parameters: Parameters, id_prefix: str, lint: bool = True
+) -> list[Environment]:
+    """The template's environments; `lint` adds cfn-lint's own errors on them as notes."""
     template = decode(path)
     _refuse_unreadable(path, template)
     assert isinstance(template, dict)
     found = environments(template, display_path(path), id_prefix, parameters)
-    return with_lint_notes(path, template, found)
+    return with_lint_notes(path, template, found) if lint else found
 
 
 def _refuse_unreadable(path: Path, template: object) -> None:
