@@ -34,6 +34,7 @@ from iacplan.sources.files import (
     clear_caches,
     display_path,
     normpath,
+    parse_json,
     read_text,
     tf_files,
 )
@@ -43,6 +44,7 @@ from iacplan.sources.terraform_modules import (
     known_module,
     looks_like_mwaa,
     remote_environments,
+    stale_copies,
 )
 from iacplan.sources.terraform_providers import provider_versions
 from iacplan.sources.terraform_values import (
@@ -94,11 +96,15 @@ def load_tree(top: Path, inputs: TerraformInputs) -> list[Environment]:
         found = [
             *_environments(result, root, prefix, buckets),
             *_uninstantiated(result, root, modules, prefix),
-            *remote_environments(result, root, prefix, installed, buckets),
+        ]
+        read = {e.address for e in found}
+        found += [
+            *remote_environments(result, root, prefix, installed, buckets, read),
             *_unevaluated_remote_calls(result, root, modules, prefix),
         ]
-        found = distrust_stale(_with_overrides(found, modules), result, installed)
-        provider = provider_versions(result, root)
+        stale = stale_copies(result, installed)
+        found = distrust_stale(_with_overrides(found, modules), stale)
+        provider = provider_versions(result, root, stale)
         environments += [replace(e, provider=provider, evaluated_alone=alone) for e in found]
     return environments
 
@@ -190,7 +196,7 @@ def _module_declarations(directory: Path) -> tuple[Declared, ...]:
     for path in tf_files(directory):
         text = read_text(path)
         if path.name.endswith(".tf.json"):
-            doc = _parse_json(text, path)
+            doc = parse_json(display_path(path), text)
             blocks = [doc.get("module", {})] if isinstance(doc, dict) else []
         elif _MODULE_BLOCK.search(text):
             blocks = _parse_hcl(text, path).get("module", [])
@@ -263,13 +269,6 @@ def _parse_hcl(text: str, path: Path) -> dict[str, Any]:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{where}: invalid HCL: {first}") from exc
     return doc
-
-
-def _parse_json(text: str, path: Path) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{display_path(path)}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
 
 
 def _looks_like_root(directory: Path) -> bool:
@@ -467,7 +466,7 @@ def _declarations(path: Path, resource_type: str) -> Iterator[tuple[str, int, bo
     """(name, line, certainly no instance) of each `resource_type` declared in a file."""
     text = read_text(path)
     if path.name.endswith(".tf.json"):
-        doc = _parse_json(text, path)
+        doc = parse_json(display_path(path), text)
         declared = doc.get("resource", {}) if isinstance(doc, dict) else {}
         blocks = declared.get(resource_type, {}) if isinstance(declared, dict) else {}
         for name, body in blocks.items() if isinstance(blocks, dict) else ():

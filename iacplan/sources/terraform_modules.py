@@ -19,7 +19,6 @@ idealo/terraform-aws-mwaa variables.tf, main.tf):
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -29,7 +28,7 @@ from typing import Any, NamedTuple
 from iacplan.constraints import Constraint, ConstraintError, parse_release
 from iacplan.errors import InputError
 from iacplan.model import Bucket, Environment, Location, Value, Versioning
-from iacplan.sources.files import display_path, normpath, read_text
+from iacplan.sources.files import display_path, normpath, parse_json, read_text
 from iacplan.sources.terraform_values import (
     BucketIndex,
     doubt_about,
@@ -39,7 +38,6 @@ from iacplan.sources.terraform_values import (
 )
 
 MANIFEST = Path(".terraform") / "modules" / "modules.json"
-_REGISTRY_HOSTS = ("registry.terraform.io/", "registry.opentofu.org/")
 _GIT_SOURCE = re.compile(
     r"(?:git::)?(?:https://|ssh://git@|git@)?github\.com[/:](?P<repository>[\w.-]+/[\w.-]+?)"
     r"(?:\.git)?(?://(?P<subdir>[^?]*))?(?:\?.*)?"
@@ -61,10 +59,7 @@ def installed_modules(root: Path) -> dict[str, Installed]:
     path = root / MANIFEST
     if not path.is_file():
         return {}
-    try:
-        manifest = json.loads(read_text(path))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{display_path(path)}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
+    manifest = parse_json(display_path(path), read_text(path))
     records = manifest.get("Modules") if isinstance(manifest, dict) else None
     if not isinstance(records, list):
         raise InputError(f"{display_path(path)}: no Modules list: not a Terraform module manifest")
@@ -103,10 +98,15 @@ def stale(call: dict[str, Any], record: Installed) -> str | None:
     return None
 
 
+def without_registry_host(address: str) -> str:
+    """A registry address (module or provider) without the public registries' host."""
+    for host in ("registry.terraform.io/", "registry.opentofu.org/"):
+        address = address.removeprefix(host)
+    return address
+
+
 def _registry(source: str) -> str:
-    for host in _REGISTRY_HOSTS:
-        source = source.removeprefix(host)
-    return source.lower()
+    return without_registry_host(source).lower()
 
 
 BucketLink = Callable[[], Bucket]  # the bucket the caller's `source_bucket_arn` names
@@ -229,23 +229,25 @@ def remote_environments(
     prefix: str,
     installed: dict[str, Installed],
     buckets: BucketIndex,
+    read: set[str],
 ) -> Iterator[Environment]:
-    """An environment for each remote module call that tfparse did not read (not installed)
-    and that is a known MWAA module or looks like one."""
+    """An environment for each remote module call that is a known MWAA module or looks like
+    one, unless tfparse read an environment from its downloaded copy (addresses in `read`)."""
     stand_ins, doubts = find_stand_ins(result), existence_doubts(result)
     for call in remote_calls(result):
         meta = call["__tfmeta"]
-        if module_key(meta["path"]) in installed:
+        inside = (meta["path"] + ".", meta["path"] + "[")
+        if module_key(meta["path"]) in installed and any(a.startswith(inside) for a in read):
             continue  # evaluated from the downloaded copy, like a local module
         file = normpath(root / meta["filename"])
         location = Location(display_path(file), meta["line_start"])
         known = known_module(call["source"])
         if known is not None:
 
-            def read(name: str, call: dict[str, Any] = call, file: Path = file) -> Value:
+            def argument(name: str, call: dict[str, Any] = call, file: Path = file) -> Value:
                 return read_value(call, name, file, stand_ins)
 
-            env = _known_environment(known, call, location, read, buckets)
+            env = _known_environment(known, call, location, argument, buckets)
         elif looks_like_mwaa(call):
             env = _opaque_environment(call, location)
         else:
@@ -299,21 +301,36 @@ def _opaque_environment(call: dict[str, Any], location: Location) -> Environment
     )
 
 
-def distrust_stale(
-    environments: list[Environment], result: dict[str, Any], installed: dict[str, Installed]
-) -> list[Environment]:
-    """Environments read from an installed module that the configuration has moved on from:
-    Terraform refuses to plan until `terraform init` installs what is asked."""
-    doubts = {}
+@dataclass(frozen=True)
+class StaleCopy:
+    """An installed module the configuration has moved on from: Terraform refuses to plan
+    until `terraform init` installs what is asked, so nothing read from it counts."""
+
+    address: str  # the call's module address
+    directory: Path
+    reason: str
+
+
+def stale_copies(result: dict[str, Any], installed: dict[str, Installed]) -> list[StaleCopy]:
+    copies = []
     for call in remote_calls(result):
-        record = installed.get(module_key(call["__tfmeta"]["path"]))
+        address = call["__tfmeta"]["path"]
+        record = installed.get(module_key(address))
         why = stale(call, record) if record else None
-        if why:
-            where = display_path(record.directory) if record else ""
-            doubts[call["__tfmeta"]["path"] + "."] = (
-                f"the downloaded module {call['__tfmeta']['path']} ({where}) is out of date: "
-                f"{why}; run `terraform init` and check again"
+        if record and why:
+            copies.append(
+                StaleCopy(
+                    address,
+                    record.directory,
+                    f"the downloaded module {address} ({display_path(record.directory)}) is "
+                    f"out of date: {why}; run `terraform init` and check again",
+                )
             )
+    return copies
+
+
+def distrust_stale(environments: list[Environment], copies: list[StaleCopy]) -> list[Environment]:
+    doubts = {copy.address + ".": copy.reason for copy in copies}
     return [_distrusted(env, doubts) for env in environments]
 
 

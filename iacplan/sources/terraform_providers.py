@@ -14,18 +14,27 @@ from typing import Any
 
 from iacplan.model import Location, Pin, ProviderVersions
 from iacplan.sources.files import display_path, lines, normpath, read_text
+from iacplan.sources.terraform_modules import StaleCopy, without_registry_host
 
 LOCK_FILE = ".terraform.lock.hcl"
 _AWS = "hashicorp/aws"
-_REGISTRY_HOSTS = ("registry.terraform.io/", "registry.opentofu.org/")
 _LOCK_PROVIDER = re.compile(r'^provider\s+"(?P<address>[^"]+)"\s*\{', re.MULTILINE)
 _LOCK_VERSION = re.compile(r'^\s*version\s*=\s*"(?P<version>[^"]*)"', re.MULTILINE)
 
 
-def provider_versions(result: dict[str, Any], root: Path) -> ProviderVersions:
+def provider_versions(
+    result: dict[str, Any], root: Path, stale: list[StaleCopy]
+) -> ProviderVersions:
     constraints: list[Pin] = []
-    doubts: list[str] = []
+    doubts = [
+        f"{copy.reason} (its provider constraints are not what `terraform init` will use)"
+        for copy in stale
+    ]
+    stale_dirs = [copy.directory.resolve() for copy in stale]
     for block in result.get("terraform", []):
+        file = (root / block["__tfmeta"]["filename"]).resolve()
+        if any(file.is_relative_to(d) for d in stale_dirs):
+            continue
         required = block.get("required_providers")
         if isinstance(required, dict):
             for name, requirement in required.items():
@@ -58,21 +67,18 @@ def _requirement(
         source, version = requirement.get("source"), requirement.get("version")
     else:
         return None, None
-    address = _without_host(source.lower()) if isinstance(source, str) else None
+    address = without_registry_host(source.lower()) if isinstance(source, str) else None
     if address != _AWS and not (name == "aws" and source is None):
         if name == "aws":
             where = _line_of(meta, root, name)
             return None, f"the `aws` provider comes from {source!r} ({where}), not {_AWS}"
         return None, None
-    if not isinstance(version, str):
-        return None, None
+    if version is None:
+        return None, None  # no constraint: any version
+    if not isinstance(version, str) or meta.get("references"):
+        where = _line_of(meta, root, name)
+        return None, f"the `aws` provider version at {where} is not a literal constraint"
     return Pin(version, _line_of(meta, root, name, then="version")), None
-
-
-def _without_host(address: str) -> str:
-    for host in _REGISTRY_HOSTS:
-        address = address.removeprefix(host)
-    return address
 
 
 def _line_of(meta: dict[str, Any], root: Path, name: str, then: str | None = None) -> Location:
@@ -95,7 +101,7 @@ def _locked(root: Path) -> Pin | None:
         return None
     text = read_text(path)
     for match in _LOCK_PROVIDER.finditer(text):
-        if _without_host(match["address"].lower()) != _AWS:
+        if without_registry_host(match["address"].lower()) != _AWS:
             continue
         body_end = text.find("\n}", match.end())
         version = _LOCK_VERSION.search(text, match.end(), body_end if body_end >= 0 else len(text))

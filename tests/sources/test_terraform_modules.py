@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import TreeMaker
-from helpers import iacplan
+from helpers import iacplan, mwaa
 
 REGISTRY_MODULE = """
 variable "name" {}
@@ -233,3 +233,31 @@ def test_known_module_for_each_instances(tree: TreeMaker) -> None:
     envs = check(tree({"main.tf": call("aws-ia/mwaa/aws", arguments)}))
     assert sorted(envs) == ['module.mwaa["a"]', 'module.mwaa["b"]']
     assert envs['module.mwaa["a"]']["name"] == "a"
+
+
+def test_an_install_that_holds_no_environment_falls_back_to_the_call(tree: TreeMaker) -> None:
+    files = {**installed(), ".terraform/modules/mwaa/main.tf": "# interrupted init\n"}
+    root = tree({"main.tf": call("aws-ia/mwaa/aws"), **files})
+    assert check(root)["module.mwaa"]["head_version"] == "2.10.3"
+
+
+def test_a_stale_install_does_not_pin_the_provider(tree: TreeMaker) -> None:
+    pinned = 'terraform {\n  required_providers {\n    aws = { version = "< 5.2.0" }\n  }\n}\n'
+    record = {
+        "Key": "tags",
+        "Source": "registry.terraform.io/acme/tags/aws",
+        "Version": "1.0.0",
+        "Dir": ".terraform/modules/tags",
+    }
+
+    def side(version: str) -> dict[str, str]:
+        return {
+            "main.tf": mwaa(f'"{version}"')
+            + 'module "tags" {\n  source = "acme/tags/aws"\n  version = "2.0.0"\n}\n',
+            ".terraform/modules/modules.json": manifest(record),
+            ".terraform/modules/tags/main.tf": pinned,
+        }
+
+    run = iacplan("check", "--base", tree(side("2.11.2"), "base"), tree(side("3.3.1"), "head"))
+    assert run.exit_code == 1
+    assert "MWAA007" in run.stdout and "is out of date" in run.stdout

@@ -81,6 +81,15 @@ def test_unpinned_provider_predicts_replacement(tree: TreeMaker) -> None:
             },
             False,
         ),
+        # Terraform refuses a variable here; iacplan does not take its default for the answer.
+        (
+            {
+                "versions.tf": 'variable "pv" {\n  default = "< 5.2.0"\n}\n'
+                "terraform {\n  required_providers {\n"
+                "    aws = { version = var.pv }\n  }\n}\n"
+            },
+            True,
+        ),
     ],
 )
 def test_required_providers(tree: TreeMaker, files: dict[str, str], replaced: bool) -> None:
