@@ -110,6 +110,18 @@ class ProviderVersions:
 
 
 @dataclass(frozen=True)
+class S3File:
+    """A file MWAA installs from the source bucket: requirements, plugins or startup script.
+
+    MWAA only picks up a new file when its object version changes, and a rollback restores the
+    previous one only through a pinned version."""
+
+    role: str  # "requirements" | "plugins" | "startup script"
+    path: Value  # the S3 key, as configured
+    object_version: Value  # MISSING when the configuration pins no object version
+
+
+@dataclass(frozen=True)
 class Environment:
     id: str  # stable across base and head: the address, prefixed by its root when needed
     kind: str  # terraform | terraform-plan | cloudformation | cloudformation-changeset
@@ -123,6 +135,8 @@ class Environment:
     planned: Planned | None = None  # only from plans and change sets
     notes: tuple[str, ...] = ()  # information for the reader that changes no verdict
     provider: ProviderVersions | None = None  # Terraform configurations only (not plans)
+    files: tuple[S3File, ...] = ()  # only the files whose path is configured
+    tags: tuple[tuple[str, str], ...] = ()  # known tags, sorted: they order environments
 
 
 class ChangeKind(StrEnum):
