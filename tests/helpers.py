@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples" / "terraform"
 CFN_SAMPLES = REPO / "samples" / "cloudformation"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CASES = sorted(p for p in (REPO / "samples").glob("*/*") if p.is_dir())  # every sample
 
 
 @dataclass
@@ -69,3 +72,11 @@ def mwaa(version_expr: str, name: str = "main", extra: str = "") -> str:
         f"{extra}"
         "}\n"
     )
+
+
+def command(sample: Path) -> list[str]:
+    """A sample README's `Run: iacplan …` line (paths relative to the sample), else base vs head."""
+    match = re.search(r"^Run: iacplan (.+)$", (sample / "README.md").read_text(), re.MULTILINE)
+    if match is None:
+        return ["check", "--base", "base", "head"]
+    return shlex.split(match[1])
