@@ -14,13 +14,13 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from iacplan import __version__, diff, rules, sources
+from iacplan import __version__, deployed, diff, rules, sources
 from iacplan.config import Config, load_config
 from iacplan.errors import InputError
 from iacplan.model import Change, Environment, Severity
 from iacplan.render import RENDERERS, text
 from iacplan.report import build
-from iacplan.sources import terraform_run
+from iacplan.sources import live, terraform_run
 from iacplan.versions import Catalog, load_catalog
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -116,6 +116,37 @@ def _report_options(command: F) -> F:
     return command
 
 
+def _live_options(command: F) -> F:
+    """Reading the AWS account: shared by `check` and `terraform`."""
+    options = [
+        click.option(
+            "--live",
+            "use_live",
+            is_flag=True,
+            help="Also read the AWS account (boto3): the deployed version, status, bucket "
+            "versioning and pinned object versions. Never without this flag.",
+        ),
+        click.option(
+            "--region",
+            help="AWS region for --live [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's].",
+        ),
+        click.option(
+            "--profile",
+            help="AWS profile for --live [default: AWS_PROFILE, else the "
+            "default credential chain].",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _account(use: bool, region: str | None, profile: str | None) -> live.Account | None:
+    if not use and (region is not None or profile is not None):
+        raise click.UsageError("--region and --profile go with --live")
+    return live.Account(region, profile) if use else None
+
+
 @dataclass(frozen=True)
 class _Reporting:
     config: Config
@@ -138,8 +169,11 @@ class _Reporting:
         catalog = load_catalog(versions_file or config.versions_file)
         return cls(config, catalog, format_name, destinations, FAIL_ON[fail_on])
 
-    def judge(self, changes: list[Change]) -> NoReturn:
-        """Apply the rules, write every requested format, exit by the policy."""
+    def judge(self, changes: list[Change], account: live.Account | None) -> NoReturn:
+        """Read the account (with --live), apply the rules, write every requested format,
+        exit by the policy."""
+        if account is not None:
+            changes = deployed.against_account(changes, lambda wanted: live.read(wanted, account))
         context = rules.Context(catalog=self.catalog, today=_today())
         findings = rules.run(changes, context, self.config.policy)
         report = build(changes, findings, self.catalog, context.today, self.config.ordering)
@@ -221,6 +255,7 @@ def main(debug: bool) -> None:
     help="The template a change set was made from; with it, --base is the deployed template "
     "(they give the versions a change set without property values leaves out).",
 )
+@_live_options
 @_report_options
 @_clean_errors
 def check(
@@ -231,6 +266,9 @@ def check(
     parameters: tuple[str, ...],
     parameter_files: tuple[Path, ...],
     template_path: Path | None,
+    use_live: bool,
+    region: str | None,
+    profile: str | None,
     config_path: Path | None,
     versions_file: Path | None,
     format_name: str,
@@ -250,10 +288,11 @@ def check(
         template=template_path,
         template_base=base_path if template_path else None,
     )
+    account = _account(use_live, region, profile)
     reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
     # With --template, --base belongs to the change set: it is the deployed template.
     base = None if template_path else base_path
-    reporting.judge(_changes(head_paths or (Path("."),), base, inputs))
+    reporting.judge(_changes(head_paths or (Path("."),), base, inputs), account)
 
 
 def _changes(
@@ -311,6 +350,7 @@ def _changes(
     help="Keep the binary plan here (relative to the current directory, not --chdir), for a "
     "later `terraform apply FILE`.",
 )
+@_live_options
 @_report_options
 @_clean_errors
 def terraform(
@@ -318,6 +358,9 @@ def terraform(
     terraform_bin: str | None,
     chdir: Path | None,
     keep_plan: Path | None,
+    use_live: bool,
+    region: str | None,
+    profile: str | None,
     config_path: Path | None,
     versions_file: Path | None,
     format_name: str,
@@ -328,6 +371,7 @@ def terraform(
 
     Terraform's own output goes to stderr; the report goes to stdout. The exit code is
     terraform's when it fails, else the policy's."""
+    account = _account(use_live, region, profile)
     reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
     run = terraform_run.plan(
         terraform_run.find_binary(terraform_bin), terraform_args, chdir, keep_plan, _echo_err
@@ -335,7 +379,7 @@ def terraform(
     if run.exit_code != 0:
         click.echo(f"iacplan: terraform failed (exit {run.exit_code}); nothing checked", err=True)
         sys.exit(run.exit_code)
-    reporting.judge(diff.pair(run.loaded.base or (), run.loaded.head))
+    reporting.judge(diff.pair(run.loaded.base or (), run.loaded.head), account)
 
 
 def _echo_err(line: str) -> None:

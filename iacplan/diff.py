@@ -37,7 +37,7 @@ def pair(base: Iterable[Environment] | None, head: Iterable[Environment]) -> lis
             )
     pairs += [(env, None) for env in bases.values()]
     pairs += [(None, env) for env in heads.values()]
-    return ordered([_change(b, h) for b, h in pairs] + renamed)
+    return ordered([classify(b, h) for b, h in pairs] + renamed)
 
 
 def ordered(changes: Iterable[Change]) -> list[Change]:
@@ -74,7 +74,8 @@ def _unique_names(environments: Iterable[Environment]) -> dict[str, Environment]
     return {name: envs[0] for name, envs in by_name.items() if len(envs) == 1}
 
 
-def _change(base: Environment | None, head: Environment | None) -> Change:
+def classify(base: Environment | None, head: Environment | None) -> Change:
+    """The change from `base` to `head`, two sides of one environment."""
     planned = _planned(base, head)
     if planned is not None:
         return planned

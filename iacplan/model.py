@@ -122,6 +122,56 @@ class S3File:
 
 
 @dataclass(frozen=True)
+class AccountError:
+    """An account call that failed (--live): which call, the IAM action it needs, and what
+    happened, in one line that never holds a credential."""
+
+    call: str  # the API call, e.g. "mwaa:GetEnvironment"
+    action: str  # the IAM action it needs, e.g. "airflow:GetEnvironment"
+    message: str
+
+
+@dataclass(frozen=True)
+class LastUpdate:
+    """The environment's last update as the account reports it."""
+
+    status: str | None  # SUCCESS | PENDING | FAILED
+    created_at: str | None  # ISO 8601, UTC
+    error: str | None  # "ErrorCode: ErrorMessage" of a failed update
+
+
+@dataclass(frozen=True)
+class PinnedObject:
+    """An S3 object version the deployed environment pins (requirements, plugins, startup
+    script): a failed update rolls back to it, so it has to exist."""
+
+    role: str  # "requirements" | "plugins" | "startup script"
+    bucket: str
+    key: str
+    version_id: str
+    exists: bool | None  # None: it could not be checked (an AccountError says why)
+    detail: str | None = None  # how S3 answered, when the version is missing
+
+
+@dataclass(frozen=True)
+class LiveEnvironment:
+    """What the AWS account says about one environment: read only with --live."""
+
+    name: str
+    region: str
+    found: bool | None  # None: the account could not be asked (see errors)
+    version: str | None = None
+    status: str | None = None
+    last_update: LastUpdate | None = None
+    source_bucket: str | None = None  # the bucket name in the deployed SourceBucketArn
+    versioning_bucket: str | None = None  # the bucket whose versioning was read
+    versioning: Versioning = Versioning.UNKNOWN
+    objects: tuple[PinnedObject, ...] = ()
+    errors: tuple[AccountError, ...] = ()
+    other_names: tuple[str, ...] | None = None  # when not found: the region's environments
+
+
+@dataclass(frozen=True)
 class Environment:
     id: str  # stable across base and head: the address, prefixed by its root when needed
     kind: str  # terraform | terraform-plan | cloudformation | cloudformation-changeset
@@ -137,6 +187,7 @@ class Environment:
     provider: ProviderVersions | None = None  # Terraform configurations only (not plans)
     files: tuple[S3File, ...] = ()  # only the files whose path is configured
     tags: tuple[tuple[str, str], ...] = ()  # known tags, sorted: they order environments
+    live: LiveEnvironment | None = None  # with --live: what the account says (subject side)
 
 
 class ChangeKind(StrEnum):
@@ -159,6 +210,10 @@ class Change:
     head: Environment | None
     kind: ChangeKind
     reason: str | None = None  # why the kind is what it is, when that is not obvious
+    # With --live, when the account runs another version than the base definition says: the
+    # definition's version (base.version is then the deployed one, which the change is judged
+    # from).
+    drift: Value | None = None
 
     @property
     def subject(self) -> Environment:

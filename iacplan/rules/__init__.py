@@ -10,6 +10,7 @@ from iacplan.model import Change, Environment, Finding, Severity
 from iacplan.rules.base import Context, Hit, Rule
 from iacplan.rules.bucket import UNVERIFIED_BUCKET, UNVERSIONED_BUCKET
 from iacplan.rules.catalog import END_OF_SUPPORT, UNKNOWN_VERSION
+from iacplan.rules.live import ACCOUNT_ERROR, DRIFT, MISSING_OBJECT, NOT_AVAILABLE
 from iacplan.rules.replacement import REPLACED
 from iacplan.rules.unresolved import UNRESOLVED_VERSION
 from iacplan.rules.version_path import DOWNGRADE, FROZEN_SERIES, MAJOR_IN_PLACE, MAJOR_NOT_IN_PLACE
@@ -26,7 +27,11 @@ RULES: tuple[Rule, ...] = (
     REPLACED,
     UNRESOLVED_VERSION,
     END_OF_SUPPORT,
+    DRIFT,
     MAJOR_IN_PLACE,
+    NOT_AVAILABLE,
+    MISSING_OBJECT,
+    ACCOUNT_ERROR,
 )
 
 

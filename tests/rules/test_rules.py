@@ -9,12 +9,15 @@ from typing import Any
 import pytest
 import yaml
 
-from iacplan import diff, rules
+from iacplan import deployed, diff, rules
 from iacplan.model import (
+    AccountError,
     Bucket,
     Environment,
+    LiveEnvironment,
     Location,
     Pin,
+    PinnedObject,
     ProviderVersions,
     Severity,
     Value,
@@ -68,10 +71,35 @@ def environment(case: dict[str, Any], side: str) -> Environment | None:
     )
 
 
+def live(spec: dict[str, Any]) -> LiveEnvironment:
+    """The account's facts about the environment, as `live` in a case gives them."""
+    versioning = spec.get("versioning")
+    return LiveEnvironment(
+        name="analytics",
+        region="eu-west-1",
+        found=True if "version" in spec else spec.get("found"),  # None: not asked (errors)
+        version=spec.get("version"),
+        status=spec.get("status", "AVAILABLE") if "version" in spec else None,
+        versioning_bucket="src" if versioning else None,
+        versioning=Versioning(versioning or "unknown"),
+        objects=tuple(
+            PinnedObject(role, "src", f"{role}.zip", "v1", False, "S3 answers 404")
+            for role in spec.get("missing", [])
+        ),
+        errors=tuple(
+            AccountError("mwaa:GetEnvironment", "airflow:GetEnvironment", message)
+            for message in spec.get("errors", [])
+        ),
+    )
+
+
 def evaluate(case: dict[str, Any], policy: rules.Policy | None = None) -> Any:
     base, head = environment(case, "base"), environment(case, "head")
     base_side = None if case.get("no_base") else [e for e in (base,) if e]
     changes = diff.pair(base_side, [e for e in (head,) if e])
+    if "live" in case:
+        facts = live(case["live"])
+        changes = deployed.against_account(changes, lambda wanted: dict.fromkeys(wanted, facts))
     today = date.fromisoformat(case.get("today", "2026-11-24"))
     context = rules.Context(catalog=CATALOG, today=today)
     return build(changes, rules.run(changes, context, policy or rules.Policy()), CATALOG, today)
@@ -95,7 +123,8 @@ def test_every_rule_fires_somewhere_in_the_table() -> None:
 def test_rule_ids_are_unique_and_stable() -> None:
     assert [r.id for r in rules.RULES] == [
         "MWAA001", "MWAA002", "MWAA003", "MWAA004", "MWAA005",
-        "MWAA006", "MWAA007", "MWAA008", "MWAA009", "MWAA013",
+        "MWAA006", "MWAA007", "MWAA008", "MWAA009", "MWAA012",
+        "MWAA013", "MWAA014", "MWAA015", "MWAA016",
     ]  # fmt: skip
 
 
