@@ -52,11 +52,11 @@ def _lookup(change: Change) -> Lookup | str:
     if env.name.state is not ValueState.KNOWN or not env.name.text:
         why = env.name.reason or "not set"
         return f"not looked up in the account: the environment's name is unknown ({why})"
-    if not _unresolved_bucket(change.head):
-        return Lookup(env.name.text)
     bucket = change.head.bucket if change.head else None
-    named = bucket.id if bucket is not None and bucket.id else None
-    return Lookup(env.name.text, True, named if named and _BUCKET_NAME.fullmatch(named) else None)
+    named = bucket.id if bucket is not None else None
+    if not _unresolved_bucket(change.head) or (named and not _BUCKET_NAME.fullmatch(named)):
+        return Lookup(env.name.text)  # (an id that is no bucket name says no bucket to read)
+    return Lookup(env.name.text, versioning=True, bucket=named)
 
 
 def _unresolved_bucket(head: Environment | None) -> bool:

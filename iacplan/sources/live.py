@@ -192,22 +192,13 @@ class _Reader:
             return self._bucket(missing, lookup, errors)
         env = got["Environment"]
         update = env.get("LastUpdate")
-        error = update.get("Error") if update else None
         deployed = LiveEnvironment(
             lookup.name,
             self.region,
             True,
             version=env.get("AirflowVersion"),
             status=env.get("Status"),
-            last_update=LastUpdate(
-                update.get("Status"),
-                _timestamp(update.get("CreatedAt")),
-                f"{error.get('ErrorCode')}: {_one_line(error.get('ErrorMessage') or '')}"
-                if error
-                else None,
-            )
-            if update
-            else None,
+            last_update=_last_update(update) if update else None,
             source_bucket=_bucket_name(env.get("SourceBucketArn")),
         )
         deployed = self._bucket(deployed, lookup, errors)
@@ -374,15 +365,23 @@ def _with(deployed: LiveEnvironment, errors: list[AccountError], **changes: Any)
     return replace(deployed, errors=tuple(errors), **changes)
 
 
+def _last_update(update: Mapping[str, Any]) -> LastUpdate:
+    created: datetime | None = update.get("CreatedAt")
+    error = update.get("Error")
+    return LastUpdate(
+        update.get("Status"),
+        created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if created else None,
+        f"{error.get('ErrorCode')}: {_one_line(error.get('ErrorMessage') or '')}"
+        if error
+        else None,
+    )
+
+
 def _bucket_name(arn: str | None) -> str | None:
     if not arn:
         return None
     name = arn.split(":::", 1)[-1] if ":::" in arn else None
     return name or None
-
-
-def _timestamp(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
 def _origin(url: str) -> str:

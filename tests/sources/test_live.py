@@ -8,16 +8,17 @@ import json
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
-from aws import SECRET_KEY, SESSION_TOKEN, FakeMwaa, fake_credentials
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from conftest import TreeMaker
+from fake_aws import SECRET_KEY, SESSION_TOKEN, FakeMwaa, fake_credentials
 from helpers import CFN_SAMPLES, REPO, SAMPLES, Run, iacplan, mwaa
 
 PLANS = SAMPLES.parent / "terraform-plan"
@@ -35,10 +36,14 @@ def definition(version: str, name: str = "analytics") -> dict[str, str | bytes]:
 
 
 def live(*args: str | Path, region: str = "eu-west-1") -> Run:
-    """`iacplan check --live` with JSON output; no credential ever reaches the output."""
-    run = iacplan("check", "--live", "--region", region, "--format", "json", *args)
+    """`iacplan check --live` with JSON output; no credential reaches any output format."""
+    with tempfile.TemporaryDirectory() as out:
+        files = {name: Path(out) / name for name in ("text", "markdown")}
+        outputs = [f"--output={name}={path}" for name, path in files.items()]
+        run = iacplan("check", "--live", "--region", region, "--format", "json", *outputs, *args)
+        shown = [run.stdout, run.stderr] + [p.read_text() for p in files.values() if p.exists()]
     for secret in (SECRET_KEY, SESSION_TOKEN, "AKIATESTINGEXAMPLE"):
-        assert secret not in run.stdout and secret not in run.stderr
+        assert not any(secret in text for text in shown)
     return run
 
 

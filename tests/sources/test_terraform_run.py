@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from fake_aws import FakeMwaa, fake_credentials
 from helpers import REPO, iacplan
 
 PLANS = REPO / "samples" / "terraform-plan"
@@ -68,6 +69,21 @@ def test_plans_shows_and_checks(fake: Path) -> None:
     assert show_call.startswith("show -json ")
     # The temporary plan is gone afterwards.
     assert not Path(show_call.split()[-1]).exists()
+
+
+def test_live_compares_the_plan_with_the_account(
+    fake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_PLAN_JSON", str(PLANS / "minor-upgrade" / "plan.json"))
+    fake_credentials(monkeypatch, tmp_path)
+    account = FakeMwaa()
+    account.add("prod-airflow", version="2.10.3", status="UPDATING")
+    with account.running():
+        monkeypatch.setenv("AWS_ENDPOINT_URL_MWAA", account.url)
+        run = iacplan("terraform", "--live", "--region", "eu-west-1", "--format", "json")
+    # The plan's before is 2.8.1; the account runs 2.10.3, which is what the plan sets.
+    assert run.rules() == ["MWAA012"]
+    assert run.report["environments"][0]["change"] == "unchanged"
 
 
 def test_a_failing_plan_exits_with_terraforms_code(
