@@ -135,21 +135,21 @@ class _Reader:
                 botocore_session=core, profile_name=account.profile, region_name=region
             )
             self.region = session.region_name
+            if not self.region:
+                raise InputError(
+                    "--live needs an AWS region: pass --region, or set AWS_REGION or the "
+                    "profile's region"
+                )
             mwaa_config = self._config(core, custom_endpoint=_endpoint_configured(core, "mwaa"))
+            self.mwaa: MWAAClient = session.client("mwaa", config=mwaa_config)
+            self.s3: S3Client = session.client("s3", config=self._config(core, False))
         except ProfileNotFound as exc:
             raise InputError(
                 f"--live: AWS profile {exc.kwargs.get('profile')!r} is not in the AWS config "
                 "files (it comes from --profile or AWS_PROFILE)"
             ) from exc
-        except BotoCoreError as exc:  # a config file that cannot be read
-            raise InputError(f"--live: the AWS configuration cannot be read: {exc}") from exc
-        if not self.region:
-            raise InputError(
-                "--live needs an AWS region: pass --region, or set AWS_REGION or the "
-                "profile's region"
-            )
-        self.mwaa: MWAAClient = session.client("mwaa", config=mwaa_config)
-        self.s3: S3Client = session.client("s3", config=self._config(core, custom_endpoint=False))
+        except (BotoCoreError, ValueError) as exc:  # a bad region, endpoint URL or config file
+            raise InputError(f"--live: {_one_line(str(exc))}") from exc
         # What broke for every later call: the credentials ("session"), or one endpoint.
         self._broken: dict[str, str] = {}
         self._listed = False

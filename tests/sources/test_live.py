@@ -11,15 +11,24 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import CredentialRetrievalError
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from conftest import TreeMaker
 from fake_aws import SECRET_KEY, SESSION_TOKEN, FakeMwaa, fake_credentials
 from helpers import CFN_SAMPLES, REPO, SAMPLES, Run, iacplan, mwaa
+from iacplan.sources.live import (
+    GET_BUCKET_VERSIONING,
+    GET_ENVIRONMENT,
+    HEAD_OBJECT,
+    _botocore_error,
+    _client_error,
+)
 
 PLANS = SAMPLES.parent / "terraform-plan"
 ENV_ID = "aws_mwaa_environment.analytics"
@@ -351,6 +360,8 @@ def test_unreachable_endpoint(
     [
         (("--profile", "nope"), {}, "--live: AWS profile 'nope' is not in the AWS config files"),
         ((), {"AWS_PROFILE": "gone"}, "AWS profile 'gone' is not in the AWS config files"),
+        (("--region", "eu west 1"), {}, "--live: Provided region_name 'eu west 1' doesn't match"),
+        ((), {"AWS_ENDPOINT_URL_MWAA": "not a url"}, "--live: Invalid endpoint: not a url"),
     ],
 )
 def test_usage_errors(
@@ -376,6 +387,53 @@ def test_a_region_is_needed(account: FakeMwaa, tree: TreeMaker) -> None:
 def test_region_and_profile_go_with_live(tree: TreeMaker) -> None:
     run = iacplan("check", "--region", "eu-west-1", tree(definition("2.10.3")))
     assert run.exit_code == 2 and "--region and --profile go with --live" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("call", "code", "status", "message"),
+    [
+        (
+            HEAD_OBJECT,
+            "403",
+            403,
+            "access denied (403): allow s3:GetObjectVersion (without s3:ListBucket",
+        ),
+        (
+            GET_BUCKET_VERSIONING,
+            "AccessDenied",
+            403,
+            "access denied (AccessDenied): allow s3:GetBucketVersioning",
+        ),
+        (
+            GET_BUCKET_VERSIONING,
+            "ExpiredToken",
+            400,
+            "the AWS credentials have expired (ExpiredToken)",
+        ),
+        (GET_ENVIRONMENT, "UnrecognizedClientException", 403, "the AWS credentials are not valid"),
+        (GET_BUCKET_VERSIONING, "SlowDown", 503, "throttled (SlowDown) after 1 attempt(s)"),
+        (
+            GET_BUCKET_VERSIONING,
+            "NoSuchBucket",
+            404,
+            "NoSuchBucket: The specified bucket does not exist",
+        ),
+    ],
+)
+def test_what_an_error_answer_says(call: Any, code: str, status: int, message: str) -> None:
+    """S3's errors, which moto does not produce on demand."""
+    answer = {
+        "Error": {"Code": code, "Message": "The specified bucket does not exist"},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    assert _client_error(call, answer, code)[0].startswith(message)
+
+
+def test_a_credential_process_error_is_not_quoted() -> None:
+    error = CredentialRetrievalError(provider="custom-process", error_msg=f"bad key {SECRET_KEY}")
+    message, scope = _botocore_error(GET_ENVIRONMENT, error)
+    assert message == "the AWS credentials cannot be loaded (CredentialRetrievalError)"
+    assert scope == "session"
 
 
 # --- without --live: no network, no boto3 ---------------------------------------------------
