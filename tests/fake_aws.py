@@ -4,6 +4,7 @@ no MWAA backend) and the environment that points boto3 at it with fake credentia
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,8 +23,6 @@ SESSION_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLETOKENdGhpcyBpcyBub3QgYSByZWFsIHRva2Vu"
 def fake_credentials(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
     """Fake credentials in the environment and nothing else from this machine: no AWS config
     files, no instance metadata (its address is not loopback), no endpoint or region."""
-    import os
-
     for name in list(os.environ):
         if name.startswith("AWS_"):
             monkeypatch.delenv(name)

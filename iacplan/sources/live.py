@@ -311,8 +311,8 @@ def _client_error(call: _Call, response: Mapping[str, Any], code: str) -> tuple[
 
 
 def _botocore_error(call: _Call, exc: Exception) -> tuple[str, str | None]:
+    from botocore.exceptions import ConnectionError as NoConnection
     from botocore.exceptions import (
-        ConnectionError,
         CredentialRetrievalError,
         NoCredentialsError,
         PartialCredentialsError,
@@ -337,7 +337,7 @@ def _botocore_error(call: _Call, exc: Exception) -> tuple[str, str | None]:
     setting = f"AWS_ENDPOINT_URL_{call.service.upper()}"
     if isinstance(exc, ReadTimeoutError):
         return f"no answer from {endpoint} within {READ_TIMEOUT} s", call.service
-    if isinstance(exc, ConnectionError):
+    if isinstance(exc, NoConnection):
         return (
             f"cannot connect to {endpoint} ({type(exc).__name__}): check the network, the "
             f"proxy, or {setting}",

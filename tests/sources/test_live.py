@@ -35,21 +35,20 @@ ENV_ID = "aws_mwaa_environment.analytics"
 BUCKET = "acme-airflow-src"  # outside the configuration: only the account knows its versioning
 
 
-def definition(version: str, name: str = "analytics") -> dict[str, str | bytes]:
+def definition(version: str, name: str = '"analytics"') -> dict[str, str | bytes]:
+    """One environment (HCL `name` expression) whose source bucket is outside the config."""
     arn = f'  source_bucket_arn = "arn:aws:s3:::{BUCKET}"\n'
-    return {
-        "main.tf": mwaa(f'"{version}"', name="analytics", extra=arn).replace(
-            'name = "analytics"', f'name = "{name}"'
-        )
-    }
+    return {"main.tf": mwaa(f'"{version}"', "analytics", arn).replace('"analytics"\n', name + "\n")}
 
 
-def live(*args: str | Path, region: str = "eu-west-1") -> Run:
+def live(*args: str | Path) -> Run:
     """`iacplan check --live` with JSON output; no credential reaches any output format."""
     with tempfile.TemporaryDirectory() as out:
         files = {name: Path(out) / name for name in ("text", "markdown")}
         outputs = [f"--output={name}={path}" for name, path in files.items()]
-        run = iacplan("check", "--live", "--region", region, "--format", "json", *outputs, *args)
+        run = iacplan(
+            "check", "--live", "--region", "eu-west-1", "--format", "json", *outputs, *args
+        )
         shown = [run.stdout, run.stderr] + [p.read_text() for p in files.values() if p.exists()]
     for secret in (SECRET_KEY, SESSION_TOKEN, "AKIATESTINGEXAMPLE"):
         assert not any(secret in text for text in shown)
@@ -146,7 +145,7 @@ def test_an_environment_the_account_does_not_have(account: FakeMwaa, tree: TreeM
 
 
 def test_an_unknown_name_is_not_looked_up_and_says_so(account: FakeMwaa, tree: TreeMaker) -> None:
-    files = definition("2.10.3", name="${var.name}")
+    files = definition("2.10.3", name="var.name")
     files["variables.tf"] = 'variable "name" { type = string }\n'
     run = live(tree(files))
     [note] = run.env(ENV_ID)["notes"]
@@ -454,8 +453,14 @@ def test_without_live_no_network_call(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
         iacplan("check", PLANS / "minor-upgrade" / "plan.json"),
         iacplan("check", CFN_SAMPLES / "changeset-property-values" / "changeset.json"),
+        iacplan(
+            "check",
+            "--base",
+            CFN_SAMPLES / "yaml-minor-upgrade" / "base",
+            CFN_SAMPLES / "yaml-minor-upgrade" / "head",
+        ),
     ]
-    assert [(r.exit_code, r.stderr) for r in runs] == [(0, ""), (0, ""), (1, "")]
+    assert [(r.exit_code, r.stderr) for r in runs] == [(0, ""), (0, ""), (1, ""), (0, "")]
 
 
 def test_boto3_is_imported_only_with_live() -> None:
