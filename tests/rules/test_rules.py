@@ -16,6 +16,7 @@ from iacplan.model import (
     Location,
     Pin,
     ProviderVersions,
+    S3File,
     Severity,
     Value,
     Versioning,
@@ -29,12 +30,23 @@ CASES: list[dict[str, Any]] = yaml.safe_load(
 CATALOG = load_catalog()
 
 
-def value(spec: Any, where: Location) -> Value:
+def value(spec: Any, where: Location, name: str = "airflow_version") -> Value:
     if isinstance(spec, dict) and "unknown" in spec:
         return Value.unknown(spec["unknown"], where)
-    if isinstance(spec, dict) and spec.get("missing"):
-        return Value.missing("airflow_version is not set", where)
+    if spec is None or (isinstance(spec, dict) and spec.get("missing")):
+        return Value.missing(f"{name} is not set", where)
     return Value.known(spec, where)
+
+
+PATHS = {"requirements": "requirements.txt", "plugins": "plugins.zip", "startup script": "s.sh"}
+
+
+def files(case: dict[str, Any], where: Location) -> tuple[S3File, ...]:
+    """The configured files: role -> object version (null is not pinned)."""
+    return tuple(
+        S3File(role, Value.known(PATHS[role], where), value(spec, where, "object version"))
+        for role, spec in case.get("files", {}).items()
+    )
 
 
 def provider(spec: dict[str, Any] | None) -> ProviderVersions | None:
@@ -65,6 +77,7 @@ def environment(case: dict[str, Any], side: str) -> Environment | None:
         location=where,
         bucket=Bucket("src", versioning, versioning != Versioning.UNKNOWN, "test", where),
         provider=provider(case.get("provider")),
+        files=files(case, where),
     )
 
 
@@ -94,8 +107,8 @@ def test_every_rule_fires_somewhere_in_the_table() -> None:
 
 def test_rule_ids_are_unique_and_stable() -> None:
     assert [r.id for r in rules.RULES] == [
-        "MWAA001", "MWAA002", "MWAA003", "MWAA004", "MWAA005",
-        "MWAA006", "MWAA007", "MWAA008", "MWAA009", "MWAA013",
+        "MWAA001", "MWAA002", "MWAA003", "MWAA004", "MWAA005", "MWAA006",
+        "MWAA007", "MWAA008", "MWAA009", "MWAA010", "MWAA013",
     ]  # fmt: skip
 
 
