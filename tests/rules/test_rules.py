@@ -22,6 +22,7 @@ from iacplan.model import (
     Versioning,
 )
 from iacplan.report import build
+from iacplan.sources.requirements import parse_text
 from iacplan.versions import load_catalog
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
@@ -78,6 +79,9 @@ def environment(case: dict[str, Any], side: str) -> Environment | None:
         bucket=Bucket("src", versioning, versioning != Versioning.UNKNOWN, "test", where),
         provider=provider(case.get("provider")),
         files=files(case, where),
+        requirements=parse_text(case["requirements"], "requirements.txt")[0]
+        if "requirements" in case and side == "head"
+        else None,
     )
 
 
@@ -108,7 +112,7 @@ def test_every_rule_fires_somewhere_in_the_table() -> None:
 def test_rule_ids_are_unique_and_stable() -> None:
     assert [r.id for r in rules.RULES] == [
         "MWAA001", "MWAA002", "MWAA003", "MWAA004", "MWAA005", "MWAA006",
-        "MWAA007", "MWAA008", "MWAA009", "MWAA010", "MWAA013",
+        "MWAA007", "MWAA008", "MWAA009", "MWAA010", "MWAA011", "MWAA013",
     ]  # fmt: skip
 
 
