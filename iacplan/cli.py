@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from iacplan import __version__, diff, rules, sources
 from iacplan.config import Config, load_config
 from iacplan.errors import InputError
 from iacplan.model import Change, Environment, Severity
-from iacplan.render import RENDERERS
+from iacplan.render import RENDERERS, text
 from iacplan.report import build
 from iacplan.sources import terraform_run
 from iacplan.versions import Catalog, load_catalog
@@ -177,20 +178,35 @@ class _Reporting:
 
     def judge(self, changes: list[Change]) -> NoReturn:
         """Apply the rules, write every requested format, exit by the policy."""
-        context = rules.Context(catalog=self.catalog, today=date.today())
+        context = rules.Context(catalog=self.catalog, today=_today())
         findings = rules.run(changes, context, self.config.policy)
-        report = build(changes, findings, self.catalog)
+        report = build(changes, findings, self.catalog, context.today, self.config.ordering)
         for output_format, destination in self.destinations:
             try:
                 destination.write_text(RENDERERS[output_format](report, False), encoding="utf-8")
             except OSError as exc:
                 raise InputError(f"{destination}: cannot write: {exc.strerror}") from exc
-        click.echo(RENDERERS[self.format_name](report, _use_colour()), nl=False)
+        if self.format_name == "text" and sys.stdout.isatty():
+            shown = text.render(report, _use_colour(), shutil.get_terminal_size().columns)
+        else:
+            shown = RENDERERS[self.format_name](report, False)
+        click.echo(shown, nl=False)
         sys.exit(1 if self.fail_on is not None and report.active(self.fail_on) else 0)
 
 
+def _today() -> date:
+    """The date support status is judged on: IACPLAN_TODAY (YYYY-MM-DD) makes reruns identical."""
+    fixed = os.environ.get("IACPLAN_TODAY")
+    if not fixed:
+        return date.today()
+    try:
+        return date.fromisoformat(fixed)
+    except ValueError as exc:
+        raise InputError(f"IACPLAN_TODAY={fixed!r} is not a date (YYYY-MM-DD)") from exc
+
+
 def _use_colour() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    return "NO_COLOR" not in os.environ
 
 
 @click.group()
@@ -397,7 +413,7 @@ def _echo_err(line: str) -> None:
 def versions(versions_file: Path | None) -> None:
     """The MWAA version catalog as a table."""
     catalog = load_catalog(versions_file)
-    today = date.today()
+    today = _today()
     click.echo(f"MWAA version catalog of {catalog.catalog_date} ({catalog.source})")
     click.echo(f"{'version':<10}{'python':<8}{'available':<12}{'end of support':<16}status")
     for release in catalog.releases:

@@ -10,6 +10,7 @@ import yaml
 
 from iacplan.errors import InputError
 from iacplan.model import Severity
+from iacplan.plan import Ordering
 from iacplan.rules import RULES, Policy, Suppression
 from iacplan.schemas import validate
 
@@ -20,6 +21,7 @@ DEFAULT_NAME = ".iacplan.yaml"
 class Config:
     policy: Policy = field(default_factory=Policy)
     versions_file: Path | None = None
+    ordering: Ordering = field(default_factory=Ordering)
 
 
 def load_config(path: Path | None) -> Config:
@@ -51,4 +53,19 @@ def load_config(path: Path | None) -> Config:
             suppressions=tuple(Suppression(**s) for s in raw.get("suppressions", [])),
         ),
         versions_file=path.parent / versions_file if versions_file else None,
+        ordering=_ordering(raw.get("rollout"), path),
+    )
+
+
+def _ordering(raw: dict[str, Any] | None, path: Path) -> Ordering:
+    if raw is None:
+        return Ordering()
+    default = Ordering()
+    stages = raw.get("stages")
+    return Ordering(
+        tags=tuple(raw.get("tags", default.tags)),
+        stages=tuple(tuple(w.lower() for w in ([s] if isinstance(s, str) else s)) for s in stages)
+        if stages
+        else default.stages,
+        source=str(path),
     )

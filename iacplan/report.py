@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from iacplan import __version__
-from iacplan.model import Bucket, Change, ChangeKind, Finding, Severity, ValueState
+from iacplan.model import (
+    Bucket,
+    Change,
+    ChangeKind,
+    Environment,
+    Finding,
+    Location,
+    Severity,
+    ValueState,
+    Versioning,
+)
+from iacplan.plan import Ordering, Plan, Rollout, RolloutEntry, rollout
+from iacplan.plan import make as make_plan
+from iacplan.schemas import validate
 from iacplan.versions import Catalog
 
 SCHEMA_VERSION = "1.0"
@@ -21,26 +35,58 @@ class Verdict(StrEnum):
     UNCHANGED = "unchanged"
 
 
+class VersionState(StrEnum):
+    """What a report says about one side's version when there is no version to show."""
+
+    KNOWN = "known"
+    UNKNOWN = "unknown"
+    NOT_SET = "not-set"
+    ABSENT = "absent"  # the environment does not exist on this side
+    NO_BASE = "no-base"  # checked on its own: no base was given
+
+
 @dataclass(frozen=True)
-class EnvironmentResult:
-    change: Change
+class EnvironmentEntry:
+    """One environment as the report shows it: exactly the JSON fields, nothing computed later."""
+
+    id: str
+    kind: str
+    address: str
+    name: str | None
+    file: str
+    line: int
+    base_version: str | None
+    base_state: VersionState
+    head_version: str | None
+    head_state: VersionState
+    change: ChangeKind
     verdict: Verdict
+    evaluated_alone: bool
+    planned_action: str | None
+    planned_detail: str | None
+    notes: tuple[str, ...]
+    source_bucket: Bucket | None
+    plan: Plan | None
 
-    @property
-    def base_version(self) -> str | None:
-        return self.change.base.version.text if self.change.base else None
-
-    @property
-    def head_version(self) -> str | None:
-        return self.change.head.version.text if self.change.head else None
+    def shown(self, side: str) -> str:
+        """A side's version as people read it: the value, or why there is none."""
+        version, state = (
+            (self.base_version, self.base_state)
+            if side == "base"
+            else (self.head_version, self.head_state)
+        )
+        if state is VersionState.KNOWN:
+            return version or ""
+        return f"({state.value.replace('-', ' ')})"
 
 
 @dataclass(frozen=True)
 class Report:
     catalog_date: str
     catalog_source: str
-    environments: tuple[EnvironmentResult, ...]
+    environments: tuple[EnvironmentEntry, ...]
     findings: tuple[Finding, ...]
+    rollout: Rollout
 
     def active(self, minimum: Severity | None = None) -> list[Finding]:
         """Unsuppressed findings, optionally only those at or above `minimum`."""
@@ -49,6 +95,9 @@ class Report:
             for f in self.findings
             if not f.suppressed and (minimum is None or f.severity.rank >= minimum.rank)
         ]
+
+    def findings_of(self, env_id: str) -> list[Finding]:
+        return [f for f in self.findings if f.environment == env_id]
 
     def summary(self) -> dict[str, int]:
         counts = {"environments": len(self.environments)}
@@ -67,22 +116,100 @@ class Report:
             "catalog": {"date": self.catalog_date, "source": self.catalog_source},
             "environments": [_environment_dict(e) for e in self.environments],
             "findings": [_finding_dict(f) for f in self.findings],
+            "rollout": asdict(self.rollout),
             "summary": self.summary(),
         }
 
+    @classmethod
+    def from_dict(cls, data: Any, source: str) -> Report:
+        """A report written earlier by `--format json`, validated against its schema."""
+        validate(data, "report.schema.json", source)
+        return cls(
+            catalog_date=data["catalog"]["date"],
+            catalog_source=data["catalog"]["source"],
+            environments=tuple(_environment_entry(e) for e in data["environments"]),
+            findings=tuple(
+                Finding(
+                    rule=f["rule"],
+                    severity=Severity(f["severity"]),
+                    message=f["message"],
+                    environment=f["environment"],
+                    location=Location(f["file"], f["line"]),
+                    suppressed=f["suppressed"],
+                    suppression_reason=f["suppression_reason"],
+                )
+                for f in data["findings"]
+            ),
+            rollout=Rollout(
+                data["rollout"]["rule"],
+                tuple(RolloutEntry(**entry) for entry in data["rollout"]["order"]),
+            ),
+        )
 
-def build(changes: Sequence[Change], findings: Sequence[Finding], catalog: Catalog) -> Report:
+
+def build(
+    changes: Sequence[Change],
+    findings: Sequence[Finding],
+    catalog: Catalog,
+    today: date,
+    ordering: Ordering | None = None,
+) -> Report:
     order = {change.id: i for i, change in enumerate(changes)}
     ordered = sorted(findings, key=lambda f: (order[f.environment], f.rule, f.location, f.message))
-    results = tuple(
-        EnvironmentResult(c, _verdict(c, [f for f in ordered if f.environment == c.id]))
-        for c in changes
-    )
+    entries = []
+    for change in changes:
+        verdict = _verdict(change, [f for f in ordered if f.environment == change.id])
+        entries.append(_entry(change, verdict, make_plan(change, verdict.value, catalog, today)))
+    planned = [c for c, e in zip(changes, entries, strict=True) if e.plan is not None]
     return Report(
         catalog_date=catalog.catalog_date.isoformat(),
         catalog_source=catalog.source,
-        environments=results,
+        environments=tuple(entries),
         findings=tuple(ordered),
+        rollout=rollout(planned, ordering or Ordering()),
+    )
+
+
+def overall_verdict(report: Report) -> Verdict | None:
+    """The banner: the worst verdict of any environment; None when there is none."""
+    verdicts = {e.verdict for e in report.environments}
+    for verdict in (Verdict.REJECTED, Verdict.UNVERIFIED, Verdict.ALLOWED, Verdict.UNCHANGED):
+        if verdict in verdicts:
+            return verdict
+    return None
+
+
+def _state(change: Change, env: Environment | None) -> VersionState:
+    if env is None:
+        return VersionState.NO_BASE if change.kind is ChangeKind.NO_BASE else VersionState.ABSENT
+    return {
+        ValueState.KNOWN: VersionState.KNOWN,
+        ValueState.UNKNOWN: VersionState.UNKNOWN,
+        ValueState.MISSING: VersionState.NOT_SET,
+    }[env.version.state]
+
+
+def _entry(change: Change, verdict: Verdict, plan: Plan | None) -> EnvironmentEntry:
+    env = change.subject
+    return EnvironmentEntry(
+        id=change.id,
+        kind=env.kind,
+        address=env.address,
+        name=env.name.text,
+        file=env.location.file,
+        line=env.location.line,
+        base_version=change.base.version.text if change.base else None,
+        base_state=_state(change, change.base),
+        head_version=change.head.version.text if change.head else None,
+        head_state=_state(change, change.head),
+        change=change.kind,
+        verdict=verdict,
+        evaluated_alone=env.evaluated_alone,
+        planned_action=env.planned.action.value if env.planned else None,
+        planned_detail=env.planned.detail if env.planned else None,
+        notes=env.notes,
+        source_bucket=replace(env.bucket, location=None) if env.bucket else None,
+        plan=plan,
     )
 
 
@@ -110,25 +237,50 @@ def _bucket_dict(bucket: Bucket | None) -> dict[str, Any] | None:
     }
 
 
-def _environment_dict(result: EnvironmentResult) -> dict[str, Any]:
-    change = result.change
-    env = change.subject
+def _environment_dict(entry: EnvironmentEntry) -> dict[str, Any]:
     return {
-        "id": change.id,
-        "kind": env.kind,
-        "address": env.address,
-        "name": env.name.text,
-        "file": env.location.file,
-        "line": env.location.line,
-        "base_version": result.base_version,
-        "head_version": result.head_version,
-        "change": change.kind.value,
-        "verdict": result.verdict.value,
-        "evaluated_alone": env.evaluated_alone,
-        "planned_action": env.planned.action.value if env.planned else None,
-        "notes": list(env.notes),
-        "source_bucket": _bucket_dict(env.bucket),
+        "id": entry.id,
+        "kind": entry.kind,
+        "address": entry.address,
+        "name": entry.name,
+        "file": entry.file,
+        "line": entry.line,
+        "base_version": entry.base_version,
+        "base_state": entry.base_state.value,
+        "head_version": entry.head_version,
+        "head_state": entry.head_state.value,
+        "change": entry.change.value,
+        "verdict": entry.verdict.value,
+        "evaluated_alone": entry.evaluated_alone,
+        "planned_action": entry.planned_action,
+        "planned_detail": entry.planned_detail,
+        "notes": list(entry.notes),
+        "source_bucket": _bucket_dict(entry.source_bucket),
+        "plan": asdict(entry.plan) if entry.plan else None,
     }
+
+
+def _environment_entry(data: dict[str, Any]) -> EnvironmentEntry:
+    bucket = data["source_bucket"]
+    return EnvironmentEntry(
+        **{
+            **data,
+            "base_state": VersionState(data["base_state"]),
+            "head_state": VersionState(data["head_state"]),
+            "change": ChangeKind(data["change"]),
+            "verdict": Verdict(data["verdict"]),
+            "notes": tuple(data["notes"]),
+            "source_bucket": Bucket(
+                bucket["id"],
+                Versioning(bucket["versioning"]),
+                bucket["in_config"],
+                bucket["reason"],
+            )
+            if bucket
+            else None,
+            "plan": Plan.from_dict(data["plan"]) if data["plan"] else None,
+        }
+    )
 
 
 def _finding_dict(finding: Finding) -> dict[str, Any]:
@@ -142,16 +294,3 @@ def _finding_dict(finding: Finding) -> dict[str, Any]:
         "suppressed": finding.suppressed,
         "suppression_reason": finding.suppression_reason,
     }
-
-
-def shown_version(result: EnvironmentResult, side: str) -> str:
-    """A side's version as people read it: the value, or why there is none."""
-    env = result.change.base if side == "base" else result.change.head
-    if env is None:
-        if result.change.kind is ChangeKind.NO_BASE:
-            return "(no base)"
-        return "(absent)"
-    value = env.version
-    if value.state is ValueState.KNOWN:
-        return value.text or ""
-    return "(not set)" if value.state is ValueState.MISSING else "(unknown)"

@@ -81,6 +81,32 @@ class Catalog:
             return series(head) in self.major_downgrade_to.get(base.major, frozenset())
         return head > base or self.same_major_downgrade
 
+    def route(self, base: Version, head: Version, today: date) -> tuple[Version, ...] | None:
+        """The fewest in-place hops from `base` to `head` (stepping stones included), or None.
+
+        Every version a hop lands on must be offered and supported: MWAA refuses to change
+        an environment *to* a version past its end of support. Among equally short routes the
+        newest stepping stones win (2.11.2 rather than 2.11.0)."""
+        targets = sorted(
+            (r.version for r in self.releases if self.supported(r.version, today)), reverse=True
+        )
+        if head not in targets:
+            return None
+        frontier: list[tuple[Version, ...]] = [(base,)]
+        seen = {base}
+        while frontier:
+            following = []
+            for route in frontier:
+                for target in targets:
+                    if target in seen or not self.path_in_place(route[-1], target):
+                        continue
+                    if target == head:
+                        return (*route[1:], head)
+                    following.append((*route, target))
+            seen.update(route[-1] for route in following)
+            frontier = following
+        return None
+
 
 def _date(text: str, source: str) -> date:
     try:

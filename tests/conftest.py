@@ -18,3 +18,16 @@ def tree(tmp_path: Path) -> TreeMaker:
         return write_tree(tmp_path / sub, files)
 
     return make
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        help="Rewrite tests/render/goldens from the current output (review the diff by eye).",
+    )
+
+
+@pytest.fixture
+def update_goldens(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-goldens"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples" / "terraform"
 CFN_SAMPLES = REPO / "samples" / "cloudformation"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CASES = sorted(p for p in (REPO / "samples").glob("*/*") if p.is_dir())  # every sample
 
 
 @dataclass
@@ -88,3 +91,11 @@ def shown(value: Value) -> str:
 def files(env: Environment) -> dict[str, tuple[str, str]]:
     """role -> (path, object version) of each file the environment configures."""
     return {f.role: (shown(f.path), shown(f.object_version)) for f in env.files}
+
+
+def command(sample: Path) -> list[str]:
+    """A sample README's `Run: iacplan …` line (paths relative to the sample), else base vs head."""
+    match = re.search(r"^Run: iacplan (.+)$", (sample / "README.md").read_text(), re.MULTILINE)
+    if match is None:
+        return ["check", "--base", "base", "head"]
+    return shlex.split(match[1])

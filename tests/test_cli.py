@@ -38,9 +38,9 @@ def test_default_text_output_names_versions_verdict_and_location() -> None:
 def test_markdown_output() -> None:
     run = iacplan(*check(DOWNGRADE, "--format", "markdown"))
     assert run.exit_code == 1
-    assert (
-        "| `aws_mwaa_environment.main` | 2.10.3 | 2.9.2 | downgrade | ❌ rejected | enabled |"
-        in (run.stdout)
+    row = next(line for line in run.stdout.splitlines() if line.startswith("| `aws_mwaa"))
+    assert row.endswith(
+        "downgrade/head/main.tf:33` | 2.10.3 → 2.9.2 | downgrade | ❌ rejected | enabled |"
     )
     assert "**MWAA001** (error)" in run.stdout
 
@@ -59,7 +59,7 @@ def test_output_files_in_several_formats(tmp_path: Path) -> None:
     md, js = tmp_path / "plan.md", tmp_path / "report.json"
     run = iacplan(*check(DOWNGRADE, "--output", f"markdown={md}", "--output", f"json={js}"))
     assert run.exit_code == 1
-    assert md.read_text().startswith("## iacplan")
+    assert md.read_text().startswith("## ❌ iacplan: rejected")
     assert json.loads(js.read_text())["summary"]["rejected"] == 1
 
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
-import shlex
 from pathlib import Path
 
 import pytest
 
-from helpers import REPO, iacplan
-
-CASES = sorted(p for p in (REPO / "samples").glob("*/*") if p.is_dir())
+from helpers import CASES, command, iacplan
 
 
 def expectation(sample: Path) -> tuple[int, list[str], list[str]]:
@@ -20,14 +17,6 @@ def expectation(sample: Path) -> tuple[int, list[str], list[str]]:
     rules = sorted(re.findall(r"MWAA\d{3}", line.split("Expect:")[1]))
     verdicts = re.findall(r"\b(allowed|rejected|unverified|unchanged)\b", line.split("verdict")[1])
     return int(match[1]), rules, verdicts
-
-
-def command(sample: Path) -> list[str]:
-    """The README's `Run: iacplan …` line (paths relative to the sample), else base vs head."""
-    match = re.search(r"^Run: iacplan (.+)$", (sample / "README.md").read_text(), re.MULTILINE)
-    if match is None:
-        return ["check", "--base", "base", "head"]
-    return shlex.split(match[1])
 
 
 def test_there_are_samples_for_every_case_the_core_needs() -> None:

@@ -7,11 +7,15 @@ from datetime import date
 
 import pytest
 
-from helpers import SAMPLES
+from conftest import TreeMaker
+from helpers import SAMPLES, iacplan, mwaa
 from iacplan import diff, rules, sources
-from iacplan.render import RENDERERS
+from iacplan.errors import InputError
+from iacplan.render import RENDERERS, markdown, text
 from iacplan.report import Report, build
 from iacplan.versions import load_catalog
+
+TODAY = date(2026, 11, 24)
 
 
 def sample_report(name: str) -> Report:
@@ -21,7 +25,7 @@ def sample_report(name: str) -> Report:
     head = sources.load(SAMPLES / name / "head", inputs)
     changes = diff.pair(base.head, head.head)
     context = rules.Context(catalog=catalog, today=date(2026, 11, 24))
-    return build(changes, rules.run(changes, context, rules.Policy()), catalog)
+    return build(changes, rules.run(changes, context, rules.Policy()), catalog, TODAY)
 
 
 @pytest.mark.parametrize("format_name", sorted(RENDERERS))
@@ -50,6 +54,54 @@ def test_json_round_trips_the_summary() -> None:
 
 def test_empty_report_says_nothing_was_found() -> None:
     catalog = load_catalog()
-    report = build([], [], catalog)
-    assert "No aws_mwaa_environment found." in RENDERERS["text"](report, False)
+    report = build([], [], catalog, TODAY)
+    assert "iacplan: no aws_mwaa_environment found" in RENDERERS["text"](report, False)
     assert "0 environment(s)" in RENDERERS["markdown"](report, False)
+
+
+@pytest.mark.parametrize("name", ["from-1.10", "major-without-stepping-stone", "for-each"])
+def test_a_json_report_read_back_renders_the_same(name: str) -> None:
+    report = sample_report(name)
+    again = Report.from_dict(json.loads(RENDERERS["json"](report, False)), "report.json")
+    assert again == report
+    for format_name, render in RENDERERS.items():
+        assert render(again, False) == render(report, False), format_name
+
+
+def test_a_report_that_is_not_one_is_refused_with_the_field() -> None:
+    data = json.loads(RENDERERS["json"](sample_report("downgrade"), False))
+    del data["environments"][0]["verdict"]
+    with pytest.raises(InputError, match=r"report.json: environments/0: 'verdict'"):
+        Report.from_dict(data, "report.json")
+
+
+def test_mermaid_only_for_several_hops_or_a_hop_mwaa_refuses() -> None:
+    assert "```mermaid" in RENDERERS["markdown"](
+        sample_report("major-without-stepping-stone"), False
+    )
+    assert "```mermaid" in RENDERERS["markdown"](sample_report("from-1.10"), False)
+    assert "```mermaid" not in RENDERERS["markdown"](sample_report("minor-upgrade"), False)
+
+
+def test_markdown_stays_under_the_limit_and_keeps_banner_and_table(tree: TreeMaker) -> None:
+    count = 40
+    base = tree({"main.tf": "".join(mwaa('"2.10.3"', f"env{i}") for i in range(count))}, "b")
+    head = tree({"main.tf": "".join(mwaa('"3.0.6"', f"env{i}") for i in range(count))}, "h")
+    run = iacplan("check", "--base", base, head, "--format", "markdown")
+    out = run.stdout
+    assert len(out) < markdown.LIMIT
+    assert out.startswith("## ❌ iacplan: rejected")
+    assert out.count("| ❌ rejected |") == count  # the table is never shortened
+    assert "left out to fit a pull-request comment" in out
+    assert out.count("<details>") == out.count("</details>")
+    assert out.count("```") % 2 == 0  # no code block cut in half
+    assert "MWAA002" in out  # findings stay in the details that remain
+
+
+def test_text_wraps_to_the_width_given() -> None:
+    report = sample_report("major-without-stepping-stone")
+    narrow = RENDERERS["text"](report, False)
+    # Only a word longer than the width (a URL) may stick out.
+    assert all(len(line) <= text.WIDTH or " " not in line.strip() for line in narrow.splitlines())
+    wide = text.render(report, False, width=200)
+    assert len(wide.splitlines()) < len(narrow.splitlines())

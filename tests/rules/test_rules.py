@@ -91,7 +91,7 @@ def evaluate(case: dict[str, Any], policy: rules.Policy | None = None) -> Any:
     changes = diff.pair(base_side, [e for e in (head,) if e])
     today = date.fromisoformat(case.get("today", "2026-11-24"))
     context = rules.Context(catalog=CATALOG, today=today)
-    return build(changes, rules.run(changes, context, policy or rules.Policy()), CATALOG)
+    return build(changes, rules.run(changes, context, policy or rules.Policy()), CATALOG, today)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])

@@ -507,7 +507,7 @@ def test_directory_without_terraform_files(tree: TreeMaker) -> None:
 def test_tree_with_terraform_but_no_mwaa(tree: TreeMaker) -> None:
     root = tree({"main.tf": 'resource "aws_s3_bucket" "b" {\n  bucket = "x"\n}\n'})
     run = iacplan("check", root)
-    assert run.exit_code == 0 and "No aws_mwaa_environment found." in run.stdout
+    assert run.exit_code == 0 and "no aws_mwaa_environment found" in run.stdout
 
 
 def test_for_each_that_cannot_be_resolved_is_unknown_not_dropped(tree: TreeMaker) -> None:
