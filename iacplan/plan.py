@@ -14,7 +14,14 @@ from typing import Any
 
 from packaging.version import Version
 
-from iacplan.model import Change, Environment, S3File, ValueState, Versioning
+from iacplan.model import (
+    Change,
+    Environment,
+    LiveEnvironment,
+    S3File,
+    ValueState,
+    Versioning,
+)
 from iacplan.versions import Catalog, parse_version, series
 
 MWAA_UPGRADE_DOC = "https://docs.aws.amazon.com/mwaa/latest/userguide/upgrading-environment.html"
@@ -336,6 +343,7 @@ def _rollback(base: Environment, head: Environment, catalog: Catalog, new: Versi
         )
     old_files = {f.role: f for f in base.files}
     items += [_file_line(f, old_files) for f in head.files]
+    items += _account(head.live)
     if not head.files:
         items.append("The configuration names no requirements, plugins or startup script.")
     items.append(
@@ -343,6 +351,28 @@ def _rollback(base: Environment, head: Environment, catalog: Catalog, new: Versi
         f"files for {new} and set their new object versions in the same change."
     )
     return Section("rollback", "Rollback readiness", tuple(items))
+
+
+def _account(live: LiveEnvironment | None) -> list[str]:
+    """What --live found that a rollback depends on."""
+    if live is None or not live.found:
+        return []
+    items = [f"The account runs `{live.name}` on {live.version}, status {live.status}."]
+    last = live.last_update
+    if last is not None and last.status == "FAILED":
+        items.append(
+            f"✗ Its last update failed ({last.error or 'no error given'}, {last.created_at}): "
+            "find out why before changing the version again."
+        )
+    for pinned in live.objects:
+        where = f"{pinned.role} `s3://{pinned.bucket}/{pinned.key}` version `{pinned.version_id}`"
+        if pinned.exists:
+            items.append(f"✓ The deployed {where} exists: a rollback can restore it.")
+        elif pinned.exists is False:
+            items.append(f"✗ The deployed {where} is missing (MWAA015): a rollback cannot use it.")
+        else:
+            items.append(f"? The deployed {where} could not be checked.")
+    return items
 
 
 def _downtime(env: Environment, hops: int) -> Section:

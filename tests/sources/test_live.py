@@ -195,6 +195,9 @@ def test_no_version_change_on_an_environment_that_is_not_available(
         "account (eu-west-1): the last update failed (2026-01-01T01:00:00Z): "
         "INCORRECT_CONFIGURATION: pip failed" in run.env(ENV_ID)["notes"]
     )
+    rollback = rollback_items(run)
+    assert f"The account runs `analytics` on 2.9.2, status {status}." in rollback
+    assert any("Its last update failed (INCORRECT_CONFIGURATION: pip failed" in i for i in rollback)
 
 
 # --- the source bucket and the object versions it pins --------------------------------------
@@ -245,6 +248,15 @@ def test_a_pinned_object_version_that_is_gone(account: FakeMwaa, tree: TreeMaker
     [message] = messages(run, "MWAA015")
     assert "pins plugins version 3HL4kqtJ" in message and f"s3://{BUCKET}/plugins.zip" in message
     assert "MWAA cannot roll back to it" in message
+    rollback = rollback_items(run)
+    assert any(i.startswith("✓ The deployed requirements `s3://") for i in rollback)
+    assert any(i.startswith("✗ The deployed plugins") and "(MWAA015)" in i for i in rollback)
+
+
+def rollback_items(run: Run) -> list[str]:
+    plan = run.env(ENV_ID)["plan"]
+    items: list[str] = next(s["items"] for s in plan["sections"] if s["key"] == "rollback")
+    return items
 
 
 def test_moto_standalone_server(
