@@ -6,7 +6,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import wraps
 from pathlib import Path
@@ -16,11 +16,11 @@ import click
 
 from iacplan import __version__, diff, rules, sources
 from iacplan.config import Config, load_config
-from iacplan.errors import InputError
+from iacplan.errors import InputError, NoDefinitions
 from iacplan.model import Change, Environment, Severity
 from iacplan.render import RENDERERS, text
 from iacplan.report import build
-from iacplan.sources import terraform_run
+from iacplan.sources import git, terraform_run
 from iacplan.versions import Catalog, load_catalog
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -187,6 +187,12 @@ def main(debug: bool) -> None:
     help="The deployed definitions to compare against (directory or file).",
 )
 @click.option(
+    "--base-ref",
+    metavar="GIT_REF",
+    help="Compare against the same paths as they are at this git revision (PR mode: e.g. "
+    "origin/main); read with git, the working tree is not touched.",
+)
+@click.option(
     "--var",
     "variables",
     multiple=True,
@@ -226,6 +232,7 @@ def main(debug: bool) -> None:
 def check(
     head_paths: tuple[Path, ...],
     base_path: Path | None,
+    base_ref: str | None,
     variables: tuple[str, ...],
     var_files: tuple[Path, ...],
     parameters: tuple[str, ...],
@@ -251,6 +258,10 @@ def check(
         template_base=base_path if template_path else None,
     )
     reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
+    if base_ref is not None:
+        if base_path is not None or template_path is not None:
+            raise click.UsageError("--base-ref goes with neither --base nor --template")
+        reporting.judge(_changes_at_ref(head_paths or (Path("."),), base_ref, inputs))
     # With --template, --base belongs to the change set: it is the deployed template.
     base = None if template_path else base_path
     reporting.judge(_changes(head_paths or (Path("."),), base, inputs))
@@ -267,9 +278,7 @@ def _changes(
         if loaded.base is None:
             definitions += loaded.head
         else:
-            if len(head_paths) > 1 and loaded.local_ids:
-                loaded = loaded.prefixed(sources.display_path(path))
-            changes += diff.pair(loaded.base, loaded.head)
+            changes += _carried(path, loaded, len(head_paths))
     if inputs.template is not None and definitions:
         raise InputError("--template goes with a change set: every HEAD_PATH must be a change set")
     if base_path is not None:
@@ -291,6 +300,70 @@ def _changes(
     elif definitions or not changes:
         changes += diff.pair(None, definitions)
     return diff.ordered(changes)
+
+
+def _carried(path: Path, loaded: sources.Loaded, inputs_count: int) -> list[Change]:
+    """A plan or change set pairs with the base it carries."""
+    if inputs_count > 1 and loaded.local_ids:
+        loaded = loaded.prefixed(sources.display_path(path))
+    return diff.pair(loaded.base, loaded.head)
+
+
+def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, inputs: sources.Inputs) -> list[Change]:
+    """Each HEAD_PATH against itself at a git revision: one that did not exist there holds
+    environments the PR adds; one the PR deletes, environments it removes. With several
+    HEAD_PATHS, ids are prefixed by the path: each is its own configuration."""
+    changes: list[Change] = []
+    definitions = False
+    with git.revision(ref) as revision:
+        then_inputs = _inputs_at(inputs, revision)
+        for path in head_paths:
+            then = revision.path(path)
+            if not path.exists() and not then.exists():
+                raise InputError(
+                    f"{sources.display_path(path)}: no such file or directory, here or at {ref}"
+                )
+            loaded = sources.load(path, inputs) if path.exists() else sources.Loaded(())
+            if loaded.base is not None:
+                changes += _carried(path, loaded, len(head_paths))
+                continue
+            definitions = True
+            if path.exists():
+                git.copy_installed_modules(path, revision)
+            base = _load_at(then, then_inputs, ref) if then.exists() else ()
+            pair = sources.Loaded(loaded.head, base)
+            if len(head_paths) > 1:
+                pair = pair.prefixed(sources.display_path(path))
+            changes += diff.pair(pair.base, pair.head)
+    if not definitions:
+        raise InputError(
+            "--base-ref compares definitions, but every HEAD_PATH is a plan or change set, "
+            "which carries its own base"
+        )
+    return diff.ordered(changes)
+
+
+def _inputs_at(inputs: sources.Inputs, revision: git.Revision) -> sources.Inputs:
+    """Var and parameters files as they were at the revision, where git tracks them."""
+    var_files = (revision.var_file(p) for p in inputs.terraform.var_files)
+    parameter_files = (revision.var_file(p) for p in inputs.parameter_files)
+    return replace(
+        inputs,
+        terraform=replace(inputs.terraform, var_files=tuple(p for p in var_files if p)),
+        parameter_files=tuple(p for p in parameter_files if p),
+    )
+
+
+def _load_at(path: Path, inputs: sources.Inputs, ref: str) -> tuple[Environment, ...]:
+    """The definitions at `path` in a revision; a directory with none held nothing yet."""
+    try:
+        loaded = sources.load(path, inputs)
+    except NoDefinitions:
+        return ()
+    except InputError as exc:
+        raise InputError(f"{exc} (at {ref})") from exc
+    # A plan or change set committed at the revision describes an older run: not a base.
+    return loaded.head if loaded.base is None else ()
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
