@@ -1,4 +1,4 @@
-"""The command line: `iacplan check`, `terraform`, `versions` and `rules`."""
+"""The command line: `iacplan check`, `terraform`, `comment`, `versions` and `rules`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -15,12 +15,15 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from iacplan import __version__, diff, rules, sources
+from iacplan.comment import github as github_comment
+from iacplan.comment import sticky
 from iacplan.config import Config, load_config
 from iacplan.errors import InputError, NoDefinitions
 from iacplan.model import Change, Environment, Severity
-from iacplan.render import RENDERERS, text
-from iacplan.report import build
+from iacplan.render import RENDERERS, markdown, text
+from iacplan.report import Report, build
 from iacplan.sources import git, terraform_run
+from iacplan.sources.files import clear_caches, parse_json, read_text
 from iacplan.versions import Catalog, load_catalog
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -413,6 +416,115 @@ def terraform(
 
 def _echo_err(line: str) -> None:
     click.echo(line, err=True, nl=False)
+
+
+@main.group()
+def comment() -> None:
+    """Post the Markdown report as one sticky comment on a pull request.
+
+    The comment is found again by a hidden marker (tool, --target, run time) and updated on
+    every run; a run never replaces the comment of a later run."""
+
+
+def _comment_options(command: F) -> F:
+    options = [
+        click.option(
+            "--report",
+            "report_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="A JSON report written by `iacplan check --format json` (rendered as Markdown).",
+        ),
+        click.option(
+            "--markdown",
+            "markdown_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="A Markdown file to post as it is (e.g. from `--output markdown=plan.md`).",
+        ),
+        click.option(
+            "--target",
+            default="default",
+            show_default=True,
+            help="One sticky comment per key (e.g. one per root of a monorepo).",
+        ),
+        click.option(
+            "--behavior",
+            type=click.Choice([b.value for b in sticky.Behavior]),
+            default=sticky.Behavior.UPDATE.value,
+            show_default=True,
+            help="update: edit the comment in place; new: a new comment every run; "
+            "delete-and-new: delete the earlier ones and post at the bottom.",
+        ),
+        click.option(
+            "--run-time",
+            metavar="ISO_TIME",
+            help="When this run's input was made; a comment from a later run is never replaced "
+            "[default: the pull request's updated_at in the CI event, else now (UTC)].",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _comment_body(report_path: Path | None, markdown_path: Path | None) -> str:
+    if (report_path is None) == (markdown_path is None):
+        raise click.UsageError("give one of --report FILE or --markdown FILE")
+    clear_caches()  # reads are cached per run; a second run in one process reads anew
+    if report_path is not None:
+        name = sources.display_path(report_path)
+        data = parse_json(name, read_text(report_path))
+        return markdown.render(Report.from_dict(data, name))
+    assert markdown_path is not None
+    return read_text(markdown_path)
+
+
+def _post(
+    comments: sticky.Comments,
+    where: str,
+    content: str,
+    limit: int,
+    target: str,
+    behavior: str,
+    run_time: datetime,
+) -> None:
+    body = sticky.marked(content, sticky.check_target(target), run_time)
+    if len(body) > limit:
+        raise InputError(f"the comment would be {len(body)} characters; {where} takes {limit}")
+    done = sticky.publish(comments, content, target, run_time, sticky.Behavior(behavior))
+    click.echo(f"iacplan: {where} ({target}): {done}")
+
+
+@comment.command(name="github")
+@_comment_options
+@click.option("--repo", help="OWNER/NAME [default: $GITHUB_REPOSITORY].")
+@click.option(
+    "--pr", type=click.IntRange(min=1), help="Pull request number [default: from the event]."
+)
+@click.option("--api-url", help="API root [default: $GITHUB_API_URL, else https://api.github.com].")
+@_clean_errors
+def comment_github(
+    report_path: Path | None,
+    markdown_path: Path | None,
+    target: str,
+    behavior: str,
+    run_time: str | None,
+    repo: str | None,
+    pr: int | None,
+    api_url: str | None,
+) -> None:
+    """Post or update the report on a GitHub pull request (token: $GITHUB_TOKEN)."""
+    found = github_comment.settings(repo, pr, api_url)
+    content = _comment_body(report_path, markdown_path)
+    run = sticky.parse_time(run_time, "--run-time") if run_time else found.run
+    _post(
+        github_comment.comments(found),
+        f"{found.repo}#{found.pr}",
+        content,
+        github_comment.LIMIT,
+        target,
+        behavior,
+        run or datetime.now(UTC),
+    )
 
 
 @main.command()
