@@ -4,8 +4,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from forge import Forge, serve
 
+from forge import Forge, serve
 from helpers import write_tree
 
 TreeMaker = Callable[..., Path]

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from forge import GITHUB_PR, GITHUB_REPO, Forge
 
 from conftest import FAKE_TOKEN
+from forge import GITHUB_PR, GITHUB_REPO, Forge
 from helpers import SAMPLES, Run, iacplan
 from iacplan.comment import github, http
 from iacplan.comment.http import Api, ApiError
