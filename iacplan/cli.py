@@ -16,6 +16,7 @@ import click
 
 from iacplan import __version__, diff, rules, sources
 from iacplan.comment import github as github_comment
+from iacplan.comment import gitlab as gitlab_comment
 from iacplan.comment import sticky
 from iacplan.config import Config, load_config
 from iacplan.errors import InputError, NoDefinitions
@@ -458,7 +459,8 @@ def _comment_options(command: F) -> F:
             "--run-time",
             metavar="ISO_TIME",
             help="When this run's input was made; a comment from a later run is never replaced "
-            "[default: the pull request's updated_at in the CI event, else now (UTC)].",
+            "[default: GitHub: the pull request's updated_at in the event; GitLab: "
+            "$CI_PIPELINE_CREATED_AT; else now (UTC)].",
         ),
     ]
     for option in reversed(options):
@@ -481,16 +483,21 @@ def _comment_body(report_path: Path | None, markdown_path: Path | None) -> str:
 def _post(
     comments: sticky.Comments,
     where: str,
-    content: str,
     limit: int,
+    event_time: datetime | None,
+    report_path: Path | None,
+    markdown_path: Path | None,
     target: str,
     behavior: str,
-    run_time: datetime,
+    run_time: str | None,
 ) -> None:
-    body = sticky.marked(content, sticky.check_target(target), run_time)
+    content = _comment_body(report_path, markdown_path)
+    run = sticky.parse_time(run_time, "--run-time") if run_time else event_time
+    run = run or datetime.now(UTC)
+    body = sticky.marked(content, sticky.check_target(target), run)
     if len(body) > limit:
         raise InputError(f"the comment would be {len(body)} characters; {where} takes {limit}")
-    done = sticky.publish(comments, content, target, run_time, sticky.Behavior(behavior))
+    done = sticky.publish(comments, content, target, run, sticky.Behavior(behavior))
     click.echo(f"iacplan: {where} ({target}): {done}")
 
 
@@ -502,29 +509,30 @@ def _post(
 )
 @click.option("--api-url", help="API root [default: $GITHUB_API_URL, else https://api.github.com].")
 @_clean_errors
-def comment_github(
-    report_path: Path | None,
-    markdown_path: Path | None,
-    target: str,
-    behavior: str,
-    run_time: str | None,
-    repo: str | None,
-    pr: int | None,
-    api_url: str | None,
-) -> None:
+def comment_github(repo: str | None, pr: int | None, api_url: str | None, **options: Any) -> None:
     """Post or update the report on a GitHub pull request (token: $GITHUB_TOKEN)."""
     found = github_comment.settings(repo, pr, api_url)
-    content = _comment_body(report_path, markdown_path)
-    run = sticky.parse_time(run_time, "--run-time") if run_time else found.run
-    _post(
-        github_comment.comments(found),
-        f"{found.repo}#{found.pr}",
-        content,
-        github_comment.LIMIT,
-        target,
-        behavior,
-        run or datetime.now(UTC),
-    )
+    comments = github_comment.comments(found)
+    _post(comments, f"{found.repo}#{found.pr}", github_comment.LIMIT, found.run, **options)
+
+
+@comment.command(name="gitlab")
+@_comment_options
+@click.option("--project", help="Project id or path [default: $CI_PROJECT_ID].")
+@click.option(
+    "--mr",
+    type=click.IntRange(min=1),
+    help="Merge request IID [default: $CI_MERGE_REQUEST_IID].",
+)
+@click.option("--api-url", help="API root [default: $CI_API_V4_URL, else GitLab.com's].")
+@_clean_errors
+def comment_gitlab(
+    project: str | None, mr: int | None, api_url: str | None, **options: Any
+) -> None:
+    """Post or update the report on a GitLab merge request (token: $GITLAB_TOKEN)."""
+    found = gitlab_comment.settings(project, mr, api_url)
+    notes = gitlab_comment.notes(found)
+    _post(notes, f"{found.project}!{found.mr}", gitlab_comment.LIMIT, found.run, **options)
 
 
 @main.command()
