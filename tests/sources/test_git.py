@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import iacplan, mwaa, write_tree
+from helpers import SAMPLES, iacplan, mwaa, write_tree
 from iacplan.sources import git
 
 BUCKET = """
@@ -261,3 +262,55 @@ def test_the_tree_keeps_symlinks_and_leaves_submodules_out(
     with git.revision("HEAD") as revision:
         assert os.readlink(revision.root / "current") == "modules/a"
         assert (revision.root / "current" / "main.tf").read_text() == BUCKET
+
+
+def test_installed_registry_modules_keep_their_ids_at_the_revision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`terraform init` output is not in git: without it the revision's side would read the
+    module call through its inputs, under another id, and report it removed and added."""
+    module = (
+        BUCKET
+        + 'variable "name" {}\nvariable "airflow_version" {}\n'
+        + mwaa("var.airflow_version", "mwaa", "  source_bucket_arn = aws_s3_bucket.dags.arn\n")
+    )
+    record = {"Key": "mwaa", "Source": "registry.terraform.io/aws-ia/mwaa/aws", "Version": "0.0.6"}
+    manifest = {
+        "Modules": [
+            {"Key": "", "Source": "", "Dir": "."},
+            {**record, "Dir": ".terraform/modules/mwaa"},
+        ]
+    }
+    caller = (
+        'module "mwaa" {{\n  source = "aws-ia/mwaa/aws"\n  version = "0.0.6"\n'
+        '  name = "prod"\n  airflow_version = "{}"\n}}\n'
+    )
+    repo = repo_with(
+        tmp_path, {"infra/main.tf": caller.format("2.9.2"), ".gitignore": ".terraform/\n"}
+    )
+    write_tree(
+        repo / "infra",
+        {
+            ".terraform/modules/modules.json": json.dumps(manifest),
+            ".terraform/modules/mwaa/main.tf": module,
+        },
+    )
+    write_tree(repo, {"infra/main.tf": caller.format("2.10.3")})
+    before = status(repo)
+    monkeypatch.chdir(repo)
+    run = iacplan("check", "--base-ref", "HEAD", "infra", "--format", "json")
+    env = run.env("module.mwaa.aws_mwaa_environment.mwaa")
+    assert (env["base_version"], env["head_version"], env["change"]) == (
+        "2.9.2",
+        "2.10.3",
+        "upgrade",
+    )
+    assert status(repo) == before
+
+
+def test_plans_carry_their_own_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = (SAMPLES.parent / "terraform-plan" / "minor-upgrade" / "plan.json").read_text()
+    repo = repo_with(tmp_path, {"plan.json": plan})
+    monkeypatch.chdir(repo)
+    run = iacplan("check", "--base-ref", "HEAD", "plan.json")
+    assert run.exit_code == 2 and "every HEAD_PATH is a plan or change set" in run.stderr
