@@ -78,6 +78,44 @@ def _outputs(pairs: tuple[str, ...]) -> list[tuple[str, Path]]:
     return outputs
 
 
+def _requirements_option(command: F) -> F:
+    option = click.option(
+        "--requirements",
+        "requirements_files",
+        multiple=True,
+        metavar="[ENV_ID=]FILE",
+        help="The requirements.txt to check against the head version: FILE for every "
+        "environment, ENV_ID=FILE for one (repeatable) [default: the file named by "
+        "requirements_s3_path, found next to the configuration].",
+    )
+    return option(command)
+
+
+def _requirements(values: tuple[str, ...]) -> sources.Given:
+    """A value that is an existing file is FILE, else ENV_ID=FILE (ids may hold `=`)."""
+    everywhere: Path | None = None
+    by_environment = []
+    for value in values:
+        env_id, sep, file = value.rpartition("=")
+        if Path(value).is_file() or not sep:
+            if everywhere is not None:
+                raise InputError(
+                    "--requirements FILE is given twice: name each environment's file with "
+                    "--requirements ENV_ID=FILE"
+                )
+            everywhere = _requirements_file(value)
+        else:
+            by_environment.append((env_id, _requirements_file(file)))
+    return sources.Given(everywhere, tuple(by_environment))
+
+
+def _requirements_file(name: str) -> Path:
+    path = Path(name)
+    if not path.is_file():
+        raise InputError(f"{sources.display_path(path)}: requirements file not found")
+    return path
+
+
 def _report_options(command: F) -> F:
     """What to judge against and how to report it: shared by `check` and `terraform`."""
     options = [
@@ -231,6 +269,7 @@ def main(debug: bool) -> None:
     help="The template a change set was made from; with it, --base is the deployed template "
     "(they give the versions a change set without property values leaves out).",
 )
+@_requirements_option
 @_report_options
 @_clean_errors
 def check(
@@ -242,6 +281,7 @@ def check(
     parameters: tuple[str, ...],
     parameter_files: tuple[Path, ...],
     template_path: Path | None,
+    requirements_files: tuple[str, ...],
     config_path: Path | None,
     versions_file: Path | None,
     format_name: str,
@@ -260,6 +300,7 @@ def check(
         parameter_files=parameter_files,
         template=template_path,
         template_base=base_path if template_path else None,
+        requirements=_requirements(requirements_files),
     )
     reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
     if base_ref is not None:
@@ -279,10 +320,15 @@ def _changes(
     changes: list[Change] = []
     for path in head_paths:
         loaded = sources.load(path, inputs)
+        if len(head_paths) > 1 and loaded.local_ids:
+            loaded = loaded.prefixed(sources.display_path(path))
+        loaded = loaded.with_requirements(
+            path if path.is_dir() else path.parent, inputs.requirements
+        )
         if loaded.base is None:
             definitions += loaded.head
         else:
-            changes += _carried(path, loaded, len(head_paths))
+            changes += diff.pair(loaded.base, loaded.head)
     if inputs.template is not None and definitions:
         raise InputError("--template goes with a change set: every HEAD_PATH must be a change set")
     if base_path is not None:
@@ -303,14 +349,18 @@ def _changes(
         changes += diff.pair(base.head, definitions)
     elif definitions or not changes:
         changes += diff.pair(None, definitions)
+    _refuse_unmatched(inputs.requirements, changes)
     return diff.ordered(changes)
 
 
-def _carried(path: Path, loaded: sources.Loaded, inputs_count: int) -> list[Change]:
-    """A plan or change set pairs with the base it carries."""
-    if inputs_count > 1 and loaded.local_ids:
-        loaded = loaded.prefixed(sources.display_path(path))
-    return diff.pair(loaded.base, loaded.head)
+def _refuse_unmatched(given: sources.Given, changes: list[Change]) -> None:
+    ids = {change.head.id for change in changes if change.head is not None}
+    unmatched = sources.requirements.unmatched(given, ids)
+    if unmatched:
+        raise InputError(
+            f"--requirements {unmatched[0]}=…: no environment {unmatched[0]} in head "
+            f"(its environments: {', '.join(sorted(ids)) or 'none'})"
+        )
 
 
 def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, inputs: sources.Inputs) -> list[Change]:
@@ -328,17 +378,20 @@ def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, inputs: sources.Inpu
                     f"{sources.display_path(path)}: no such file or directory, here or at {ref}"
                 )
             loaded = sources.load(path, inputs) if path.exists() else sources.Loaded(())
-            if loaded.base is not None:
-                changes += _carried(path, loaded, len(head_paths))
-                continue
-            definitions = True
+            if loaded.base is None:
+                definitions = True
+                if path.exists():
+                    git.copy_installed_modules(path, revision)
+                base = _load_at(then, then_inputs, ref) if then.exists() else ()
+                loaded = sources.Loaded(loaded.head, base, local_ids=True)
+            if len(head_paths) > 1 and loaded.local_ids:
+                loaded = loaded.prefixed(sources.display_path(path))
             if path.exists():
-                git.copy_installed_modules(path, revision)
-            base = _load_at(then, then_inputs, ref) if then.exists() else ()
-            pair = sources.Loaded(loaded.head, base)
-            if len(head_paths) > 1:
-                pair = pair.prefixed(sources.display_path(path))
-            changes += diff.pair(pair.base, pair.head)
+                loaded = loaded.with_requirements(
+                    path if path.is_dir() else path.parent, inputs.requirements
+                )
+            changes += diff.pair(loaded.base, loaded.head)
+    _refuse_unmatched(inputs.requirements, changes)
     if not definitions:
         raise InputError(
             "--base-ref compares definitions, but every HEAD_PATH is a plan or change set, "
@@ -388,6 +441,7 @@ def _load_at(path: Path, inputs: sources.Inputs, ref: str) -> tuple[Environment,
     help="Keep the binary plan here (relative to the current directory, not --chdir), for a "
     "later `terraform apply FILE`.",
 )
+@_requirements_option
 @_report_options
 @_clean_errors
 def terraform(
@@ -395,6 +449,7 @@ def terraform(
     terraform_bin: str | None,
     chdir: Path | None,
     keep_plan: Path | None,
+    requirements_files: tuple[str, ...],
     config_path: Path | None,
     versions_file: Path | None,
     format_name: str,
@@ -406,13 +461,17 @@ def terraform(
     Terraform's own output goes to stderr; the report goes to stdout. The exit code is
     terraform's when it fails, else the policy's."""
     reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
+    given = _requirements(requirements_files)
     run = terraform_run.plan(
         terraform_run.find_binary(terraform_bin), terraform_args, chdir, keep_plan, _echo_err
     )
     if run.exit_code != 0:
         click.echo(f"iacplan: terraform failed (exit {run.exit_code}); nothing checked", err=True)
         sys.exit(run.exit_code)
-    reporting.judge(diff.pair(run.loaded.base or (), run.loaded.head))
+    loaded = run.loaded.with_requirements(chdir or Path("."), given)
+    changes = diff.pair(loaded.base or (), loaded.head)
+    _refuse_unmatched(given, changes)
+    reporting.judge(changes)
 
 
 def _echo_err(line: str) -> None:

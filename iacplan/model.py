@@ -92,7 +92,7 @@ class Planned:
 
 @dataclass(frozen=True)
 class Pin:
-    """A version requirement as written in the configuration, and where."""
+    """A version requirement (or a file it names) as written, and where."""
 
     text: str
     location: Location
@@ -122,6 +122,30 @@ class S3File:
 
 
 @dataclass(frozen=True)
+class ConstraintsLine:
+    """A `--constraint` line of a requirements file, and what its target says if it can tell."""
+
+    target: str  # the URL or path, as written (unquoted)
+    location: Location
+    # Read only from an apache/airflow constraints URL (`…/constraints-<airflow>/<file>`); None
+    # where the target cannot be checked (a local path, another host, an environment variable).
+    airflow: str | None = None
+    file: str | None = None  # e.g. "constraints-3.11.txt"
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What a local requirements.txt says that an Airflow version change depends on.
+
+    Facts only: whether they fit the head version is MWAA011's decision."""
+
+    file: str  # as reports show it
+    constraints: tuple[ConstraintsLine, ...] = ()
+    airflow_pins: tuple[Pin, ...] = ()  # each apache-airflow requirement's specifier ("==2.10.3")
+    includes: tuple[Pin, ...] = ()  # -r/--requirement files, which are not read
+
+
+@dataclass(frozen=True)
 class Environment:
     id: str  # stable across base and head: the address, prefixed by its root when needed
     kind: str  # terraform | terraform-plan | cloudformation | cloudformation-changeset
@@ -137,6 +161,7 @@ class Environment:
     provider: ProviderVersions | None = None  # Terraform configurations only (not plans)
     files: tuple[S3File, ...] = ()  # only the files whose path is configured
     tags: tuple[tuple[str, str], ...] = ()  # known tags, sorted: they order environments
+    requirements: Requirements | None = None  # the head's local requirements.txt, when found
 
 
 class ChangeKind(StrEnum):

@@ -395,8 +395,7 @@ def _checklist(
         "Read the release notes listed above.",
     ]
     if routes and routes[0].steps[-1].constraint:
-        hop_lines = ", then ".join(f"`{s.constraint}`" for s in routes[0].steps)
-        items.append(f"Point requirements.txt at the new constraints: {hop_lines}.")
+        items.append(_constraints_item(env, routes[0].steps))
     if env.files:
         items.append("Upload the changed files and set their new S3 object versions.")
     if env.bucket is None or env.bucket.versioning is not Versioning.ENABLED:
@@ -415,6 +414,21 @@ def _checklist(
         "running tasks will be stopped.",
     ]
     return tuple(items)
+
+
+def _constraints_item(env: Environment, steps: Sequence[Step]) -> str:
+    final = steps[-1]
+    found = env.requirements
+    if found is not None and len(steps) == 1:
+        expected = f"constraints-{final.python}.txt"
+        for line in found.constraints:
+            if line.airflow == final.to_version and line.file == expected:
+                return (
+                    f"Upload {found.file}: it already has the constraints line for "
+                    f"{final.to_version} (line {line.location.line})."
+                )
+    hop_lines = ", then ".join(f"`{s.constraint}`" for s in steps)
+    return f"Point requirements.txt at the new constraints: {hop_lines}."
 
 
 # Rollout order ---------------------------------------------------------------------------

@@ -13,7 +13,9 @@ from typing import Any
 import jsonschema
 from click.testing import CliRunner
 
+from iacplan import sources
 from iacplan.cli import main
+from iacplan.model import Environment, Value, ValueState
 from iacplan.schemas import load_schema
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,6 +74,23 @@ def mwaa(version_expr: str, name: str = "main", extra: str = "") -> str:
         f"{extra}"
         "}\n"
     )
+
+
+def loaded(path: Path, inputs: sources.Inputs | None = None) -> dict[str, Environment]:
+    """The head environments as the sources read them, by id: facts such as files and tags."""
+    return {env.id: env for env in sources.load(path, inputs or sources.Inputs()).head}
+
+
+def shown(value: Value) -> str:
+    """A value's text, or its state and reason."""
+    if value.state is ValueState.KNOWN:
+        return value.text or ""
+    return f"{value.state}: {value.reason}"
+
+
+def files(env: Environment) -> dict[str, tuple[str, str]]:
+    """role -> (path, object version) of each file the environment configures."""
+    return {f.role: (shown(f.path), shown(f.object_version)) for f in env.files}
 
 
 def command(sample: Path) -> list[str]:

@@ -52,7 +52,7 @@ def test_json_output_is_valid_and_deterministic() -> None:
     env = first.env("aws_mwaa_environment.main")
     assert env["change"] == "upgrade" and env["verdict"] == "allowed"
     assert env["source_bucket"]["versioning"] == "suspended"
-    assert first.report["summary"]["warnings"] == 1
+    assert first.report["summary"]["warnings"] == 2  # MWAA005, MWAA010
 
 
 def test_output_files_in_several_formats(tmp_path: Path) -> None:
@@ -160,7 +160,7 @@ def test_config_severity_suppression_and_catalog(tmp_path: Path) -> None:
     )
     run = iacplan(*check(SUSPENDED, "--config", config, "--format", "json"))
     assert run.exit_code == 1
-    [finding] = run.report["findings"]
+    [finding] = [f for f in run.report["findings"] if f["rule"] == "MWAA005"]
     assert finding["severity"] == "error" and not finding["suppressed"]
 
     config.write_text(
@@ -169,7 +169,7 @@ def test_config_severity_suppression_and_catalog(tmp_path: Path) -> None:
     )
     run = iacplan(*check(DOWNGRADE, "--config", config, "--format", "json"))
     assert run.exit_code == 0
-    [finding] = run.report["findings"]
+    [finding] = [f for f in run.report["findings"] if f["rule"] == "MWAA001"]
     assert finding["suppressed"] and finding["suppression_reason"] == "planned rollback drill"
 
 

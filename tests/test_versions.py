@@ -101,7 +101,7 @@ def test_a_newer_catalog_from_versions_file(tmp_path: Path) -> None:
     run = iacplan(
         "check", "--base", sample / "base", head, "--format", "json", "--versions-file", catalog
     )
-    assert run.exit_code == 0 and run.rules() == ["MWAA013"]
+    assert run.exit_code == 0 and run.rules() == ["MWAA010", "MWAA013"]
     assert run.report["catalog"]["date"] == "2027-03-01"
 
 

@@ -11,6 +11,8 @@ from iacplan.rules.base import Context, Hit, Rule
 from iacplan.rules.bucket import UNVERIFIED_BUCKET, UNVERSIONED_BUCKET
 from iacplan.rules.catalog import END_OF_SUPPORT, UNKNOWN_VERSION
 from iacplan.rules.replacement import REPLACED
+from iacplan.rules.requirements import REQUIREMENTS
+from iacplan.rules.s3_files import UNPINNED_FILES
 from iacplan.rules.unresolved import UNRESOLVED_VERSION
 from iacplan.rules.version_path import DOWNGRADE, FROZEN_SERIES, MAJOR_IN_PLACE, MAJOR_NOT_IN_PLACE
 
@@ -26,6 +28,8 @@ RULES: tuple[Rule, ...] = (
     REPLACED,
     UNRESOLVED_VERSION,
     END_OF_SUPPORT,
+    UNPINNED_FILES,
+    REQUIREMENTS,
     MAJOR_IN_PLACE,
 )
 

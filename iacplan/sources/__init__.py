@@ -9,7 +9,7 @@ from typing import Any
 
 from iacplan.errors import InputError
 from iacplan.model import Environment
-from iacplan.sources import changeset, cloudformation, terraform_hcl, terraform_plan
+from iacplan.sources import changeset, cloudformation, requirements, terraform_hcl, terraform_plan
 from iacplan.sources.cfn_values import Parameters, read_parameters
 from iacplan.sources.files import (
     TF_SUFFIXES,
@@ -18,9 +18,19 @@ from iacplan.sources.files import (
     parse_json,
     read_text,
 )
+from iacplan.sources.requirements import Given
 from iacplan.sources.terraform_hcl import TerraformInputs
 
-__all__ = ["Inputs", "Loaded", "TerraformInputs", "display_path", "load", "load_plan_text"]
+__all__ = [
+    "Given",
+    "Inputs",
+    "Loaded",
+    "TerraformInputs",
+    "display_path",
+    "load",
+    "load_plan_text",
+    "requirements",
+]
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,7 @@ class Inputs:
     # that a change set without property values leaves out.
     template: Path | None = None  # --template: the proposed template
     template_base: Path | None = None  # --base, when --template is given: the deployed one
+    requirements: Given = field(default_factory=Given)  # --requirements
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,11 @@ class Loaded:
 
         base = None if self.base is None else rename(self.base)
         return Loaded(rename(self.head), base, local_ids=False)
+
+    def with_requirements(self, top: Path, given: Given) -> Loaded:
+        """The head environments with the requirements file given for them or found below
+        `top` (the directory given on the command line)."""
+        return replace(self, head=requirements.attach(self.head, top, given))
 
 
 def load(path: Path, inputs: Inputs, name: str | None = None) -> Loaded:

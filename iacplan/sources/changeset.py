@@ -22,10 +22,12 @@ from iacplan.model import (
     Environment,
     Location,
     Planned,
+    S3File,
     Value,
     ValueState,
     Versioning,
 )
+from iacplan.sources import s3_files
 from iacplan.sources.cfn_values import Parameters, parameter_list
 from iacplan.sources.cloudformation import MWAA_TYPE, NESTED_STACK_TYPE
 from iacplan.sources.files import display_path, json_line, read_text
@@ -187,6 +189,8 @@ def _sides(
         base_template.bucket if base_template else None,
         planned,
         _name(before_props, base_template, location),
+        _files(before_props, base_template, location),
+        _tags(before_props, base_template),
     )
     head = _environment(
         logical_id,
@@ -195,6 +199,8 @@ def _sides(
         _head_bucket(head_template, location),
         planned,
         _name(after_props, head_template, location),
+        _files(after_props, head_template, location),
+        _tags(after_props, head_template),
     )
     if head_template is not None:
         head = replace(head, notes=head_template.notes)
@@ -213,9 +219,7 @@ def _version(
     location: Location,
 ) -> Value:
     if properties is not None:
-        if "AirflowVersion" not in properties:
-            return Value.missing("AirflowVersion is not set", location)
-        return _text(properties["AirflowVersion"], location)
+        return _property(properties, "AirflowVersion", location)
     for target in named:
         if isinstance(target.get(value_key), str):
             return Value.known(target[value_key], location)
@@ -224,10 +228,37 @@ def _version(
     return Value.unknown(_NO_VALUES, location)
 
 
-def _text(raw: object, location: Location) -> Value:
+def _property(properties: Mapping[str, Any], key: str, location: Location) -> Value:
+    if key not in properties:
+        return Value.missing(f"{key} is not set", location)
+    raw = properties[key]
     if isinstance(raw, str):
         return Value.known(raw, location)
-    return Value.unknown(f"AirflowVersion is {json.dumps(raw)}, not a string", location)
+    return Value.unknown(f"{key} is {json.dumps(raw)}, not a string", location)
+
+
+def _files(
+    properties: Mapping[str, Any] | None, template: Environment | None, location: Location
+) -> tuple[S3File, ...]:
+    if properties is not None:
+
+        def read(key: str) -> Value:
+            return _property(properties, key, location)
+
+        return s3_files.configured(s3_files.CLOUDFORMATION, read)
+    if template is not None:
+        return template.files
+    return s3_files.unknown(s3_files.CLOUDFORMATION, _NO_VALUES, location)
+
+
+def _tags(
+    properties: Mapping[str, Any] | None, template: Environment | None
+) -> tuple[tuple[str, str], ...]:
+    if properties is None:
+        return template.tags if template is not None else ()
+    raw = properties.get("Tags")
+    entries = raw.items() if isinstance(raw, dict) else ()
+    return tuple(sorted((k, v) for k, v in entries if isinstance(v, str)))
 
 
 def _name(
@@ -288,6 +319,8 @@ def _environment(
     bucket: Bucket | None,
     planned: Planned,
     name: Value | None = None,
+    files: tuple[S3File, ...] = (),
+    tags: tuple[tuple[str, str], ...] = (),
 ) -> Environment:
     return Environment(
         id=logical_id,
@@ -298,4 +331,6 @@ def _environment(
         location=location,
         bucket=bucket,
         planned=planned,
+        files=files,
+        tags=tags,
     )

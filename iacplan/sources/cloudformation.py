@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from iacplan.errors import InputError, NoDefinitions
-from iacplan.model import Bucket, Environment, Location, Value, ValueState, Versioning
+from iacplan.model import Bucket, Environment, Location, S3File, Value, ValueState, Versioning
+from iacplan.sources import s3_files
 from iacplan.sources.cfn_values import RESOURCE_TOKEN, Parameters, Resolver, line_of
 from iacplan.sources.files import display_path, lines, read_text
 
@@ -162,17 +163,26 @@ def _environment(
 ) -> Environment | None:
     properties = resource.get("Properties")
     version_line = location.line
+    files: tuple[S3File, ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()
     if not isinstance(properties, dict):
         version: Value = Value.unknown(
             f"the Properties of {logical_id} are not written out as a mapping", location
         )
         name: Value = version
         bucket = Bucket(None, Versioning.UNKNOWN, False, "Properties cannot be read", location)
+        files = s3_files.unknown(s3_files.CLOUDFORMATION, version.reason or "", location)
     else:
         version_line = _key_line(properties, "AirflowVersion", location.line)
         version = _version(resolver, properties, Location(location.file, version_line))
         name = _property(resolver, properties, "Name", location)
         bucket = _bucket(resolver, template, properties, location)
+
+        def read(key: str) -> Value:
+            return _property(resolver, properties, key, location)
+
+        files = s3_files.configured(s3_files.CLOUDFORMATION, read)
+        tags = _tags(resolver, properties, location)
     condition = resource.get("Condition")
     if isinstance(condition, str):
         decided = resolver.condition(condition)
@@ -192,6 +202,8 @@ def _environment(
         version=version,
         location=location,
         bucket=bucket,
+        files=files,
+        tags=tags,
     )
 
 
@@ -228,6 +240,24 @@ def _property(
     if key not in properties:
         return Value.missing(f"{key} is not set", here)
     return resolver.value(properties[key], here)
+
+
+def _tags(
+    resolver: Resolver, properties: Mapping[str, Any], location: Location
+) -> tuple[tuple[str, str], ...]:
+    """The known tags: MWAA's Tags is a JSON map of strings (not a list of Key/Value)."""
+    raw = properties.get("Tags")
+    if not isinstance(raw, dict) or any(str(k) == "Ref" or str(k).startswith("Fn::") for k in raw):
+        return ()  # a whole map from a function or parameter is not read entry by entry
+    here = Location(location.file, _key_line(properties, "Tags", location.line))
+    values = [(str(key), resolver.value(value, here)) for key, value in raw.items()]
+    return tuple(
+        sorted(
+            (key, value.text)
+            for key, value in values
+            if value.state is ValueState.KNOWN and value.text is not None
+        )
+    )
 
 
 def _version(resolver: Resolver, properties: Mapping[str, Any], here: Location) -> Value:

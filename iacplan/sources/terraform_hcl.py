@@ -53,8 +53,12 @@ from iacplan.sources.terraform_values import (
     doubt_about,
     existence_doubts,
     find_stand_ins,
+    ignored_changes,
+    read_files,
+    read_tags,
     read_value,
     resources,
+    untrusted,
 )
 
 RESOURCE_TYPE = "aws_mwaa_environment"
@@ -354,22 +358,21 @@ def _environments(
             location=Location(display_path(file), meta["line_start"]),
             bucket=buckets.link(block.get("source_bucket_arn"), value("source_bucket_arn")),
             moved_from=prefix + moved_from if moved_from else None,
+            files=read_files(value, ignored_changes(file, meta)),
+            tags=read_tags(block, stand_ins),
         )
 
 
 def _with_overrides(environments: list[Environment], module_dirs: list[Path]) -> list[Environment]:
     """Terraform merges override files (override.tf, *_override.tf) into the blocks they
     name, after every other file; the evaluator does not. Where a module has one, no value
-    of the configuration can be trusted, so every version is unknown."""
+    of the configuration can be trusted, so every version and file is unknown."""
     overrides = [display_path(p) for d in module_dirs for p in tf_files(d) if _is_override(p)]
     if not overrides:
         return environments
     reason = f"override files are not merged by iacplan ({', '.join(overrides)})"
     unique = {env.id: env for env in reversed(environments)}  # an override repeats a block
-    return [
-        replace(env, version=Value.unknown(reason, env.version.location))
-        for env in sorted(unique.values(), key=lambda e: e.id)
-    ]
+    return [untrusted(env, reason) for env in sorted(unique.values(), key=lambda e: e.id)]
 
 
 def _is_override(path: Path) -> bool:

@@ -9,7 +9,10 @@ any other remote module that mentions MWAA or Airflow stays an unknown environme
 What each known module does, read from its source (aws-ia/terraform-aws-mwaa main.tf,
 variables.tf, locals.tf; cloudposse/terraform-aws-mwaa main.tf, variables.tf;
 idealo/terraform-aws-mwaa variables.tf, main.tf):
-- all three take the version as `airflow_version`;
+- all three take the version as `airflow_version`, and pass `tags` and the S3 file inputs
+  (`requirements_s3_path`, `…_object_version`, plugins and startup script alike) to the
+  environment under the resource's own names (some old aws-ia releases ignore later changes of
+  the object versions: `lifecycle { ignore_changes }`);
 - aws-ia defaults it to null and cloudposse to "" (the provider sends neither, so MWAA picks
   its newest); idealo defaults it to a fixed version that differs between module releases;
 - aws-ia and cloudposse create their own bucket unless `create_s3_bucket = false`; aws-ia's has
@@ -34,7 +37,10 @@ from iacplan.sources.terraform_values import (
     doubt_about,
     existence_doubts,
     find_stand_ins,
+    read_files,
+    read_tags,
     read_value,
+    untrusted,
 )
 
 MANIFEST = Path(".terraform") / "modules" / "modules.json"
@@ -247,7 +253,7 @@ def remote_environments(
             def argument(name: str, call: dict[str, Any] = call, file: Path = file) -> Value:
                 return read_value(call, name, file, stand_ins)
 
-            env = _known_environment(known, call, location, argument, buckets)
+            env = _known_environment(known, call, location, argument, buckets, stand_ins)
         elif looks_like_mwaa(call):
             env = _opaque_environment(call, location)
         else:
@@ -263,6 +269,7 @@ def _known_environment(
     location: Location,
     read: Callable[[str], Value],
     buckets: BucketIndex,
+    stand_ins: dict[str, str],
 ) -> Environment:
     address = call["__tfmeta"]["path"]
     if module.name_input is not None:
@@ -281,6 +288,8 @@ def _known_environment(
         version=module.version(call, read),
         location=location,
         bucket=module.bucket(call, address, location, link),
+        files=read_files(read, frozenset()),
+        tags=read_tags(call, stand_ins),
     )
 
 
@@ -337,5 +346,5 @@ def distrust_stale(environments: list[Environment], copies: list[StaleCopy]) -> 
 def _distrusted(env: Environment, doubts: dict[str, str]) -> Environment:
     for prefix, reason in doubts.items():
         if env.address.startswith(prefix):
-            return replace(env, version=Value.unknown(reason, env.version.location))
+            return untrusted(env, reason)
     return env

@@ -20,10 +20,12 @@ from iacplan.model import (
     Environment,
     Location,
     Planned,
+    S3File,
     Value,
     ValueState,
     Versioning,
 )
+from iacplan.sources import s3_files
 from iacplan.sources.files import json_line
 
 KIND = "terraform-plan"
@@ -240,6 +242,8 @@ class _Plan:
                 bucket=None,
                 planned=planned,
                 notes=notes,
+                files=_files(rc.before, rc.before_sensitive, {}, location, "before"),
+                tags=_tags(rc.before, rc.before_sensitive, {}),
             )
         if rc.after is not None:
             after = Environment(
@@ -254,6 +258,8 @@ class _Plan:
                 bucket=_BucketFinder(self, rc, location).find(),
                 planned=planned,
                 notes=notes,
+                files=_files(rc.after, rc.after_sensitive, rc.after_unknown, location, "after"),
+                tags=_tags(rc.after, rc.after_sensitive, rc.after_unknown),
             )
         elif before is not None and action is not Action.DELETE and action is not Action.FORGET:
             raise InputError(f"{location}: {rc.address}: actions {list(rc.actions)} without after")
@@ -482,6 +488,38 @@ def _attribute(
     if not isinstance(value, str):
         return Value.unknown(f"{side}.{name} is {type(value).__name__}, not a string", location)
     return Value.known(value, location)
+
+
+def _files(
+    values: Mapping[str, Any], sensitive: Marks, unknown: Marks, location: Location, side: str
+) -> tuple[S3File, ...]:
+    def read(name: str) -> Value:
+        return _attribute(values, sensitive, unknown, name, location, side)
+
+    return s3_files.configured(s3_files.TERRAFORM, read)
+
+
+def _tags(
+    values: Mapping[str, Any], sensitive: Marks, unknown: Marks
+) -> tuple[tuple[str, str], ...]:
+    """Known, non-sensitive tags. `tags_all` adds the provider's default_tags, where teams
+    often set `environment`; `tags` is read too, for plans of providers without tags_all."""
+    found: dict[str, str] = {}
+    for name in ("tags_all", "tags"):
+        raw = values.get(name)
+        marks = (_part(sensitive, name), _part(unknown, name))
+        if not isinstance(raw, dict) or any(m is True for m in marks):
+            continue
+        for key, value in raw.items():
+            if isinstance(value, str) and not any(_marked(m, key) for m in marks):
+                found[key] = value
+    return tuple(sorted(found.items()))
+
+
+def _part(marks: Marks, name: str) -> Marks:
+    """The marks of one attribute's elements: true when it is marked as a whole."""
+    inner = marks if marks is True else marks.get(name) if isinstance(marks, Mapping) else None
+    return inner if inner is True or isinstance(inner, Mapping) else {}
 
 
 def _local(rc: _ResourceChange) -> str:

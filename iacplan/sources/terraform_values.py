@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from iacplan.model import Bucket, Location, Value, ValueState, Versioning
+from iacplan.model import Bucket, Environment, Location, S3File, Value, ValueState, Versioning
+from iacplan.sources import s3_files
 from iacplan.sources.files import display_path, lines, normpath
 
 _BUCKET_ARN = re.compile(r"arn:aws[a-z-]*:s3:::(?P<name>.*)")
@@ -29,6 +31,7 @@ _PLACEHOLDERS = re.compile(
     r"(?<![\w.])[a-z][a-z0-9]*_[a-z0-9_]*\.[a-zA-Z_][\w-]*"
     r"|\b(?:timestamp|plantimestamp|uuid|bcrypt)(?=\()|\bterraform\.workspace\b"
 )
+_IGNORE_CHANGES = re.compile(r"\bignore_changes\s*=\s*(all\b|\[[^\]]*\])")
 _STATUS = {
     "Enabled": Versioning.ENABLED,
     "Suspended": Versioning.SUSPENDED,
@@ -132,6 +135,62 @@ def read_value(block: dict[str, Any], name: str, file: Path, stand_ins: dict[str
         location,
         note=f"written as the number {expression or text}: Terraform sends "
         f'"{text}"; quote the version',
+    )
+
+
+def ignored_changes(file: Path, meta: dict[str, Any]) -> frozenset[str]:
+    """What the block's `lifecycle { ignore_changes = [...] }` lists ("all" for all): tfparse
+    returns the list as nulls, so it is read from the source text."""
+    text = "\n".join(lines(file)[meta["line_start"] - 1 : meta["line_end"]])
+    match = _IGNORE_CHANGES.search(text)
+    if match is None:
+        return frozenset()
+    listed = re.sub(r"(#|//).*", "", match[1])
+    return frozenset(re.findall(r"[A-Za-z_][\w-]*", listed))
+
+
+def read_files(read: Callable[[str], Value], ignored: frozenset[str]) -> tuple[S3File, ...]:
+    """The files the block configures; `ignored` are the attributes Terraform leaves as deployed
+    after create (ignore_changes), whose configured value says nothing about what runs."""
+
+    def value(name: str) -> Value:
+        found = read(name)
+        if found.state is ValueState.MISSING or not {name, "all"} & ignored:
+            return found
+        return Value.unknown(
+            f"lifecycle ignore_changes lists {name}: after create, Terraform keeps the value "
+            "deployed, whatever the configuration says",
+            found.location,
+        )
+
+    return s3_files.configured(s3_files.TERRAFORM, value)
+
+
+def untrusted(env: Environment, reason: str) -> Environment:
+    """The environment with nothing read from its configuration believed: version and files
+    unknown, tags dropped."""
+    location = env.version.location
+    return replace(
+        env,
+        version=Value.unknown(reason, location),
+        files=s3_files.unknown(s3_files.TERRAFORM, reason, location),
+        tags=(),
+    )
+
+
+def read_tags(block: dict[str, Any], stand_ins: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The block's tags whose value the evaluator resolved: an unresolved one comes back as
+    null, a template or a stand-in id (see the module docstring)."""
+    raw = block.get("tags")
+    entries = raw.items() if isinstance(raw, dict) else ()
+    return tuple(
+        sorted(
+            (key, value)
+            for key, value in entries
+            if isinstance(value, str)
+            and not _TEMPLATE_REF.search(value)
+            and not any(stand_in in value for stand_in in stand_ins)
+        )
     )
 
 

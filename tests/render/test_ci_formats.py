@@ -180,7 +180,7 @@ def test_annotations_of_a_sample() -> None:
         "github",
     )
     assert run.exit_code == 1
-    (line,) = run.stdout.splitlines()
+    (line,) = [x for x in run.stdout.splitlines() if "title=MWAA001" in x]
     assert line.startswith(
         "::error file=samples/terraform/downgrade/head/main.tf,line=35,title=MWAA001::"
         "aws_mwaa_environment.main: downgrade 2.10.3 → 2.9.2"

@@ -16,11 +16,13 @@ from iacplan.model import (
     Location,
     Pin,
     ProviderVersions,
+    S3File,
     Severity,
     Value,
     Versioning,
 )
 from iacplan.report import build
+from iacplan.sources.requirements import parse_text
 from iacplan.versions import load_catalog
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
@@ -29,12 +31,23 @@ CASES: list[dict[str, Any]] = yaml.safe_load(
 CATALOG = load_catalog()
 
 
-def value(spec: Any, where: Location) -> Value:
+def value(spec: Any, where: Location, name: str = "airflow_version") -> Value:
     if isinstance(spec, dict) and "unknown" in spec:
         return Value.unknown(spec["unknown"], where)
-    if isinstance(spec, dict) and spec.get("missing"):
-        return Value.missing("airflow_version is not set", where)
+    if spec is None or (isinstance(spec, dict) and spec.get("missing")):
+        return Value.missing(f"{name} is not set", where)
     return Value.known(spec, where)
+
+
+PATHS = {"requirements": "requirements.txt", "plugins": "plugins.zip", "startup script": "s.sh"}
+
+
+def files(case: dict[str, Any], where: Location) -> tuple[S3File, ...]:
+    """The configured files: role -> object version (null is not pinned)."""
+    return tuple(
+        S3File(role, Value.known(PATHS[role], where), value(spec, where, "object version"))
+        for role, spec in case.get("files", {}).items()
+    )
 
 
 def provider(spec: dict[str, Any] | None) -> ProviderVersions | None:
@@ -65,6 +78,10 @@ def environment(case: dict[str, Any], side: str) -> Environment | None:
         location=where,
         bucket=Bucket("src", versioning, versioning != Versioning.UNKNOWN, "test", where),
         provider=provider(case.get("provider")),
+        files=files(case, where),
+        requirements=parse_text(case["requirements"], "requirements.txt")[0]
+        if "requirements" in case and side == "head"
+        else None,
     )
 
 
@@ -94,8 +111,8 @@ def test_every_rule_fires_somewhere_in_the_table() -> None:
 
 def test_rule_ids_are_unique_and_stable() -> None:
     assert [r.id for r in rules.RULES] == [
-        "MWAA001", "MWAA002", "MWAA003", "MWAA004", "MWAA005",
-        "MWAA006", "MWAA007", "MWAA008", "MWAA009", "MWAA013",
+        "MWAA001", "MWAA002", "MWAA003", "MWAA004", "MWAA005", "MWAA006",
+        "MWAA007", "MWAA008", "MWAA009", "MWAA010", "MWAA011", "MWAA013",
     ]  # fmt: skip
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from helpers import CFN_SAMPLES, Run, iacplan
+from helpers import CFN_SAMPLES, Run, files, iacplan
+from iacplan import sources
 
 CHANGESET_ID = "arn:aws:cloudformation:eu-west-1:123456789012:changeSet/c/1"
 
@@ -241,3 +242,52 @@ def test_a_dynamic_action_is_never_allowed(tmp_path: Path) -> None:
     run = check(tmp_path, page(resource_change("Dynamic", before="2.10.1", after="2.10.3")))
     environment = run.env("analytics#Airflow")
     assert (environment["change"], environment["verdict"]) == ("unknown", "unverified")
+
+
+# --- files in the source bucket, and tags ------------------------------------------------
+
+
+def test_files_and_tags_from_property_values(tmp_path: Path) -> None:
+    change = resource_change(before="2.9.2", after="2.10.3", contexts=True)
+    for key, version in (("BeforeContext", "v1"), ("AfterContext", "v2")):
+        properties = {
+            "AirflowVersion": json.loads(change[key])["Properties"]["AirflowVersion"],
+            "RequirementsS3Path": "requirements.txt",
+            "RequirementsS3ObjectVersion": version,
+            "PluginsS3Path": "plugins.zip",
+            "StartupScriptS3Path": "",
+            "Tags": {"environment": "prod", "cost": 3},
+        }
+        change[key] = json.dumps({"Properties": properties})
+    path = tmp_path / "cs.json"
+    path.write_text(json.dumps(page(change)))
+    loaded_changeset = sources.load(path, sources.Inputs())
+    assert loaded_changeset.base is not None
+    [base], [head] = loaded_changeset.base, loaded_changeset.head
+    assert files(base)["requirements"] == ("requirements.txt", "v1")
+    assert files(head) == {
+        "requirements": ("requirements.txt", "v2"),
+        "plugins": ("plugins.zip", "missing: PluginsS3ObjectVersion is not set"),
+    }
+    assert head.tags == (("environment", "prod"),)
+    run = check(tmp_path, page(change))
+    assert run.rules() == ["MWAA006", "MWAA010"]
+
+
+def test_files_and_tags_from_the_templates(tmp_path: Path) -> None:
+    sample = CFN_SAMPLES / "s3-files-and-tags"
+    path = tmp_path / "cs.json"
+    path.write_text(json.dumps(page(resource_change())))
+    inputs = sources.Inputs(template=sample / "head" / "mwaa.yaml")
+    [head] = sources.load(path, inputs).head
+    assert files(head)["requirements"] == ("requirements.txt", "Lk5Jh3Gf1Ds9Aq7We5Rt3Yu1Io9Pz7Xc")
+    assert head.tags == (("environment", "prod"), ("team", "analytics"))
+
+
+def test_without_property_values_or_templates_files_are_unknown(tmp_path: Path) -> None:
+    path = tmp_path / "cs.json"
+    path.write_text(json.dumps(page(resource_change())))
+    [head] = sources.load(path, sources.Inputs()).head
+    assert set(files(head)) == {"requirements", "plugins", "startup script"}
+    assert all("--include-property-values" in version for _, version in files(head).values())
+    assert head.tags == ()

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from helpers import CFN_SAMPLES, Run, iacplan
+from helpers import CFN_SAMPLES, Run, files, iacplan, loaded
+from iacplan import sources
 
 BUCKET = """
   Bucket:
@@ -494,3 +495,96 @@ def test_a_directory_does_not_skip_a_template_it_cannot_read(tmp_path: Path) -> 
     run = iacplan("check", tmp_path)
     assert run.exit_code == 2
     assert "b.yaml" in run.stderr and "Fn::ForEach is not expanded" in run.stderr
+
+
+# --- files in the source bucket, and tags ------------------------------------------------
+
+FILE_PROPERTIES = """\
+      RequirementsS3Path: !Sub "requirements/${Stage}.txt"
+      RequirementsS3ObjectVersion: !Ref RequirementsVersion
+      PluginsS3Path: plugins.zip
+      PluginsS3ObjectVersion: !GetAtt PluginsObject.VersionId
+      StartupScriptS3Path: startup.sh
+      StartupScriptS3ObjectVersion: !If [IsProd, !Ref StartupObject, !Ref "AWS::NoValue"]
+      Tags:
+        environment: !Ref Stage
+        team: data
+        account: !Ref AWS::AccountId
+"""
+FILE_PARAMETERS = """\
+Parameters:
+  Stage: {Type: String, Default: prod}
+  RequirementsVersion: {Type: String}
+  Unused: {Type: String, Default: x}
+Conditions:
+  IsProd: !Equals [!Ref Unused, !Ref "AWS::Region"]
+"""
+OBJECTS = (
+    BUCKET
+    + """
+  PluginsObject:
+    Type: Custom::S3Object
+    Properties: {ServiceToken: arn:aws:lambda:eu-west-1:1:function:o, Key: plugins.zip}
+  StartupObject:
+    Type: AWS::S3::Object
+"""
+)
+
+
+def test_files_and_tags_resolve_like_the_version(tmp_path: Path) -> None:
+    path = tmp_path / "mwaa.yaml"
+    path.write_text(template('"2.10.3"', FILE_PARAMETERS, OBJECTS, FILE_PROPERTIES))
+    inputs = sources.Inputs(parameters=(("RequirementsVersion", "3sL4kqtJ"),))
+    env = loaded(path, inputs)["mwaa.yaml#Env"]
+    assert files(env) == {
+        "requirements": ("requirements/prod.txt", "3sL4kqtJ"),
+        "plugins": (
+            "plugins.zip",
+            "unknown: Fn::GetAtt PluginsObject.VersionId is an attribute of another resource, "
+            "known only after deploy",
+        ),
+        "startup script": (
+            "startup.sh",
+            "unknown: condition IsProd cannot be resolved (Fn::Equals compares a value that is "
+            "unknown: the pseudo parameter AWS::Region is known only at deploy): it is (unknown) "
+            "or (missing)",
+        ),
+    }
+    lines = path.read_text().splitlines()
+    assert env.files[0].path.location.line == 1 + next(
+        i for i, t in enumerate(lines) if "RequirementsS3Path" in t
+    )
+    assert env.tags == (("environment", "prod"), ("team", "data"))
+
+
+def test_an_object_version_from_a_resource_is_never_pinned(tmp_path: Path) -> None:
+    properties = (
+        "      PluginsS3Path: plugins.zip\n      PluginsS3ObjectVersion: !Ref PluginsObject\n"
+    )
+    base = tmp_path / "base.yaml"
+    base.write_text(template('"2.9.2"', resources=OBJECTS, extra=properties))
+    head = tmp_path / "head.yaml"
+    head.write_text(template('"2.10.3"', resources=OBJECTS, extra=properties))
+    run = iacplan("check", "--base", base, head, "--format", "json")
+    assert messages(run, "MWAA010") == [
+        "whether the plugins file `plugins.zip` is pinned to an S3 object version cannot be "
+        "verified: Ref PluginsObject is a resource's id, known only after deploy"
+    ]
+
+
+@pytest.mark.parametrize(
+    "tags", ["!Ref TagsParameter", "[{Key: environment, Value: prod}]", '{"Fn::If": [C, {}, {}]}']
+)
+def test_tags_that_are_not_a_written_out_map_are_not_read(tmp_path: Path, tags: str) -> None:
+    path = tmp_path / "mwaa.yaml"
+    head = "Parameters:\n  TagsParameter: {Type: String, Default: x}\n"
+    path.write_text(template('"2.10.3"', head, extra=f"      Tags: {tags}\n"))
+    assert loaded(path)["mwaa.yaml#Env"].tags == ()
+
+
+def test_properties_that_cannot_be_read_leave_every_file_unknown(tmp_path: Path) -> None:
+    path = tmp_path / "mwaa.yaml"
+    path.write_text("Resources:\n  Env:\n    Type: AWS::MWAA::Environment\n    Properties: [a]\n")
+    env = loaded(path)["mwaa.yaml#Env"]
+    assert [f.role for f in env.files] == ["requirements", "plugins", "startup script"]
+    assert all(f.object_version.state.value == "unknown" for f in env.files)

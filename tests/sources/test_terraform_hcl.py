@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import TreeMaker
-from helpers import FIXTURES, iacplan, mwaa
+from helpers import FIXTURES, files, iacplan, loaded, mwaa
 
 BUCKET = """
 resource "aws_s3_bucket" "src" {
@@ -682,3 +682,136 @@ def test_versioning_that_tfparse_drops_is_unknown_not_never_enabled(tree: TreeMa
     )
     assert bucket_of(dropped)["versioning"] == "unknown"
     assert bucket_of(dynamic)["versioning"] == "unknown"
+
+
+# --- files in the source bucket, and tags ------------------------------------------------
+
+
+FILES = """
+  requirements_s3_path             = local.requirements
+  requirements_s3_object_version   = var.requirements_version
+  plugins_s3_path                  = "plugins.zip"
+  plugins_s3_object_version        = aws_s3_object.plugins.version_id
+  startup_script_s3_path           = "startup.sh"
+  startup_script_s3_object_version = var.startup_version
+  tags = {
+    environment = var.stage
+    team        = "data"
+    owner       = var.owner
+    created     = "${var.stage}-${var.owner}"
+  }
+"""
+FILE_INPUTS = """
+variable "requirements_version" {}
+variable "startup_version" {}
+variable "stage" { default = "prod" }
+variable "owner" {}
+locals { requirements = "reqs/${var.stage}.txt" }
+resource "aws_s3_object" "plugins" {
+  bucket = "src"
+  key    = "plugins.zip"
+}
+"""
+
+
+def test_files_and_tags_resolve_like_the_version(tree: TreeMaker) -> None:
+    root = tree(
+        {
+            "main.tf": FILE_INPUTS + mwaa('"2.10.3"', extra=FILES),
+            "terraform.tfvars": 'requirements_version = "3sL4kqtJlcpXroDTDmJ"\n',
+        }
+    )
+    env = loaded(root)["aws_mwaa_environment.main"]
+    assert files(env) == {
+        "requirements": ("reqs/prod.txt", "3sL4kqtJlcpXroDTDmJ"),
+        "plugins": (
+            "plugins.zip",
+            "unknown: `aws_s3_object.plugins.version_id` is known only after apply",
+        ),
+        "startup script": (
+            "startup.sh",
+            "unknown: `var.startup_version` has no known value here (no default, a null default, "
+            "or no value in terraform.tfvars, *.auto.tfvars, --var-file or --var)",
+        ),
+    }
+    text = (root / "main.tf").read_text().splitlines()
+    line = next(i for i, t in enumerate(text, 1) if "requirements_s3_path" in t)
+    path, version = env.files[0].path.location, env.files[0].object_version.location
+    assert (path.file, path.line, version.line) == (f"{root.as_posix()}/main.tf", line, line + 1)
+    assert env.tags == (("environment", "prod"), ("team", "data"))
+
+
+def test_unset_empty_and_null_files(tree: TreeMaker) -> None:
+    extra = """
+  requirements_s3_path           = "requirements.txt"
+  requirements_s3_object_version = ""
+  plugins_s3_path                = "plugins.zip"
+  startup_script_s3_path         = ""
+  startup_script_s3_object_version = "v1"
+"""
+    root = tree({"main.tf": mwaa('"2.10.3"', extra=extra) + mwaa('"2.10.3"', "bare")})
+    environments = loaded(root)
+    assert files(environments["aws_mwaa_environment.main"]) == {
+        "requirements": ("requirements.txt", "missing: requirements_s3_object_version is empty"),
+        "plugins": ("plugins.zip", "missing: plugins_s3_object_version is not set"),
+    }
+    assert environments["aws_mwaa_environment.bare"].files == ()
+    assert environments["aws_mwaa_environment.bare"].tags == ()
+
+
+@pytest.mark.parametrize(
+    "ignored",
+    [
+        "[requirements_s3_object_version]",
+        "all",
+        '[\n  "tags", # CI\n  requirements_s3_object_version\n]',
+    ],
+)
+def test_an_object_version_terraform_ignores_is_unknown(tree: TreeMaker, ignored: str) -> None:
+    extra = f"""
+  requirements_s3_path           = "requirements.txt"
+  requirements_s3_object_version = "v2"
+  lifecycle {{
+    ignore_changes = {ignored}
+  }}
+"""
+    root = tree({"main.tf": mwaa('"2.10.3"', extra=extra)})
+    [(path, version)] = files(loaded(root)["aws_mwaa_environment.main"]).values()
+    assert (path == "requirements.txt") == (ignored != "all")
+    assert version.startswith(
+        "unknown: lifecycle ignore_changes lists requirements_s3_object_version"
+    )
+
+
+def test_override_files_make_files_unknown_and_tags_unread(tree: TreeMaker) -> None:
+    extra = 'requirements_s3_path = "r.txt"\nrequirements_s3_object_version = "v1"\n'
+    root = tree(
+        {
+            "main.tf": mwaa('"2.10.3"', extra=extra + 'tags = { environment = "dev" }\n'),
+            "override.tf": 'resource "aws_mwaa_environment" "main" {\n  tags = {}\n}\n',
+        }
+    )
+    env = loaded(root)["aws_mwaa_environment.main"]
+    assert {v for pair in files(env).values() for v in pair} == {
+        "unknown: override files are not merged by iacplan (" + f"{root.as_posix()}/override.tf)"
+    }
+    assert env.tags == ()
+
+
+def test_an_unpinned_file_on_upgrade_points_at_its_path(tree: TreeMaker) -> None:
+    extra = (
+        '  source_bucket_arn = aws_s3_bucket.src.arn\n  requirements_s3_path = "requirements.txt"\n'
+    )
+    base = tree({"main.tf": BUCKET + mwaa('"2.9.2"', extra=extra)}, sub="base")
+    head = tree({"main.tf": BUCKET + mwaa('"2.10.3"', extra=extra)}, sub="head")
+    run = iacplan("check", "--base", base, head, "--format", "json")
+    assert run.exit_code == 0
+    [finding] = run.report["findings"]
+    text = (head / "main.tf").read_text().splitlines()
+    line = next(i for i, t in enumerate(text, 1) if "requirements_s3_path" in t)
+    assert (finding["rule"], finding["file"], finding["line"]) == (
+        "MWAA010",
+        f"{head.as_posix()}/main.tf",
+        line,
+    )
+    assert "requirements_s3_object_version is not set" in finding["message"]

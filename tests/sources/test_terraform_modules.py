@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import TreeMaker
-from helpers import iacplan, mwaa
+from helpers import files, iacplan, loaded, mwaa
 
 REGISTRY_MODULE = """
 variable "name" {}
@@ -92,8 +92,8 @@ def test_stale_install_is_unknown(tree: TreeMaker, record: dict[str, str], why: 
 
 
 def test_module_added_after_init_falls_back_to_its_inputs(tree: TreeMaker) -> None:
-    files = {**installed(), ".terraform/modules/modules.json": manifest()}
-    root = tree({"main.tf": call("aws-ia/mwaa/aws"), **files})
+    downloaded = {**installed(), ".terraform/modules/modules.json": manifest()}
+    root = tree({"main.tf": call("aws-ia/mwaa/aws"), **downloaded})
     assert check(root)["module.mwaa"]["head_version"] == "2.10.3"
 
 
@@ -261,3 +261,41 @@ def test_a_stale_install_does_not_pin_the_provider(tree: TreeMaker) -> None:
     run = iacplan("check", "--base", tree(side("2.11.2"), "base"), tree(side("3.3.1"), "head"))
     assert run.exit_code == 1
     assert "MWAA007" in run.stdout and "is out of date" in run.stdout
+
+
+KNOWN_MODULE_FILES = """  airflow_version = "2.10.3"
+  requirements_s3_path = "requirements.txt"
+  requirements_s3_object_version = var.requirements_version
+  plugins_s3_path = "plugins.zip"
+  plugins_s3_object_version = "p1"
+  tags = { environment = "dev", owner = var.owner }
+"""
+
+
+@pytest.mark.parametrize("source", ["aws-ia/mwaa/aws", "cloudposse/mwaa/aws", "idealo/mwaa/aws"])
+def test_known_module_files_and_tags_are_its_inputs(tree: TreeMaker, source: str) -> None:
+    variables = 'variable "requirements_version" {}\nvariable "owner" {}\n'
+    root = tree({"main.tf": variables + call(source, KNOWN_MODULE_FILES)})
+    env = loaded(root)["module.mwaa"]
+    assert files(env) == {
+        "requirements": (
+            "requirements.txt",
+            "unknown: `var.requirements_version` has no known value here (no default, a null "
+            "default, or no value in terraform.tfvars, *.auto.tfvars, --var-file or --var)",
+        ),
+        "plugins": ("plugins.zip", "p1"),
+    }
+    assert env.tags == (("environment", "dev"),)
+
+
+def test_a_stale_install_makes_files_unknown(tree: TreeMaker) -> None:
+    arguments = '  version = "0.0.6"\n  name = "prod"\n'
+    downloaded = installed(version="0.0.5")
+    downloaded[".terraform/modules/mwaa/main.tf"] += (
+        'resource "aws_mwaa_environment" "pinned" {\n  name = "p"\n'
+        '  requirements_s3_path = "r.txt"\n  requirements_s3_object_version = "v1"\n}\n'
+    )
+    root = tree({"main.tf": call("aws-ia/mwaa/aws", arguments), **downloaded})
+    env = loaded(root)["module.mwaa.aws_mwaa_environment.pinned"]
+    assert set(files(env)) == {"requirements", "plugins", "startup script"}
+    assert all("out of date" in path for path, _ in files(env).values())

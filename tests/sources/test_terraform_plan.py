@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from helpers import REPO, iacplan
+from helpers import REPO, files, iacplan, loaded
+from iacplan import sources
 
 PLANS = REPO / "samples" / "terraform-plan"
 
@@ -537,3 +538,90 @@ def test_a_bucket_of_the_same_name_in_another_partition_is_another_bucket(tmp_pa
     legacy = bucket("aws_s3_bucket.legacy", "legacy", arn="arn:aws:s3:::legacy")
     run = iacplan("check", write_plan(tmp_path, entry, legacy), "--format", "json")
     assert run.rules() == ["MWAA006"]
+
+
+# --- files in the source bucket, and tags ------------------------------------------------
+
+
+def with_values(change: dict[str, Any], **values: Any) -> dict[str, Any]:
+    """The change with `values` added to both sides."""
+    for side in ("before", "after"):
+        if change["change"].get(side) is not None:
+            change["change"][side] = {**change["change"][side], **values}
+    return change
+
+
+FILE_VALUES = {
+    "requirements_s3_path": "requirements.txt",
+    "requirements_s3_object_version": "3sL4kqtJlcpXroDTDmJ",
+    "plugins_s3_path": "plugins.zip",
+    "plugins_s3_object_version": None,
+    "startup_script_s3_path": None,
+    "startup_script_s3_object_version": None,
+}
+
+
+def test_files_and_tags_come_from_before_and_after(tmp_path: Path) -> None:
+    change = with_values(
+        environment(["update"]),
+        **FILE_VALUES,
+        tags={"team": "data"},
+        tags_all={"team": "data", "environment": "prod"},
+    )
+    change["change"]["after"]["requirements_s3_object_version"] = "Hw2pd8vG0rJzvZyCM4_qx"
+    loaded_plan = sources.load(write_plan(tmp_path, change), sources.Inputs())
+    assert loaded_plan.base is not None
+    [base], [head] = loaded_plan.base, loaded_plan.head
+    assert files(base) == {
+        "requirements": ("requirements.txt", "3sL4kqtJlcpXroDTDmJ"),
+        "plugins": ("plugins.zip", "missing: the plan's before has no plugins_s3_object_version"),
+    }
+    assert files(head)["requirements"] == ("requirements.txt", "Hw2pd8vG0rJzvZyCM4_qx")
+    assert head.tags == base.tags == (("environment", "prod"), ("team", "data"))
+    run = iacplan("check", write_plan(tmp_path, change), "--format", "json")
+    assert run.rules() == ["MWAA010"]
+    assert "plugins file `plugins.zip` is not pinned" in run.report["findings"][0]["message"]
+
+
+def test_an_object_version_known_only_after_apply_is_not_pinned(tmp_path: Path) -> None:
+    change = with_values(environment(["update"]), **FILE_VALUES)
+    change["change"]["after_unknown"] = {
+        "requirements_s3_object_version": True,
+        "tags_all": True,
+        "tags": {"owner": True},
+    }
+    change["change"]["after"].update(tags={"owner": "x", "team": "data"}, tags_all={"a": "b"})
+    head = loaded(write_plan(tmp_path, change))["aws_mwaa_environment.main"]
+    assert files(head)["requirements"] == (
+        "requirements.txt",
+        "unknown: after.requirements_s3_object_version is known only after apply",
+    )
+    assert head.tags == (("team", "data"),)
+    run = iacplan("check", write_plan(tmp_path, change), "--format", "json")
+    assert sorted(f["message"].split(":")[0] for f in run.report["findings"]) == [
+        "the plugins file `plugins.zip` is not pinned to an S3 object version (the plan's after "
+        "has no plugins_s3_object_version)",
+        "whether the requirements file `requirements.txt` is pinned to an S3 object version "
+        "cannot be verified",
+    ]
+
+
+def test_sensitive_files_and_tags_are_never_read(tmp_path: Path) -> None:
+    secret = "s3cr3t-object-version"
+    change = with_values(
+        environment(["update"]),
+        requirements_s3_path="requirements.txt",
+        requirements_s3_object_version=secret,
+        tags={"environment": "prod", "token": secret},
+    )
+    marks = {"requirements_s3_object_version": True, "tags": {"token": True}}
+    change["change"].update(before_sensitive=marks, after_sensitive=marks)
+    head = loaded(write_plan(tmp_path, change))["aws_mwaa_environment.main"]
+    assert files(head)["requirements"] == (
+        "requirements.txt",
+        "unknown: after.requirements_s3_object_version is marked sensitive in the plan",
+    )
+    assert head.tags == (("environment", "prod"),)
+    for format_name in ("text", "markdown", "json"):
+        run = iacplan("check", write_plan(tmp_path, change), "--format", format_name)
+        assert secret not in run.stdout + run.stderr

@@ -177,3 +177,22 @@ def test_a_missing_chdir_is_a_usage_error(fake: Path, tmp_path: Path) -> None:
     run = iacplan("terraform", "--chdir", tmp_path / "nowhere")
     assert run.exit_code == 2
     assert "does not exist" in run.stderr
+
+
+def test_requirements_are_found_in_chdir_or_given(
+    fake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_PLAN_JSON", str(PLANS / "minor-upgrade" / "plan.json"))
+    work = tmp_path / "infra"
+    work.mkdir()
+    url = "https://raw.githubusercontent.com/apache/airflow/constraints-2.9.2/constraints-3.11.txt"
+    stale = f"-c {url}\n"
+    (work / "requirements.txt").write_text(stale)
+    run = iacplan("terraform", "--chdir", work, "--format", "json")
+    [finding] = [f for f in run.report["findings"] if f["rule"] == "MWAA011"]
+    assert finding["file"] == f"{work.as_posix()}/requirements.txt"
+    env_id = run.report["environments"][0]["id"]
+    right = tmp_path / "right.txt"
+    right.write_text(stale.replace("2.9.2", "2.10.3"))
+    run = iacplan("terraform", "--chdir", work, "--requirements", f"{env_id}={right}")
+    assert run.exit_code == 0 and "MWAA011" not in run.stdout

@@ -38,7 +38,8 @@ resource "aws_mwaa_environment" "main" {
   source_bucket_arn  = aws_s3_bucket.airflow.arn
   dag_s3_path        = "dags/"
 
-  requirements_s3_path = "requirements.txt"
+  requirements_s3_path           = "requirements.txt"
+  requirements_s3_object_version = "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
 
   network_configuration {
     security_group_ids = ["sg-0a1b2c3d4e5f60718"]

@@ -23,5 +23,6 @@ module "mwaa" {
   vpc_id             = "vpc-0a1b2c3d4e5f60718"
   private_subnet_ids = ["subnet-0a1b2c3d4e5f60718", "subnet-18070f6e5d4c3b2a1"]
 
-  requirements_s3_path = "requirements.txt"
+  requirements_s3_path           = "requirements.txt"
+  requirements_s3_object_version = "Hn3tI4wIyY9q4b2AR0zG8mPUBVqQ5sa7"
 }

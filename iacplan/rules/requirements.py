@@ -1,0 +1,80 @@
+"""MWAA011: a local requirements.txt whose constraints or apache-airflow pin do not fit the
+head version (MWAA_FACTS §4)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from iacplan.model import Change, ChangeKind, Location, Severity, ValueState
+from iacplan.rules.base import Context, Hit, Rule
+from iacplan.versions import parse_version
+
+# From 2.7.2 MWAA adds the constraints line itself when requirements.txt has none.
+ADDS_CONSTRAINTS_SINCE = Version("2.7.2")
+
+
+def constraints_line(version: Version, python: str) -> str:
+    """The line MWAA documents for `version` on its Python."""
+    return (
+        '--constraint "https://raw.githubusercontent.com/apache/airflow/'
+        f'constraints-{version}/constraints-{python}.txt"'
+    )
+
+
+def _requirements(change: Change, context: Context) -> Iterator[Hit]:
+    head = change.head
+    if head is None or head.requirements is None or head.version.state is not ValueState.KNOWN:
+        return
+    version = parse_version(head.version.text or "")
+    release = context.catalog.release(version) if version else None
+    if version is None or release is None:
+        return  # MWAA004 and MWAA008 say why the version cannot be judged
+    requirements = head.requirements
+    expected = constraints_line(version, release.python)
+    # With an include the line may be in the file included, which is not read.
+    missing = not requirements.constraints and not requirements.includes
+    if missing and change.kind is not ChangeKind.UNCHANGED:
+        yield _missing(version, expected, Location(requirements.file, 1))
+    for line in requirements.constraints:
+        if line.airflow is None:
+            continue  # cannot be checked here; the source notes it
+        if (line.airflow, line.file) != (str(version), f"constraints-{release.python}.txt"):
+            yield Hit(
+                f"the constraints line names constraints-{line.airflow}/{line.file}, but the "
+                f"environment runs Airflow {version} on Python {release.python}, so pip resolves "
+                f"against the wrong pins; use {expected}",
+                line.location,
+            )
+    for pin in requirements.airflow_pins:
+        if not SpecifierSet(pin.text).contains(version, prereleases=True):
+            yield Hit(
+                f"apache-airflow{pin.text} does not allow {version}, the version MWAA installs: "
+                "pip refuses the file or replaces Airflow; remove the line or pin "
+                f"apache-airflow=={version}",
+                pin.location,
+            )
+
+
+def _missing(version: Version, expected: str, where: Location) -> Hit:
+    if version >= ADDS_CONSTRAINTS_SINCE:
+        why = (
+            f"MWAA adds the one for {version} itself (since {ADDS_CONSTRAINTS_SINCE}), but "
+            "writing it keeps local installs the same as MWAA's"
+        )
+    else:
+        why = (
+            f"before {ADDS_CONSTRAINTS_SINCE} MWAA installs the requirements without one, so "
+            f"pip may pick provider versions that do not work with Airflow {version}"
+        )
+    return Hit(f"the requirements file has no constraints line: {why}; add {expected}", where)
+
+
+REQUIREMENTS = Rule(
+    "MWAA011",
+    Severity.WARNING,
+    "a local requirements.txt lacks the constraints line for the head version",
+    _requirements,
+)

@@ -1,0 +1,47 @@
+"""MWAA010: files MWAA installs from the bucket, not pinned to an S3 object version.
+
+MWAA installs a changed requirements, plugins or startup file only when its object version
+changes, and a version change that goes wrong rolls back to the previous files only through pinned
+versions (MWAA_FACTS §5.1, §10)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from iacplan.model import Change, S3File, Severity, ValueState
+from iacplan.rules.base import Context, Hit, Rule, version_changes
+
+
+def _unpinned(change: Change, context: Context) -> Iterator[Hit]:
+    if change.head is None or not version_changes(change):
+        return
+    for file in change.head.files:
+        version = file.object_version
+        if version.state is ValueState.MISSING:
+            yield Hit(
+                f"the {file.role} file {_path(file)} is not pinned to an S3 object version "
+                f"({version.reason}): MWAA installs a changed file only when its object version "
+                f"changes, and if the upgrade goes wrong it restores the previous {file.role} only "
+                "from a pinned version; pin the object version",
+                file.path.location,
+            )
+        elif version.state is ValueState.UNKNOWN:
+            yield Hit(
+                f"whether the {file.role} file {_path(file)} is pinned to an S3 object version "
+                f"cannot be verified: {version.reason}",
+                file.path.location,
+            )
+
+
+def _path(file: S3File) -> str:
+    if file.path.state is ValueState.KNOWN:
+        return f"`{file.path.text}`"
+    return f"(path unknown: {file.path.reason})"
+
+
+UNPINNED_FILES = Rule(
+    "MWAA010",
+    Severity.WARNING,
+    "requirements / plugins / startup script not pinned to an S3 object version",
+    _unpinned,
+)
