@@ -155,7 +155,14 @@ def _write_blob(stream: IO[bytes], path: Path, symlink: bool) -> None:
 def _git(args: list[str], cwd: Path, ref: str) -> str:
     what = f"--base-ref {ref}" if ref else "git"
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "GIT_LITERAL_PATHSPECS": "1"},  # a path is a path, not a glob
+        )
     except FileNotFoundError as exc:
         raise InputError(f"{what}: git is not installed (not on PATH)") from exc
     if done.returncode == 0:
