@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -121,21 +122,28 @@ def _write_tree(commit: str, top: Path, root: Path, ref: str) -> None:
     if not blobs:
         return
     with subprocess.Popen(
-        ["git", "cat-file", "--batch"],
+        ["git", "cat-file", "--batch", "--buffer"],
         cwd=top,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     ) as cat:
-        assert cat.stdin is not None and cat.stdout is not None
+        requests, answers = cat.stdin, cat.stdout
+        assert requests is not None and answers is not None
+
+        def ask() -> None:
+            # From a thread, so that git's answers are read while the requests are written.
+            try:
+                requests.write(b"".join(f"{oid}\n".encode() for _, oid, _ in blobs))
+                requests.close()
+            except (BrokenPipeError, ValueError):
+                pass  # git was stopped: the reader says why
+
+        threading.Thread(target=ask, daemon=True).start()
         try:
-            for mode, oid, name in blobs:
-                # One object at a time: git answers each request before it reads the next.
-                cat.stdin.write(f"{oid}\n".encode())
-                cat.stdin.flush()
-                _write_blob(cat.stdout, root / name, mode == _SYMLINK)
+            for mode, _, name in blobs:
+                _write_blob(answers, root / name, mode == _SYMLINK)
         finally:
-            cat.stdin.close()
             cat.kill()
 
 
