@@ -1,4 +1,4 @@
-"""The command line: `iacplan check`, `terraform`, `versions` and `rules`."""
+"""The command line: `iacplan check`, `terraform`, `comment`, `versions` and `rules`."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -15,12 +15,16 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from iacplan import __version__, deployed, diff, rules, sources
+from iacplan.comment import github as github_comment
+from iacplan.comment import gitlab as gitlab_comment
+from iacplan.comment import sticky
 from iacplan.config import Config, load_config
-from iacplan.errors import InputError
+from iacplan.errors import InputError, NoDefinitions
 from iacplan.model import Change, Environment, Severity
-from iacplan.render import RENDERERS, text
-from iacplan.report import build
-from iacplan.sources import live, terraform_run
+from iacplan.render import RENDERERS, markdown, text
+from iacplan.report import Report, build
+from iacplan.sources import git, live, terraform_run
+from iacplan.sources.files import clear_caches, parse_json, read_text
 from iacplan.versions import Catalog, load_catalog
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -259,6 +263,12 @@ def main(debug: bool) -> None:
     help="The deployed definitions to compare against (directory or file).",
 )
 @click.option(
+    "--base-ref",
+    metavar="GIT_REF",
+    help="Compare against the same paths as they are at this git revision (PR mode: e.g. "
+    "origin/main); read with git, the working tree is not touched.",
+)
+@click.option(
     "--var",
     "variables",
     multiple=True,
@@ -300,6 +310,7 @@ def main(debug: bool) -> None:
 def check(
     head_paths: tuple[Path, ...],
     base_path: Path | None,
+    base_ref: str | None,
     variables: tuple[str, ...],
     var_files: tuple[Path, ...],
     parameters: tuple[str, ...],
@@ -331,6 +342,10 @@ def check(
     )
     account = _account(use_live, region, profile)
     reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
+    if base_ref is not None:
+        if base_path is not None or template_path is not None:
+            raise click.UsageError("--base-ref goes with neither --base nor --template")
+        reporting.judge(_changes_at_ref(head_paths or (Path("."),), base_ref, inputs), account)
     # With --template, --base belongs to the change set: it is the deployed template.
     base = None if template_path else base_path
     reporting.judge(_changes(head_paths or (Path("."),), base, inputs), account)
@@ -385,6 +400,66 @@ def _refuse_unmatched(given: sources.Given, changes: list[Change]) -> None:
             f"--requirements {unmatched[0]}=…: no environment {unmatched[0]} in head "
             f"(its environments: {', '.join(sorted(ids)) or 'none'})"
         )
+
+
+def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, inputs: sources.Inputs) -> list[Change]:
+    """Each HEAD_PATH against itself at a git revision: one that did not exist there holds
+    environments the PR adds; one the PR deletes, environments it removes. With several
+    HEAD_PATHS, ids are prefixed by the path: each is its own configuration."""
+    changes: list[Change] = []
+    definitions = False
+    with git.revision(ref) as revision:
+        then_inputs = _inputs_at(inputs, revision)
+        for path in head_paths:
+            then = revision.path(path)
+            if not path.exists() and not then.exists():
+                raise InputError(
+                    f"{sources.display_path(path)}: no such file or directory, here or at {ref}"
+                )
+            loaded = sources.load(path, inputs) if path.exists() else sources.Loaded(())
+            if loaded.base is None:
+                definitions = True
+                if path.exists():
+                    git.copy_installed_modules(path, revision)
+                base = _load_at(then, then_inputs, ref) if then.exists() else ()
+                loaded = sources.Loaded(loaded.head, base, local_ids=True)
+            if len(head_paths) > 1 and loaded.local_ids:
+                loaded = loaded.prefixed(sources.display_path(path))
+            if path.exists():
+                loaded = loaded.with_requirements(
+                    path if path.is_dir() else path.parent, inputs.requirements
+                )
+            changes += diff.pair(loaded.base, loaded.head)
+    _refuse_unmatched(inputs.requirements, changes)
+    if not definitions:
+        raise InputError(
+            "--base-ref compares definitions, but every HEAD_PATH is a plan or change set, "
+            "which carries its own base"
+        )
+    return diff.ordered(changes)
+
+
+def _inputs_at(inputs: sources.Inputs, revision: git.Revision) -> sources.Inputs:
+    """Var and parameters files as they were at the revision, where git tracks them."""
+    var_files = (revision.var_file(p) for p in inputs.terraform.var_files)
+    parameter_files = (revision.var_file(p) for p in inputs.parameter_files)
+    return replace(
+        inputs,
+        terraform=replace(inputs.terraform, var_files=tuple(p for p in var_files if p)),
+        parameter_files=tuple(p for p in parameter_files if p),
+    )
+
+
+def _load_at(path: Path, inputs: sources.Inputs, ref: str) -> tuple[Environment, ...]:
+    """The definitions at `path` in a revision; a directory with none held nothing yet."""
+    try:
+        loaded = sources.load(path, inputs)
+    except NoDefinitions:
+        return ()
+    except InputError as exc:
+        raise InputError(f"{exc} (at {ref})") from exc
+    # A plan or change set committed at the revision describes an older run: not a base.
+    return loaded.head if loaded.base is None else ()
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -445,6 +520,122 @@ def terraform(
 
 def _echo_err(line: str) -> None:
     click.echo(line, err=True, nl=False)
+
+
+@main.group()
+def comment() -> None:
+    """Post the Markdown report as one sticky comment on a pull request.
+
+    The comment is found again by a hidden marker (tool, --target, run time) and updated on
+    every run; a run never replaces the comment of a later run."""
+
+
+def _comment_options(command: F) -> F:
+    options = [
+        click.option(
+            "--report",
+            "report_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="A JSON report written by `iacplan check --format json` (rendered as Markdown).",
+        ),
+        click.option(
+            "--markdown",
+            "markdown_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="A Markdown file to post as it is (e.g. from `--output markdown=plan.md`).",
+        ),
+        click.option(
+            "--target",
+            default="default",
+            show_default=True,
+            help="One sticky comment per key (e.g. one per root of a monorepo).",
+        ),
+        click.option(
+            "--behavior",
+            type=click.Choice([b.value for b in sticky.Behavior]),
+            default=sticky.Behavior.UPDATE.value,
+            show_default=True,
+            help="update: edit the comment in place; new: a new comment every run; "
+            "delete-and-new: delete the earlier ones and post at the bottom.",
+        ),
+        click.option(
+            "--run-time",
+            metavar="ISO_TIME",
+            help="When this run's input was made; a comment from a later run is never replaced "
+            "[default: GitHub: the pull request's updated_at in the event; GitLab: "
+            "$CI_PIPELINE_CREATED_AT; else now (UTC)].",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _comment_body(report_path: Path | None, markdown_path: Path | None) -> str:
+    if (report_path is None) == (markdown_path is None):
+        raise click.UsageError("give one of --report FILE or --markdown FILE")
+    clear_caches()  # reads are cached per run; a second run in one process reads anew
+    if report_path is not None:
+        name = sources.display_path(report_path)
+        data = parse_json(name, read_text(report_path))
+        return markdown.render(Report.from_dict(data, name))
+    assert markdown_path is not None
+    return read_text(markdown_path)
+
+
+def _post(
+    comments: sticky.Comments,
+    where: str,
+    limit: int,
+    event_time: datetime | None,
+    report_path: Path | None,
+    markdown_path: Path | None,
+    target: str,
+    behavior: str,
+    run_time: str | None,
+) -> None:
+    content = _comment_body(report_path, markdown_path)
+    run = sticky.parse_time(run_time, "--run-time") if run_time else event_time
+    run = run or datetime.now(UTC)
+    body = sticky.marked(content, sticky.check_target(target), run)
+    if len(body) > limit:
+        raise InputError(f"the comment would be {len(body)} characters; {where} takes {limit}")
+    done = sticky.publish(comments, content, target, run, sticky.Behavior(behavior))
+    click.echo(f"iacplan: {where} ({target}): {done}")
+
+
+@comment.command(name="github")
+@_comment_options
+@click.option("--repo", help="OWNER/NAME [default: $GITHUB_REPOSITORY].")
+@click.option(
+    "--pr", type=click.IntRange(min=1), help="Pull request number [default: from the event]."
+)
+@click.option("--api-url", help="API root [default: $GITHUB_API_URL, else https://api.github.com].")
+@_clean_errors
+def comment_github(repo: str | None, pr: int | None, api_url: str | None, **options: Any) -> None:
+    """Post or update the report on a GitHub pull request (token: $GITHUB_TOKEN)."""
+    found = github_comment.settings(repo, pr, api_url)
+    comments = github_comment.comments(found)
+    _post(comments, f"{found.repo}#{found.pr}", github_comment.LIMIT, found.run, **options)
+
+
+@comment.command(name="gitlab")
+@_comment_options
+@click.option("--project", help="Project id or path [default: $CI_PROJECT_ID].")
+@click.option(
+    "--mr",
+    type=click.IntRange(min=1),
+    help="Merge request IID [default: $CI_MERGE_REQUEST_IID].",
+)
+@click.option("--api-url", help="API root [default: $CI_API_V4_URL, else GitLab.com's].")
+@_clean_errors
+def comment_gitlab(
+    project: str | None, mr: int | None, api_url: str | None, **options: Any
+) -> None:
+    """Post or update the report on a GitLab merge request (token: $GITLAB_TOKEN)."""
+    found = gitlab_comment.settings(project, mr, api_url)
+    notes = gitlab_comment.notes(found)
+    _post(notes, f"{found.project}!{found.mr}", gitlab_comment.LIMIT, found.run, **options)
 
 
 @main.command()

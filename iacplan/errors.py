@@ -8,3 +8,8 @@ class InputError(Exception):
 
     The message names the file (and line, where known) and is shown to the user as is.
     """
+
+
+class NoDefinitions(InputError):
+    """A directory holds no Terraform files or CloudFormation templates: an error for a path the
+    user names, but only "nothing there yet" for the same path at a git revision."""

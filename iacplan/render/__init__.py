@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from iacplan.render import json, markdown, text
+from iacplan.render import github, json, junit, markdown, sarif, text
 from iacplan.report import Report
 
 Renderer = Callable[[Report, bool], str]  # (report, colour) -> text
@@ -13,4 +13,7 @@ RENDERERS: dict[str, Renderer] = {
     "text": text.render,
     "markdown": markdown.render,
     "json": json.render,
+    "sarif": sarif.render,
+    "github": github.render,
+    "junit": junit.render,
 }

@@ -1,4 +1,4 @@
-"""MWAA005 and MWAA006: a failed upgrade rolls requirements and plugins back only from a
+"""MWAA005 and MWAA006: an upgrade that goes wrong rolls requirements and plugins back only from a
 versioned source bucket."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ def unversioned(bucket: Bucket) -> Hit | None:
         return None
     return Hit(
         f"source bucket {bucket.id} has versioning {bucket.versioning} ({bucket.reason}): "
-        "if the upgrade fails, MWAA cannot restore the previous requirements and plugins",
+        "if the upgrade goes wrong, MWAA cannot restore the previous requirements and plugins",
         bucket.location,
     )
 

@@ -52,7 +52,8 @@ def _requirements(change: Change, context: Context) -> Iterator[Hit]:
         if not SpecifierSet(pin.text).contains(version, prereleases=True):
             yield Hit(
                 f"apache-airflow{pin.text} does not allow {version}, the version MWAA installs: "
-                f"pip fails or replaces Airflow; remove the line or pin apache-airflow=={version}",
+                "pip refuses the file or replaces Airflow; remove the line or pin "
+                f"apache-airflow=={version}",
                 pin.location,
             )
 

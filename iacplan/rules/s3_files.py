@@ -1,7 +1,7 @@
 """MWAA010: files MWAA installs from the bucket, not pinned to an S3 object version.
 
 MWAA installs a changed requirements, plugins or startup file only when its object version
-changes, and a failed version change rolls back to the previous files only through pinned
+changes, and a version change that goes wrong rolls back to the previous files only through pinned
 versions (MWAA_FACTS §5.1, §10)."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def _unpinned(change: Change, context: Context) -> Iterator[Hit]:
             yield Hit(
                 f"the {file.role} file {_path(file)} is not pinned to an S3 object version "
                 f"({version.reason}): MWAA installs a changed file only when its object version "
-                f"changes, and if the upgrade fails it restores the previous {file.role} only "
+                f"changes, and if the upgrade goes wrong it restores the previous {file.role} only "
                 "from a pinned version; pin the object version",
                 file.path.location,
             )

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from iacplan.errors import InputError
+from iacplan.errors import InputError, NoDefinitions
 from iacplan.model import Bucket, Environment, Location, S3File, Value, ValueState, Versioning
 from iacplan.sources import s3_files
 from iacplan.sources.cfn_values import RESOURCE_TOKEN, Parameters, Resolver, line_of
@@ -96,7 +96,7 @@ def load_directory(directory: Path, parameters: Parameters) -> list[Environment]
             envs = environments(template, display_path(path), relative.as_posix(), parameters)
             found += with_lint_notes(path, template, envs)
     if not templates:
-        raise InputError(
+        raise NoDefinitions(
             f"{display_path(directory)}: no Terraform files (.tf, .tf.json) or CloudFormation "
             "templates found"
         )

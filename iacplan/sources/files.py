@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -15,10 +17,27 @@ from iacplan.errors import InputError
 
 TF_SUFFIXES = (".tf", ".tf.json")
 
+# Directories whose files are shown as if they were below another (actual -> shown).
+_SHOWN_AS: dict[Path, Path] = {}
+
+
+@contextmanager
+def shown_as(actual: Path, shown: Path) -> Iterator[None]:
+    """Within the block, files below `actual` are displayed as if below `shown`: a git revision
+    written to a temporary directory reads like the working tree."""
+    _SHOWN_AS[actual] = shown
+    try:
+        yield
+    finally:
+        del _SHOWN_AS[actual]
+
 
 def display_path(path: Path) -> str:
     """Relative to the working directory when below it, else absolute; always with /."""
     absolute = Path(os.path.abspath(path))
+    for actual, shown in _SHOWN_AS.items():
+        if absolute.is_relative_to(actual):
+            absolute = shown / absolute.relative_to(actual)
     try:
         return absolute.relative_to(Path.cwd()).as_posix()
     except ValueError:

@@ -27,7 +27,7 @@ import hcl2
 import tfparse
 from hcl2 import SerializationOptions
 
-from iacplan.errors import InputError
+from iacplan.errors import InputError, NoDefinitions
 from iacplan.model import Environment, Location, Value
 from iacplan.sources.files import (
     TF_SUFFIXES,
@@ -83,7 +83,7 @@ def load_tree(top: Path, inputs: TerraformInputs) -> list[Environment]:
     _module_declarations.cache_clear()
     module_dirs = list(_module_dirs(top))
     if not module_dirs:
-        raise InputError(f"{display_path(top)}: no Terraform files (.tf, .tf.json) found")
+        raise NoDefinitions(f"{display_path(top)}: no Terraform files (.tf, .tf.json) found")
     calls = _call_graph(module_dirs)
     called = {call.target for d in module_dirs for call in calls[d.resolve()]}
     environments: list[Environment] = []

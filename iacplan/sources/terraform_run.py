@@ -55,7 +55,7 @@ def plan(
         raise InputError("pass --keep-plan FILE instead of -out: iacplan names the plan file")
     # A pipeline has nobody to answer a prompt; an unanswered one would look like a hang.
     extra = [] if "input" in options else ["-input=false"]
-    with _terminated_as_interrupt(), tempfile.TemporaryDirectory(prefix="iacplan-") as tmp:
+    with terminated_as_interrupt(), tempfile.TemporaryDirectory(prefix="iacplan-") as tmp:
         # Relative to where the user runs iacplan, not to --chdir.
         plan_file = keep_plan.resolve() if keep_plan else Path(tmp) / "tfplan"
         plan_file.unlink(missing_ok=True)  # never judge a plan left from an earlier run
@@ -104,7 +104,7 @@ def _exit_code(code: int) -> int:
 
 
 @contextmanager
-def _terminated_as_interrupt() -> Iterator[None]:
+def terminated_as_interrupt() -> Iterator[None]:
     """CI cancels with SIGTERM: unwind like Ctrl-C, so the child stops and the plan (with its
     secrets in clear) is removed."""
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)

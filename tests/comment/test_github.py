@@ -1,0 +1,306 @@
+"""`iacplan comment github` against the loopback GitHub (tests/forge.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import FAKE_TOKEN
+from forge import GITHUB_PR, GITHUB_REPO, Forge
+from helpers import SAMPLES, Run, iacplan
+from iacplan.comment import github, http
+from iacplan.comment.http import Api, ApiError
+
+COMMENTS = f"/repos/{GITHUB_REPO}/issues/{GITHUB_PR}/comments"
+T1, T2, T3 = "2025-06-01T10:00:00Z", "2025-06-01T11:00:00Z", "2025-06-01T12:00:00Z"
+
+
+@pytest.fixture(autouse=True)
+def actions(forge: Forge, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[float]:
+    """GitHub Actions' variables, pointing at the loopback server; waits recorded, not slept."""
+    for name in ("GITHUB_EVENT_PATH", "GH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GITHUB_TOKEN", FAKE_TOKEN)
+    monkeypatch.setenv("GITHUB_REPOSITORY", GITHUB_REPO)
+    monkeypatch.setenv("GITHUB_API_URL", forge.url)
+    waits: list[float] = []
+    monkeypatch.setattr(http, "sleep", waits.append)
+    monkeypatch.setattr(http, "clock", lambda: 1_700_000_000.0)
+    return waits
+
+
+def post(tmp_path: Path, text: str, *args: str, run: str = T1) -> Run:
+    markdown = tmp_path / "plan.md"
+    markdown.write_text(text, encoding="utf-8")
+    result = iacplan(
+        "comment",
+        "github",
+        "--markdown",
+        markdown,
+        "--pr",
+        str(GITHUB_PR),
+        "--run-time",
+        run,
+        *args,
+    )
+    assert FAKE_TOKEN not in result.stdout + result.stderr
+    return result
+
+
+def test_first_run_creates_then_later_runs_update_the_same_comment(
+    forge: Forge, tmp_path: Path
+) -> None:
+    forge.add("LGTM")  # someone else's comment stays untouched
+    first = post(tmp_path, "## plan v1\n", run=T1)
+    assert first.exit_code == 0, first.stderr
+    assert forge.writes() == [("POST", COMMENTS)]
+    created = forge.requests[-1].body["body"]
+    assert created == f"<!-- iacplan:comment target=default run={T1} -->\n## plan v1\n"
+    (ours,) = [i for i, c in forge.comments.items() if c["body"] == created]
+    assert f"created comment {ours}" in first.stdout
+
+    second = post(tmp_path, "## plan v2\n", run=T2)
+    assert second.exit_code == 0, second.stderr
+    assert forge.writes()[1:] == [("PATCH", f"/repos/{GITHUB_REPO}/issues/comments/{ours}")]
+    assert forge.comments[ours]["body"].endswith("## plan v2\n")
+    assert T2 in forge.comments[ours]["body"] and len(forge.comments) == 2
+    assert forge.bodies()[0] == "LGTM"
+    # The token went only in the Authorization header, on every request.
+    assert all(r.headers["Authorization"] == f"Bearer {FAKE_TOKEN}" for r in forge.requests)
+    assert all(r.headers["X-Github-Api-Version"] == "2022-11-28" for r in forge.requests)
+
+
+def test_an_unchanged_body_makes_no_write(forge: Forge, tmp_path: Path) -> None:
+    post(tmp_path, "## same\n", run=T1)
+    again = post(tmp_path, "## same\n", run=T2)
+    assert again.exit_code == 0
+    assert "up to date: nothing written" in again.stdout
+    assert [m for m, _ in forge.writes()] == ["POST"]
+
+
+def test_two_targets_keep_two_comments(forge: Forge, tmp_path: Path) -> None:
+    post(tmp_path, "prod\n", "--target", "envs/prod")
+    post(tmp_path, "dev\n", "--target", "envs/dev")
+    post(tmp_path, "prod 2\n", "--target", "envs/prod", run=T2)
+    assert [m for m, _ in forge.writes()] == ["POST", "POST", "PATCH"]
+    assert sorted(forge.bodies()) == [
+        f"<!-- iacplan:comment target=envs/dev run={T1} -->\ndev\n",
+        f"<!-- iacplan:comment target=envs/prod run={T2} -->\nprod 2\n",
+    ]
+
+
+def test_an_older_run_does_not_overwrite_a_newer_one(forge: Forge, tmp_path: Path) -> None:
+    post(tmp_path, "from the newer push\n", run=T3)
+    late = post(tmp_path, "from the older push\n", run=T2)
+    assert late.exit_code == 0
+    assert "from a later run" in late.stdout
+    assert [m for m, _ in forge.writes()] == ["POST"]
+    assert forge.bodies() == [
+        f"<!-- iacplan:comment target=default run={T3} -->\nfrom the newer push\n"
+    ]
+    # The same run again (a re-run of that job) may rewrite it.
+    rerun = post(tmp_path, "re-run\n", run=T3)
+    assert "updated comment" in rerun.stdout
+
+
+@pytest.mark.parametrize("behavior", ["new", "delete-and-new"])
+def test_other_behaviors(forge: Forge, tmp_path: Path, behavior: str) -> None:
+    post(tmp_path, "one\n", run=T1)
+    post(tmp_path, "two\n", "--behavior", behavior, run=T2)
+    methods = [m for m, _ in forge.writes()]
+    if behavior == "new":
+        assert methods == ["POST", "POST"] and len(forge.comments) == 2
+    else:
+        assert methods == ["POST", "DELETE", "POST"]
+        assert forge.bodies() == [f"<!-- iacplan:comment target=default run={T2} -->\ntwo\n"]
+
+
+def test_listing_is_paginated(forge: Forge, tmp_path: Path) -> None:
+    forge.page_size = 2
+    for i in range(5):
+        forge.add(f"chatter {i}")
+    post(tmp_path, "first\n", run=T1)  # the 6th comment: on page 3
+    forge.requests.clear()
+    post(tmp_path, "second\n", run=T2)
+    pages = [r.query.get("page", ["1"])[0] for r in forge.requests if r.method == "GET"]
+    assert pages == ["1", "2", "3"]
+    assert [m for m, _ in forge.writes()] == ["PATCH"]
+
+
+def test_a_quote_of_our_comment_is_not_ours(forge: Forge, tmp_path: Path) -> None:
+    forge.add(f"> <!-- iacplan:comment target=default run={T1} -->\n> old plan\nwhy?")
+    post(tmp_path, "plan\n", run=T2)
+    assert [m for m, _ in forge.writes()] == ["POST"]
+
+
+def test_defaults_come_from_github_actions(
+    forge: Forge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = tmp_path / "event.json"
+    event.write_text(
+        json.dumps({"pull_request": {"number": GITHUB_PR, "updated_at": "2025-06-02T08:30:00Z"}})
+    )
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+    report = tmp_path / "report.json"
+    check = iacplan(
+        "check",
+        "--base",
+        SAMPLES / "downgrade/base",
+        SAMPLES / "downgrade/head",
+        "--output",
+        f"json={report}",
+    )
+    assert check.exit_code == 1
+    run = iacplan("comment", "github", "--report", report)
+    assert run.exit_code == 0, run.stderr
+    body = forge.requests[-1].body["body"]
+    assert body.startswith("<!-- iacplan:comment target=default run=2025-06-02T08:30:00Z -->\n")
+    assert "## ❌ iacplan: rejected" in body and "MWAA001" in body
+    assert f"{GITHUB_REPO}#{GITHUB_PR}" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "message"),
+    [
+        (401, {}, "the token was refused (401 Bad credentials): check GITHUB_TOKEN"),
+        (403, {}, "permission denied (403 Resource not accessible by integration)"),
+        (404, {}, "not found (404 Not Found)"),
+        (302, {"Location": "http://elsewhere.invalid/x"}, "answered a redirect (302)"),
+        (422, {}, "POST answered 422"),
+    ],
+)
+def test_refusals_are_one_line_errors(
+    forge: Forge,
+    tmp_path: Path,
+    status: int,
+    headers: dict[str, str],
+    message: str,
+) -> None:
+    forge.queue(200, {}, [])  # the listing
+    body = {
+        "message": {401: "Bad credentials", 404: "Not Found"}.get(
+            status, "Resource not accessible by integration"
+        )
+    }
+    forge.queue(status, headers, body)
+    run = post(tmp_path, "plan\n")
+    assert run.exit_code == 2
+    assert message in run.stderr and run.stderr.count("\n") == 1
+    assert len(forge.requests) == 2  # no retry, no redirect followed
+
+
+def test_rate_limits_wait_as_told_then_go_on(
+    forge: Forge, tmp_path: Path, actions: list[float]
+) -> None:
+    forge.queue(429, {"Retry-After": "7"}, {"message": "slow down"})
+    forge.queue(
+        403,
+        {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1700000004"},
+        {"message": "API rate limit exceeded"},
+    )
+    forge.queue(403, {"Retry-After": "2"}, {"message": "You have exceeded a secondary rate limit"})
+    run = post(tmp_path, "plan\n")
+    assert run.exit_code == 0, run.stderr
+    assert actions == [7.0, 5.0, 2.0]
+    assert [m for m, _ in forge.writes()] == ["POST"]
+
+
+def test_rate_limit_retries_are_bounded(forge: Forge, tmp_path: Path, actions: list[float]) -> None:
+    for _ in range(http.MAX_RETRIES + 1):
+        forge.queue(429, {"Retry-After": "1"}, {"message": "slow down"})
+    run = post(tmp_path, "plan\n")
+    assert run.exit_code == 2 and "still refused after 3 retries" in run.stderr
+    assert actions == [1.0, 1.0, 1.0]
+
+
+def test_a_long_rate_limit_wait_is_not_slept(
+    forge: Forge, tmp_path: Path, actions: list[float]
+) -> None:
+    forge.queue(403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1700003600"}, {})
+    run = post(tmp_path, "plan\n")
+    assert run.exit_code == 2 and "rate limit reached; it resets in 3601 s" in run.stderr
+    assert actions == []
+
+
+def test_server_errors_are_retried(forge: Forge, tmp_path: Path, actions: list[float]) -> None:
+    forge.queue(502, {}, None)
+    forge.queue(503, {}, None)
+    assert post(tmp_path, "plan\n").exit_code == 0
+    assert actions == [1.0, 2.0]
+
+
+def test_the_token_never_leaves_in_output_or_errors(forge: Forge, tmp_path: Path) -> None:
+    # A server that echoes the token back in its message (it happens with proxies).
+    forge.queue(400, {}, {"message": f"bad header Bearer {FAKE_TOKEN}"})
+    run = post(tmp_path, "plan\n")
+    assert run.exit_code == 2 and "Bearer ***" in run.stderr
+    api = Api(forge.url, FAKE_TOKEN, ("Authorization", f"Bearer {FAKE_TOKEN}"), "GitHub", "x")
+    forge.queue(401, {}, {"message": FAKE_TOKEN})
+    with pytest.raises(ApiError) as raised:
+        api.call("GET", api.url("/anything"))
+    assert FAKE_TOKEN not in str(raised.value) and FAKE_TOKEN not in repr(raised.value.args)
+    with pytest.raises(ApiError, match="refusing to send the token"):
+        api.call("GET", "http://127.0.0.2:1/elsewhere")
+
+
+def test_a_next_page_on_another_host_is_refused(forge: Forge, tmp_path: Path) -> None:
+    forge.queue(200, {"Link": '<http://127.0.0.2:9/steal?page=2>; rel="next"'}, [])
+    run = post(tmp_path, "plan\n")
+    assert run.exit_code == 2 and "refusing to send the token to http://127.0.0.2:9" in run.stderr
+
+
+def test_unreachable_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_API_URL", "http://127.0.0.1:9")
+    run = post(tmp_path, "plan\n")
+    assert run.exit_code == 2 and "GitHub: cannot reach http://127.0.0.1:9" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        ((), {"GITHUB_TOKEN": ""}, "no GitHub token: set GITHUB_TOKEN"),
+        ((), {"GITHUB_REPOSITORY": "not a repo"}, "--repo not a repo: expected OWNER/NAME"),
+        (("--target", "a b"), {}, "--target 'a b'"),
+        (("--run-time", "yesterday"), {}, "--run-time 'yesterday' is not an ISO 8601 time"),
+    ],
+)
+def test_bad_settings(
+    forge: Forge,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+    env: dict[str, str],
+    message: str,
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    run = post(tmp_path, "plan\n", *args)
+    assert run.exit_code == 2 and message in run.stderr
+    assert forge.writes() == []
+
+
+def test_no_pull_request_number(tmp_path: Path) -> None:
+    (tmp_path / "plan.md").write_text("x")
+    run = iacplan("comment", "github", "--markdown", tmp_path / "plan.md")
+    assert run.exit_code == 2 and "no pull request number: pass --pr N" in run.stderr
+
+
+def test_one_of_report_or_markdown(tmp_path: Path) -> None:
+    run = iacplan("comment", "github", "--pr", "7")
+    assert run.exit_code == 2 and "give one of --report FILE or --markdown FILE" in run.stderr
+
+
+def test_a_report_that_is_no_report_is_refused(forge: Forge, tmp_path: Path) -> None:
+    bad = tmp_path / "report.json"
+    bad.write_text('{"schema_version": "1.0"}')
+    run = iacplan("comment", "github", "--report", bad, "--pr", "7")
+    assert run.exit_code == 2 and "report.json" in run.stderr
+    assert forge.requests == []
+
+
+def test_a_body_over_githubs_limit_is_refused(forge: Forge, tmp_path: Path) -> None:
+    run = post(tmp_path, "x" * github.LIMIT)
+    assert run.exit_code == 2 and "takes 65536" in run.stderr
+    assert forge.writes() == []

