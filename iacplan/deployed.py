@@ -126,7 +126,9 @@ def _notes(live: LiveEnvironment, change: Change) -> tuple[str, ...]:
     notes = [f"{where}: {live.name} runs Airflow {live.version}, status {live.status}"]
     update = live.last_update
     if update is not None and update.status == "FAILED":
-        notes.append(f"{where}: the last update failed ({update.created_at}): {update.error}")
+        notes.append(
+            f"{where}: the last update did not succeed ({update.created_at}): {update.error}"
+        )
     return tuple(notes)
 
 

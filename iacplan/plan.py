@@ -364,8 +364,8 @@ def _account(live: LiveEnvironment | None) -> list[str]:
     last = live.last_update
     if last is not None and last.status == "FAILED":
         items.append(
-            f"✗ Its last update failed ({last.error or 'no error given'}, {last.created_at}): "
-            "find out why before changing the version again."
+            f"✗ Its last update did not succeed ({last.error or 'no error given'}, "
+            f"{last.created_at}): find out why before changing the version again."
         )
     for pinned in live.objects:
         where = f"{pinned.role} `s3://{pinned.bucket}/{pinned.key}` version `{pinned.version_id}`"

@@ -47,7 +47,7 @@ def _drift(change: Change, context: Context) -> Iterator[Hit]:
     elif live.found and change.kind is ChangeKind.ADDED:
         yield Hit(
             f"the account already runs an environment named {live.name} (Airflow "
-            f"{live.version}) that the base does not have: creating it fails unless it is "
+            f"{live.version}) that the base does not have: creating it is refused unless it is "
             "imported, and then the change is judged from the version it runs"
         )
 
@@ -70,7 +70,7 @@ def _missing_objects(change: Change, context: Context) -> Iterator[Hit]:
             yield Hit(
                 f"the deployed environment pins {pinned.role} version {pinned.version_id} of "
                 f"s3://{pinned.bucket}/{pinned.key}, which the bucket does not have "
-                f"({pinned.detail}): if an update fails, MWAA cannot roll back to it; pin an "
+                f"({pinned.detail}): if an update goes wrong, MWAA cannot roll back to it; pin an "
                 "existing version before the upgrade"
             )
 

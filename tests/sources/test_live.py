@@ -192,12 +192,15 @@ def test_no_version_change_on_an_environment_that_is_not_available(
     assert f"the environment is {status} in the account: " in message and meaning in message
     assert run.env(ENV_ID)["verdict"] == "rejected"
     assert (
-        "account (eu-west-1): the last update failed (2026-01-01T01:00:00Z): "
+        "account (eu-west-1): the last update did not succeed (2026-01-01T01:00:00Z): "
         "INCORRECT_CONFIGURATION: pip failed" in run.env(ENV_ID)["notes"]
     )
     rollback = rollback_items(run)
     assert f"The account runs `analytics` on 2.9.2, status {status}." in rollback
-    assert any("Its last update failed (INCORRECT_CONFIGURATION: pip failed" in i for i in rollback)
+    assert any(
+        "Its last update did not succeed (INCORRECT_CONFIGURATION: pip failed" in i
+        for i in rollback
+    )
 
 
 # --- the source bucket and the object versions it pins --------------------------------------
