@@ -132,7 +132,7 @@ def make(change: Change, verdict: str, catalog: Catalog, today: date) -> Plan | 
         return None
     env = change.head
     route = catalog.route(old, new, today)
-    routes = _routes(old, new, route, catalog)
+    routes = _routes(old, new, route, catalog, today)
     requested = _step(old, new, catalog, in_place=route == (new,))
     hops = len(routes[0].steps) if routes else 1
     return Plan(
@@ -196,7 +196,7 @@ def _step(old: Version, new: Version, catalog: Catalog, in_place: bool) -> Step:
 
 
 def _routes(
-    old: Version, new: Version, route: tuple[Version, ...] | None, catalog: Catalog
+    old: Version, new: Version, route: tuple[Version, ...] | None, catalog: Catalog, today: date
 ) -> tuple[Route, ...]:
     routes = []
     if route is not None:
@@ -204,7 +204,8 @@ def _routes(
         steps = tuple(_step(a, b, catalog, True) for a, b in pairwise(stops))
         stones = ", ".join(str(v) for v in route[:-1])
         routes.append(Route(f"In place through {stones}" if stones else "In place", steps))
-    if catalog.release(new) is not None and (old.major != new.major or route is None):
+    # MWAA creates no environment on a version past its end of support.
+    if catalog.supported(new, today) and (old.major != new.major or route is None):
         fresh = replace(_step(old, new, catalog, in_place=False), kind="new environment")
         routes.append(Route(f"A new environment on {new} and a metadata migration", (fresh,)))
     return tuple(routes)
@@ -223,14 +224,20 @@ def _route_note(
         return f"MWAA cannot change the version of an Airflow {series(old)} environment in place"
     if route is None:
         return f"MWAA has no in-place path from {old} to {new}"
+    steps = (
+        f"MWAA does not go from {old} to {new} in one step: each hop is its own apply"
+        if len(route) > 1
+        else None
+    )
     if new < old:
-        return (
-            "MWAA accepts this downgrade in place, but iacplan rejects downgrades by default "
-            "(MWAA001): the usual fix is to keep the deployed version"
+        policy = (
+            "iacplan rejects downgrades by default (MWAA001): the usual fix is to keep the "
+            "deployed version"
         )
-    if len(route) > 1:
-        return f"MWAA does not go from {old} to {new} in one step: each hop is its own apply"
-    return None
+        return (
+            f"{steps}; {policy}" if steps else f"MWAA accepts this downgrade in place, but {policy}"
+        )
+    return steps
 
 
 def _release_notes_url(version: Version) -> str:
@@ -263,7 +270,11 @@ def _python_change(old: Version, new: Version, catalog: Catalog) -> PythonChange
 
 
 def _provider_changes(old: Version, new: Version) -> Section | None:
-    low, high = sorted((old, new))
+    """What an upgrade across a boundary changes for DAG code. Only for upgrades: read
+    backwards for a downgrade, these notes would mislead."""
+    if new < old:
+        return None
+    low, high = old, new
     items: list[str] = []
     links: list[Link] = []
     if low.major < 2 <= high.major:
@@ -275,7 +286,7 @@ def _provider_changes(old: Version, new: Version) -> Section | None:
             "`airflow.operators.python_operator` is `airflow.operators.python`.",
         ]
         links.append(Link("Upgrading to Airflow 2", AIRFLOW_2_UPGRADE))
-    if low < AMAZON_PROVIDER_6 <= high and high.major == 2:
+    if low < AMAZON_PROVIDER_6 <= high:
         items.append(
             "MWAA's bundled Amazon provider jumps to 6.x at Airflow 2.4.3 (2.4.0 on 2.0.2): "
             "modules were renamed, e.g. `operators.s3_bucket` became `operators.s3`."

@@ -76,7 +76,9 @@ class EnvironmentEntry:
             else (self.head_version, self.head_state)
         )
         if state is VersionState.KNOWN:
-            return version or ""
+            # A line break or control character in a version must not break the output's
+            # lines (a text report read by a CI log parser, a Markdown table row).
+            return "".join(c if c.isprintable() else repr(c)[1:-1] for c in version or "")
         return f"({state.value.replace('-', ' ')})"
 
 

@@ -103,10 +103,10 @@ def test_version_mwaa_does_not_offer_has_no_route(tree: TreeMaker) -> None:
     assert plan["requested"]["constraint"] is None
 
 
-def test_end_of_support_target_has_no_in_place_route(tree: TreeMaker) -> None:
+def test_end_of_support_target_has_no_route(tree: TreeMaker) -> None:
     plan = plan_of(tree, "2.4.3", "2.6.3")
     assert "past its end of support" in plan["route_note"]
-    assert [r["steps"][0]["kind"] for r in plan["routes"]] == ["new environment"]
+    assert plan["routes"] == []  # not even a new environment: MWAA creates none on it
 
 
 def test_rollback_readiness_follows_the_bucket(tree: TreeMaker) -> None:
@@ -185,3 +185,17 @@ def test_checklist_knows_when_requirements_already_point_at_the_new_constraints(
     checklist = run.report["environments"][0]["plan"]["checklist"]
     assert any("already has the constraints line for 2.10.3 (line 1)" in c for c in checklist)
     assert not any(c.startswith("Point requirements.txt") for c in checklist)
+
+
+def test_a_downgrade_in_two_hops_says_so_and_has_no_upgrade_notes(tree: TreeMaker) -> None:
+    plan = plan_of(tree, "3.0.6", "2.10.3")
+    assert hops(plan["routes"][0]) == ["3.0.6", "2.11.2", "2.10.3"]
+    assert plan["route_note"].startswith("MWAA does not go from 3.0.6 to 2.10.3 in one step")
+    assert "MWAA001" in plan["route_note"] and "accepts" not in plan["route_note"]
+    assert section(plan, "changes") == []
+    assert not any("AIR3" in c for c in plan["checklist"])
+
+
+def test_amazon_provider_note_also_on_the_way_to_airflow_3(tree: TreeMaker) -> None:
+    plan = plan_of(tree, "2.2.2", "3.0.6")
+    assert "operators.s3_bucket" in " ".join(section(plan, "changes"))

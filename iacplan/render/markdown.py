@@ -3,12 +3,14 @@
 Verdict banner, summary table and rollout order first; then one collapsed `<details>` per
 environment with its findings and upgrade plan. The body stays under LIMIT characters (GitHub
 refuses comments over 65,536): when it would not, the middle sections of the details are
-dropped, never the banner, the table or a details block's summary and findings."""
+dropped, never the banner, a details block's summary or its findings; only with thousands of
+environments does the table keep just the rejected and unverified rows and count the rest."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from html import escape
 
 from iacplan.model import Finding, Severity
 from iacplan.plan import Plan, Route
@@ -34,12 +36,13 @@ def _cell(text: str) -> str:
 
 
 def render(report: Report, colour: bool = False) -> str:
-    head = _banner(report) + _table(report) + _rollout(report)
     foot = ["", f"<sub>iacplan · MWAA version catalog of {report.catalog_date}</sub>"]
+    head = _banner(report) + _table(report, LIMIT - _size(foot) - 2_000) + _rollout(report)
+    if _size(head + foot) > LIMIT - 2_000:
+        head = _banner(report) + _table(report, LIMIT - _size(foot) - 2_000)
     blocks = [_Block.of(entry, report.findings_of(entry.id)) for entry in report.environments]
     blocks = [b for b in blocks if b.sections or b.findings]
-    budget = LIMIT - len("\n".join(head + foot)) - 2
-    body = _fit(blocks, budget)
+    body = _fit(blocks, LIMIT - _size(head + foot) - 1)
     return "\n".join(head + body + foot) + "\n"
 
 
@@ -62,22 +65,48 @@ def _banner(report: Report) -> list[str]:
     ]
 
 
-def _table(report: Report) -> list[str]:
+def _table(report: Report, budget: int) -> list[str]:
+    """One row per environment; past `budget` (thousands of environments) the rows of
+    rejected and unverified environments are kept and the rest are counted."""
     if not report.environments:
         return []
     lines = [
         "| Environment | File | Base → Head | Change | Verdict | Bucket versioning |",
         "|---|---|---|---|---|---|",
     ]
-    for entry in report.environments:
-        bucket = entry.source_bucket.versioning.value if entry.source_bucket else "—"
-        lines.append(
-            f"| `{_cell(entry.id)}` | `{_cell(entry.file)}:{entry.line}` "
-            f"| {_cell(entry.shown('base'))} → {_cell(entry.shown('head'))} "
-            f"| {entry.change.value} | {_VERDICT_ICON[entry.verdict]} {entry.verdict.value} "
-            f"| {bucket} |"
-        )
-    return lines
+    rows = {entry.id: _row(entry) for entry in report.environments}
+    if _size(lines) + _size(list(rows.values())) <= budget:
+        return lines + list(rows.values())
+    urgent = (Verdict.REJECTED, Verdict.UNVERIFIED)
+    ranked = sorted(report.environments, key=lambda e: e.verdict not in urgent)
+    kept: set[str] = set()
+    used = _size(lines) + 200
+    for entry in ranked:
+        used += len(rows[entry.id]) + 1
+        if used > budget:
+            break
+        kept.add(entry.id)
+    left = [e for e in report.environments if e.id not in kept]
+    counts = ", ".join(
+        f"{sum(e.verdict is v for e in left)} {v.value}"
+        for v in Verdict
+        if any(e.verdict is v for e in left)
+    )
+    return [
+        *lines,
+        *(rows[e.id] for e in report.environments if e.id in kept),
+        f"| … {len(left)} more ({counts}): see the JSON report | | | | | |",
+    ]
+
+
+def _row(entry: EnvironmentEntry) -> str:
+    bucket = entry.source_bucket.versioning.value if entry.source_bucket else "—"
+    return (
+        f"| `{_cell(entry.id)}` | `{_cell(entry.file)}:{entry.line}` "
+        f"| {_cell(entry.shown('base'))} → {_cell(entry.shown('head'))} "
+        f"| {entry.change.value} | {_VERDICT_ICON[entry.verdict]} {entry.verdict.value} "
+        f"| {bucket} |"
+    )
 
 
 def _rollout(report: Report) -> list[str]:
@@ -112,7 +141,8 @@ class _Block:
             detail = f" ({entry.planned_detail})" if entry.planned_detail else ""
             lines.append(f"- Planned action: **{entry.planned_action}**{detail}")
         return cls(
-            summary=f"<summary>{icon} <b><code>{entry.id}</code></b> — {title}</summary>",
+            summary=f"<summary>{icon} <b><code>{escape(entry.id, quote=False)}</code></b> — "
+            f"{escape(title, quote=False)}</summary>",
             findings=tuple(lines),
             sections=_plan_sections(plan) if plan else (),
         )
@@ -129,24 +159,26 @@ class _Block:
 
 
 def _fit(blocks: Sequence[_Block], budget: int) -> list[str]:
-    """Every block whole if that fits; else drop sections from the middle of each block, each
-    block getting an equal share of what the blocks before it left."""
+    """Every block whole if that fits. Else each block's summary and findings first (those are
+    never cut, only whole blocks past the budget), then as many plan sections as the rest of
+    the budget allows, block by block, dropping sections from the middle of each."""
     whole = [b.render(b.sections, 0) for b in blocks]
     if sum(_size(lines) for lines in whole) <= budget:
         return [line for lines in whole for line in lines]
     budget -= 100  # room for the line that says how many details are left out
+    short = [b.render((), len(b.sections)) for b in blocks]
+    spare = budget - sum(_size(lines) for lines in short)
     out: list[str] = []
     for index, block in enumerate(blocks):
-        share = (budget - _size(out)) // (len(blocks) - index)
-        kept = list(block.sections)
-        while kept and _size(block.render(kept, len(block.sections) - len(kept))) > share:
-            del kept[len(kept) // 2]
-        lines = block.render(kept, len(block.sections) - len(kept))
-        if _size(lines) > share:
-            lines = ["", f"<details>{block.summary}{_SHORTENED.format(count='all')}</details>"]
-        if _size(out) + _size(lines) > budget:
+        if spare < 0 and _size(out) + _size(short[index]) > budget:
             left = len(blocks) - index
             return [*out, "", f"_… the details of {left} more environment(s) are left out._"]
+        kept = list(block.sections)
+        lines = whole[index]
+        while kept and _size(lines) - _size(short[index]) > max(spare, 0):
+            del kept[len(kept) // 2]
+            lines = block.render(kept, len(block.sections) - len(kept))
+        spare -= _size(lines) - _size(short[index])
         out += lines
     return out
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from iacplan.model import Change, Severity, ValueState
+from iacplan.model import Change, ChangeKind, Severity, ValueState
 from iacplan.rules.base import Context, Hit, Rule
 from iacplan.versions import malformed_hint, parse_version
 
@@ -24,6 +24,19 @@ def _unknown_version(change: Change, context: Context) -> Iterator[Hit]:
             f"{text} is not a version MWAA offers (catalog of {date}){note}; if MWAA has "
             "released it since, point --versions-file at a newer catalog"
         )
+    elif not context.catalog.supported(version, context.today) and _moves_to(change, text):
+        yield Hit(
+            f"{text} is past MWAA end of support: MWAA no longer creates environments on it "
+            f"or changes an environment to it{note}"
+        )
+
+
+def _moves_to(change: Change, text: str) -> bool:
+    """Whether applying the change asks MWAA for this version (not: it already runs it)."""
+    if change.kind in (ChangeKind.ADDED, ChangeKind.REPLACED):
+        return True
+    base = change.base
+    return base is not None and change.kind is not ChangeKind.NO_BASE and base.version.text != text
 
 
 def _end_of_support(change: Change, context: Context) -> Iterator[Hit]:

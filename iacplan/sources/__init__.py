@@ -76,7 +76,9 @@ def load(path: Path, inputs: Inputs, name: str | None = None) -> Loaded:
     clear_caches()  # the files may have changed since an earlier load in this process
     if path.is_dir():
         if _has_terraform(path):
-            return Loaded(tuple(terraform_hcl.load_tree(path, inputs.terraform)))
+            # A tree can hold both: CloudFormation templates beside Terraform are read too.
+            templates = cloudformation.load_directory(path, _parameters(inputs), beside=True)
+            return Loaded(tuple(terraform_hcl.load_tree(path, inputs.terraform)) + tuple(templates))
         return Loaded(tuple(cloudformation.load_directory(path, _parameters(inputs))))
     if not path.exists():
         raise InputError(f"{display_path(path)}: no such file or directory")

@@ -77,9 +77,13 @@ def _refuse_unreadable(path: Path, template: object) -> None:
     )
 
 
-def load_directory(directory: Path, parameters: Parameters) -> list[Environment]:
+def load_directory(
+    directory: Path, parameters: Parameters, beside: bool = False
+) -> list[Environment]:
     """Every template below `directory`; ids are the templates' paths relative to it.
-    Other YAML and JSON files (parameter files, configs) are skipped."""
+    Other YAML and JSON files (parameter files, configs) are skipped. `beside`: the tree is
+    Terraform's, so only files that name an AWS resource type are read as templates, and
+    finding none is fine (a Helm chart or a CI config is not an error there)."""
     found: list[Environment] = []
     templates = 0
     for path in sorted(directory.rglob("*")):
@@ -88,6 +92,8 @@ def load_directory(directory: Path, parameters: Parameters) -> list[Environment]
             continue
         if path.suffix not in TEMPLATE_SUFFIXES:
             continue
+        if beside and (path.name.endswith(".tf.json") or not _names_aws_types(path)):
+            continue
         template = decode(path)
         # Parameter files and configs have no Resources; a broken template is an error.
         if isinstance(template, dict) and "Resources" in template:
@@ -95,12 +101,22 @@ def load_directory(directory: Path, parameters: Parameters) -> list[Environment]
             templates += 1
             envs = environments(template, display_path(path), relative.as_posix(), parameters)
             found += with_lint_notes(path, template, envs)
-    if not templates:
+    if not templates and not beside:
         raise NoDefinitions(
             f"{display_path(directory)}: no Terraform files (.tf, .tf.json) or CloudFormation "
             "templates found"
         )
     return found
+
+
+def _names_aws_types(path: Path) -> bool:
+    """Whether a file could be a template holding an environment or a nested stack: every
+    such resource type starts with "AWS::" (modules and SAM types too)."""
+    try:
+        with path.open("rb") as handle:
+            return b"AWS::" in handle.read()
+    except OSError as exc:
+        raise InputError(f"{display_path(path)}: cannot read: {exc.strerror}") from exc
 
 
 def environments(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import pytest
@@ -95,7 +96,9 @@ def test_markdown_stays_under_the_limit_and_keeps_banner_and_table(tree: TreeMak
     assert "left out to fit a pull-request comment" in out
     assert out.count("<details>") == out.count("</details>")
     assert out.count("```") % 2 == 0  # no code block cut in half
-    assert "MWAA002" in out  # findings stay in the details that remain
+    # Findings are never cut from a details block: a block is whole or counted as left out.
+    left = re.search(r"the details of (\d+) more environment", out)
+    assert out.count("**MWAA002**") + (int(left[1]) if left else 0) == count
 
 
 def test_text_wraps_to_the_width_given() -> None:
@@ -105,3 +108,32 @@ def test_text_wraps_to_the_width_given() -> None:
     assert all(len(line) <= text.WIDTH or " " not in line.strip() for line in narrow.splitlines())
     wide = text.render(report, False, width=200)
     assert len(wide.splitlines()) < len(narrow.splitlines())
+
+
+def for_each(keys: list[str], version: str) -> str:
+    items = ", ".join(f'"{k}" = "{version}"' for k in keys)
+    return (
+        f"locals {{\n  envs = {{ {items} }}\n}}\n"
+        'resource "aws_mwaa_environment" "main" {\n'
+        "  for_each = local.envs\n  name = each.key\n  airflow_version = each.value\n}\n"
+    )
+
+
+def test_thousands_of_environments_keep_the_comment_under_the_limit(tree: TreeMaker) -> None:
+    keys = [f"analytics-{i:04}" for i in range(600)]
+    base = tree({"main.tf": for_each(keys, "2.10.3")}, "b")
+    head = tree({"main.tf": for_each(keys, "3.0.6")}, "h")
+    out = iacplan("check", "--base", base, head, "--format", "markdown").stdout
+    assert len(out) < markdown.LIMIT
+    assert "more (" in out and "rejected): see the JSON report |" in out
+    assert out.count("<details>") == out.count("</details>")
+
+
+def test_markup_in_an_environment_id_stays_text(tree: TreeMaker) -> None:
+    keys = ["</code></summary></details><b>x"]
+    base = tree({"main.tf": for_each(keys, "2.10.3")}, "b")
+    head = tree({"main.tf": for_each(keys, "2.9.2")}, "h")
+    out = iacplan("check", "--base", base, head, "--format", "markdown").stdout
+    closing = [line for line in out.splitlines() if line.startswith("</details>")]
+    assert out.count("<details>") == len(closing) == 1
+    assert 'main["&lt;/code&gt;&lt;/summary&gt;&lt;/details&gt;&lt;b&gt;x"]</code>' in out

@@ -588,3 +588,23 @@ def test_properties_that_cannot_be_read_leave_every_file_unknown(tmp_path: Path)
     env = loaded(path)["mwaa.yaml#Env"]
     assert [f.role for f in env.files] == ["requirements", "plugins", "startup script"]
     assert all(f.object_version.state.value == "unknown" for f in env.files)
+
+
+def test_templates_beside_terraform_are_read_too(tmp_path: Path) -> None:
+    """A repository with both kinds: one .tf file must not hide a template's major jump."""
+    sample = CFN_SAMPLES / "yaml-minor-upgrade"
+    for side, version in (("base", "2.10.3"), ("head", "3.0.6")):
+        root = tmp_path / side
+        (root / "cloudformation").mkdir(parents=True)
+        template = (sample / "base" / "mwaa.yaml").read_text()
+        (root / "cloudformation" / "mwaa.yaml").write_text(template.replace("2.9.2", version))
+        (root / "tools").mkdir()
+        (root / "tools" / "fixture.tf").write_text('variable "x" {}\n')
+        (root / "chart").mkdir()
+        (root / "chart" / "values.yaml").write_text("image: {{ .Values.tag }}\n")  # not YAML
+    run = iacplan("check", "--base", tmp_path / "base", tmp_path / "head", "--format", "json")
+    assert run.exit_code == 1, run.stderr
+    [env] = run.report["environments"]
+    assert env["id"].startswith("cloudformation/mwaa.yaml#")
+    assert (env["base_version"], env["head_version"]) == ("2.10.3", "3.0.6")
+    assert "MWAA002" in run.rules()
