@@ -24,7 +24,7 @@ from iacplan.model import Change, Environment, Severity
 from iacplan.render import RENDERERS, markdown, text
 from iacplan.report import Report, build
 from iacplan.sources import git, live, terraform_run
-from iacplan.sources.files import clear_caches, parse_json, read_text
+from iacplan.sources.files import TF_SUFFIXES, clear_caches, parse_json, read_text
 from iacplan.versions import Catalog, load_catalog
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -404,30 +404,33 @@ def _refuse_unmatched(given: sources.Given, changes: list[Change]) -> None:
 
 def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, inputs: sources.Inputs) -> list[Change]:
     """Each HEAD_PATH against itself at a git revision: one that did not exist there holds
-    environments the PR adds; one the PR deletes, environments it removes. With several
-    HEAD_PATHS, ids are prefixed by the path: each is its own configuration."""
+    environments the PR adds (unless git sees it renamed); one the PR deletes, environments it
+    removes. With several HEAD_PATHS, ids are prefixed by the path: each is its own
+    configuration."""
     changes: list[Change] = []
     definitions = False
     with git.revision(ref) as revision:
         then_inputs = _inputs_at(inputs, revision)
         for path in head_paths:
-            then = revision.path(path)
-            if not path.exists() and not then.exists():
+            head = _module_file(path)
+            then = _module_file(revision.path(path)) or _renamed(path, revision)
+            if head is None and then is None:
                 raise InputError(
                     f"{sources.display_path(path)}: no such file or directory, here or at {ref}"
                 )
-            loaded = sources.load(path, inputs) if path.exists() else sources.Loaded(())
+            loaded = sources.load(head, inputs) if head else sources.Loaded(())
             if loaded.base is None:
                 definitions = True
-                if path.exists():
-                    git.copy_installed_modules(path, revision)
-                base = _load_at(then, then_inputs, ref) if then.exists() else ()
+                if head:
+                    git.copy_installed_modules(head, revision)
+                    git.copy_untracked_var_files(head, revision)
+                base = _load_at(then, then_inputs, ref) if then else ()
                 loaded = sources.Loaded(loaded.head, base, local_ids=True)
             if len(head_paths) > 1 and loaded.local_ids:
                 loaded = loaded.prefixed(sources.display_path(path))
-            if path.exists():
+            if head:
                 loaded = loaded.with_requirements(
-                    path if path.is_dir() else path.parent, inputs.requirements
+                    head if head.is_dir() else head.parent, inputs.requirements
                 )
             changes += diff.pair(loaded.base, loaded.head)
     _refuse_unmatched(inputs.requirements, changes)
@@ -437,6 +440,39 @@ def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, inputs: sources.Inpu
             "which carries its own base"
         )
     return diff.ordered(changes)
+
+
+def _module_file(path: Path) -> Path | None:
+    """`path`, or for a .tf file that is not there, another file of its directory: Terraform
+    reads the whole directory, so a file added, renamed or deleted by the PR still has its
+    module on the other side. None: nothing to read."""
+    if path.exists():
+        return path
+    if not path.name.endswith(TF_SUFFIXES) or not path.parent.is_dir():
+        return None
+    others = sorted(p for p in path.parent.iterdir() if p.name.endswith(TF_SUFFIXES))
+    return next((p for p in others if p.is_file()), None)
+
+
+def _renamed(path: Path, revision: git.Revision) -> Path | None:
+    """A HEAD_PATH that is not in the revision, where git's rename detection finds it then."""
+    if not path.exists():
+        return None
+    then = revision.renamed(path)
+    if then is not None and then.exists():
+        shown = then.relative_to(revision.root).as_posix()
+        click.echo(
+            f"iacplan: {sources.display_path(path)} is not at {revision.ref}: compared with "
+            f"{shown}, which git finds renamed to it",
+            err=True,
+        )
+        return _module_file(then)
+    click.echo(
+        f"iacplan: {sources.display_path(path)} is not at {revision.ref} and git finds no "
+        "rename: its environments count as added",
+        err=True,
+    )
+    return None
 
 
 def _inputs_at(inputs: sources.Inputs, revision: git.Revision) -> sources.Inputs:

@@ -27,6 +27,10 @@ from iacplan.sources.terraform_modules import MANIFEST
 from iacplan.sources.terraform_run import terminated_as_interrupt
 
 _SYMLINK = "120000"
+# Files Terraform reads without being told (a root module's directory): git often ignores them
+# (GitHub's Terraform .gitignore lists *.tfvars), and then only the working tree has them.
+_AUTO_VAR_FILES = ("terraform.tfvars", "terraform.tfvars.json")
+_AUTO_VAR_SUFFIXES = (".auto.tfvars", ".auto.tfvars.json")
 
 
 @dataclass(frozen=True)
@@ -39,8 +43,33 @@ class Revision:
     toplevel: Path
 
     def path(self, here: Path) -> Path:
-        """Where a path of the working tree is in the revision's tree."""
+        """Where a path of the working tree is in the revision's tree: mapped by its name,
+        so a symbolic link on the way is the revision's link, not the working tree's."""
         return self.root / _inside(here, self.toplevel)
+
+    def renamed(self, here: Path) -> Path | None:
+        """Where a path that is not in the revision was then, when git sees its files as
+        renamed since (`git mv infra/prod infra/production`); None when it finds no rename."""
+        rel = _inside(here, self.toplevel).as_posix()
+        listing = _git(
+            ["diff", "--name-status", "-z", "-M", "--no-ext-diff", self.commit],
+            self.toplevel,
+            self.ref,
+        ).split("\0")
+        olds: dict[str, int] = {}
+        for i, field in enumerate(listing):
+            if not field.startswith("R") or i + 2 >= len(listing):
+                continue
+            old, new = listing[i + 1], listing[i + 2]
+            if new == rel:
+                return self.root / old
+            rest = new.removeprefix(rel + "/")
+            if rest != new and old.endswith("/" + rest):
+                then = old[: -len(rest) - 1]
+                olds[then] = olds.get(then, 0) + 1
+        if not olds:
+            return None
+        return self.root / max(olds, key=lambda then: olds[then])
 
     def var_file(self, here: Path) -> Path | None:
         """A var or parameters file as the revision's side reads it: a file tracked in the
@@ -92,20 +121,49 @@ def copy_installed_modules(here: Path, revision: Revision) -> None:
             shutil.copytree(installed, target / MANIFEST.parent, symlinks=True, dirs_exist_ok=True)
 
 
+def copy_untracked_var_files(here: Path, revision: Revision) -> None:
+    """Auto-loaded var files (`terraform.tfvars`, `*.auto.tfvars`, …) that git does not track
+    are the same on both sides, as untracked `--var-file`s are: otherwise a value they set
+    would apply to the head only, and a change from it to a literal would read unchanged.
+    A file the revision tracks at the same place is the revision's own and stays."""
+    start = here if here.is_dir() else here.parent
+    for directory, dirnames, filenames in os.walk(start):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        names = [n for n in filenames if n in _AUTO_VAR_FILES or n.endswith(_AUTO_VAR_SUFFIXES)]
+        target = revision.path(Path(directory))
+        if not names or not target.is_dir():
+            continue
+        for name in names:
+            file = Path(directory) / name
+            if not (target / name).exists() and not _tracked(file, revision.toplevel):
+                shutil.copyfile(file, target / name)
+
+
+def _relative(path: Path, top: Path) -> Path | None:
+    """`path` relative to `top` by its name: links inside the repository are not followed
+    (the revision has its own), links above it are (a checkout reached through a link)."""
+    absolute = Path(os.path.abspath(path))
+    for above in (absolute, *absolute.parents):
+        if above == top or Path(os.path.realpath(above)) == top:
+            return absolute.relative_to(above)
+    real = Path(os.path.realpath(path))  # a link from outside the repository into it
+    return real.relative_to(top) if real.is_relative_to(top) else None
+
+
 def _inside(path: Path, top: Path) -> Path:
-    real = Path(os.path.realpath(path))
-    if not real.is_relative_to(top):
+    rel = _relative(path, top)
+    if rel is None:
         raise InputError(
             f"{path}: outside the git repository {top}: --base-ref reads only paths in it"
         )
-    return real.relative_to(top)
+    return rel
 
 
 def _tracked(path: Path, top: Path) -> bool:
-    if not Path(os.path.realpath(path)).is_relative_to(top):
+    real = Path(os.path.realpath(path))
+    if not real.is_relative_to(top):
         return False
-    listed = _git(["ls-files", "-z", "--", str(_inside(path, top))], top, "")
-    return bool(listed)
+    return bool(_git(["ls-files", "-z", "--", str(real.relative_to(top))], top, ""))
 
 
 def _write_tree(commit: str, top: Path, root: Path, ref: str) -> None:
@@ -142,22 +200,32 @@ def _write_tree(commit: str, top: Path, root: Path, ref: str) -> None:
         threading.Thread(target=ask, daemon=True).start()
         try:
             for mode, _, name in blobs:
-                _write_blob(answers, root / name, mode == _SYMLINK)
+                _write_blob(answers, root / name, (top, root) if mode == _SYMLINK else None)
         finally:
             cat.kill()
 
 
-def _write_blob(stream: IO[bytes], path: Path, symlink: bool) -> None:
+def _write_blob(stream: IO[bytes], path: Path, link: tuple[Path, Path] | None) -> None:
+    """`link`: (working tree top, revision root) when the blob is a symbolic link."""
     header = stream.readline().split()
     if len(header) != 3:
         raise InputError(f"git cat-file gave no content for {path.name}")
     data = stream.read(int(header[2]))
     stream.read(1)  # the newline after each object
     path.parent.mkdir(parents=True, exist_ok=True)
-    if symlink:
-        os.symlink(os.fsdecode(data), path)
+    if link is not None:
+        os.symlink(_link_target(os.fsdecode(data), *link), path)
     else:
         path.write_bytes(data)
+
+
+def _link_target(target: str, top: Path, root: Path) -> str:
+    """An absolute link into the repository points to the same place in the revision's tree,
+    not back into the working tree; one leaving the repository is kept (both sides read it)."""
+    if not os.path.isabs(target):
+        return target
+    rel = _relative(Path(target), top)
+    return str(root / rel) if rel is not None else target
 
 
 def _git(args: list[str], cwd: Path, ref: str) -> str:

@@ -314,3 +314,148 @@ def test_plans_carry_their_own_base(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.chdir(repo)
     run = iacplan("check", "--base-ref", "HEAD", "plan.json")
     assert run.exit_code == 2 and "every HEAD_PATH is a plan or change set" in run.stderr
+
+
+def versions(run: object) -> list[tuple[str | None, str | None, str]]:
+    report = run.report  # type: ignore[attr-defined]
+    return [(e["base_version"], e["head_version"], e["change"]) for e in report["environments"]]
+
+
+@pytest.mark.parametrize("how", ["new file", "renamed file"])
+def test_a_tf_file_new_in_the_pr_is_compared_with_its_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Terraform reads the whole directory: the environment moved to a new file is still
+    the revision's, and the major jump is seen."""
+    repo = repo_with(tmp_path, {"infra/main.tf": BUCKET + env_block("2.10.3")})
+    if how == "renamed file":
+        run_git(repo, "mv", "infra/main.tf", "infra/mwaa.tf")
+        write_tree(repo, {"infra/mwaa.tf": BUCKET + env_block("3.0.6")})
+    else:
+        write_tree(repo, {"infra/main.tf": BUCKET, "infra/mwaa.tf": env_block("3.0.6")})
+    monkeypatch.chdir(repo)
+    run = iacplan("check", "--base-ref", "HEAD", "infra/mwaa.tf", "--format", "json")
+    assert versions(run) == [("2.10.3", "3.0.6", "major-jump")]
+    assert run.exit_code == 1, run.stdout
+
+
+def test_a_tf_file_deleted_in_the_pr_leaves_the_rest_of_its_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = repo_with(tmp_path, {"infra/main.tf": BUCKET, "infra/mwaa.tf": env_block("2.9.2")})
+    (repo / "infra" / "mwaa.tf").unlink()
+    write_tree(repo, {"infra/main.tf": BUCKET + env_block("2.10.3")})
+    monkeypatch.chdir(repo)
+    run = iacplan("check", "--base-ref", "HEAD", "infra/mwaa.tf", "--format", "json")
+    assert versions(run) == [("2.9.2", "2.10.3", "upgrade")]
+
+
+def test_a_symlinked_path_is_the_revisions_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = repo_with(
+        tmp_path,
+        {
+            "envs/v2/main.tf": BUCKET + env_block("2.10.3"),
+            "envs/v3/main.tf": BUCKET + env_block("3.0.6"),
+        },
+    )
+    os.symlink("envs/v2", repo / "live")
+    run_git(repo, "add", "live")
+    run_git(repo, "commit", "-q", "-m", "live is v2")
+    (repo / "live").unlink()
+    os.symlink("envs/v3", repo / "live")  # the PR points it at v3
+    monkeypatch.chdir(repo)
+    run = iacplan("check", "--base-ref", "HEAD", "live", "--format", "json")
+    assert versions(run) == [("2.10.3", "3.0.6", "major-jump")]
+
+
+def test_an_absolute_link_into_the_repository_is_the_revisions_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main_tf = BUCKET + 'variable "v" {}\n' + env_block("x").replace('"x"', "var.v")
+    repo = repo_with(tmp_path, {"infra/main.tf": main_tf, "shared/prod.tfvars": 'v = "2.10.3"\n'})
+    os.symlink(repo / "shared" / "prod.tfvars", repo / "infra" / "terraform.tfvars")
+    run_git(repo, "add", "infra/terraform.tfvars")
+    run_git(repo, "commit", "-q", "-m", "link")
+    write_tree(repo, {"shared/prod.tfvars": 'v = "3.0.6"\n'})
+    monkeypatch.chdir(repo)
+    run = iacplan("check", "--base-ref", "HEAD", "infra", "--format", "json")
+    assert versions(run) == [("2.10.3", "3.0.6", "major-jump")]
+    with git.revision("HEAD") as revision:
+        link = os.readlink(revision.root / "infra" / "terraform.tfvars")
+        assert link == str(revision.root / "shared" / "prod.tfvars")
+
+
+@pytest.mark.parametrize(
+    "name", ["terraform.tfvars", "ci.auto.tfvars", "terraform.tfvars.json", "ci.auto.tfvars.json"]
+)
+def test_ignored_auto_loaded_var_files_apply_to_both_sides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """GitHub's Terraform .gitignore ignores *.tfvars: read on the head side only, the value
+    they set would be missing at the revision and a change to a literal would read unchanged."""
+    main_tf = BUCKET + 'variable "v" {}\n' + env_block("x").replace('"x"', "var.v")
+    repo = repo_with(
+        tmp_path, {".gitignore": "*.tfvars\n*.tfvars.json\n", "infra/main.tf": main_tf}
+    )
+    value = '{"v": "2.10.3"}\n' if name.endswith(".json") else 'v = "2.10.3"\n'
+    write_tree(repo, {f"infra/{name}": value, "infra/main.tf": BUCKET + env_block("2.8.1")})
+    monkeypatch.chdir(repo)
+    run = iacplan("check", "--base-ref", "HEAD", "infra", "--format", "json")
+    assert versions(run) == [("2.10.3", "2.8.1", "downgrade")]
+    assert run.exit_code == 1
+
+
+def test_an_auto_loaded_var_file_tracked_at_the_revision_is_the_revisions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main_tf = BUCKET + 'variable "v" {}\n' + env_block("x").replace('"x"', "var.v")
+    repo = repo_with(
+        tmp_path, {"infra/main.tf": main_tf, "infra/terraform.tfvars": 'v = "2.9.2"\n'}
+    )
+    write_tree(repo, {"infra/terraform.tfvars": 'v = "2.10.3"\n'})
+    monkeypatch.chdir(repo)
+    run = iacplan("check", "--base-ref", "HEAD", "infra", "--format", "json")
+    assert versions(run) == [("2.9.2", "2.10.3", "upgrade")]
+
+
+def test_an_auto_loaded_var_file_the_pr_adds_is_not_read_at_the_revision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main_tf = (
+        BUCKET + 'variable "v" { default = "2.9.2" }\n' + env_block("x").replace('"x"', "var.v")
+    )
+    repo = repo_with(tmp_path, {"infra/main.tf": main_tf})
+    write_tree(repo, {"infra/prod.auto.tfvars": 'v = "2.10.3"\n'})
+    run_git(repo, "add", "infra/prod.auto.tfvars")
+    monkeypatch.chdir(repo)
+    run = iacplan("check", "--base-ref", "HEAD", "infra", "--format", "json")
+    assert versions(run) == [("2.9.2", "2.10.3", "upgrade")]
+
+
+def test_a_renamed_root_directory_is_found_at_the_revision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = repo_with(
+        tmp_path,
+        {"infra/prod/main.tf": BUCKET + env_block("2.10.3"), "infra/prod/vars.tf": "# vars\n"},
+    )
+    run_git(repo, "mv", "infra/prod", "infra/production")
+    write_tree(repo, {"infra/production/main.tf": BUCKET + env_block("3.0.6")})
+    run_git(repo, "commit", "-q", "-am", "rename and bump")
+    monkeypatch.chdir(repo)
+    run = iacplan("check", "--base-ref", "HEAD~1", "infra/production", "--format", "json")
+    assert versions(run) == [("2.10.3", "3.0.6", "major-jump")]
+    assert "compared with infra/prod, which git finds renamed to it" in run.stderr
+
+
+def test_a_path_new_at_the_revision_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = repo_with(tmp_path, {"README.md": "infra\n"})
+    write_tree(repo, {"infra/main.tf": BUCKET + env_block("2.10.3")})
+    monkeypatch.chdir(repo)
+    run = iacplan("check", "--base-ref", "HEAD", "infra", "--format", "json")
+    assert versions(run) == [(None, "2.10.3", "added")]
+    assert "infra is not at HEAD and git finds no rename" in run.stderr
