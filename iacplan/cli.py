@@ -601,6 +601,14 @@ def _comment_options(command: F) -> F:
             "[default: GitHub: the pull request's updated_at in the event; GitLab: "
             "$CI_PIPELINE_CREATED_AT; else now (UTC)].",
         ),
+        click.option(
+            "--author",
+            metavar="LOGIN",
+            envvar="IACPLAN_COMMENT_AUTHOR",
+            help="The user the token posts as: only its comments are found again (anyone can "
+            "copy the marker) [default: $IACPLAN_COMMENT_AUTHOR, else the token's user "
+            "(GET /user), else on GitHub github-actions[bot]].",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -629,14 +637,15 @@ def _post(
     target: str,
     behavior: str,
     run_time: str | None,
+    author: str | None,
 ) -> None:
     content = _comment_body(report_path, markdown_path)
     run = sticky.parse_time(run_time, "--run-time") if run_time else event_time
-    run = run or datetime.now(UTC)
+    run = run or datetime.now(UTC).replace(microsecond=0)
     body = sticky.marked(content, sticky.check_target(target), run)
     if len(body) > limit:
         raise InputError(f"the comment would be {len(body)} characters; {where} takes {limit}")
-    done = sticky.publish(comments, content, target, run, sticky.Behavior(behavior))
+    done = sticky.publish(comments, content, target, run, sticky.Behavior(behavior), author)
     click.echo(f"iacplan: {where} ({target}): {done}")
 
 

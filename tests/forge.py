@@ -3,7 +3,9 @@
 A real HTTP server (ThreadingHTTPServer on 127.0.0.1, an ephemeral port, in a thread) keeps
 comments in memory, pages its listings with Link headers, checks the token, and records every
 request so tests can assert on what iacplan sent. `queue` makes the next requests answer a
-given status (rate limits, 401, 5xx) before the normal handling resumes."""
+given status (rate limits, 401, 5xx) before the normal handling resumes. Comments carry their
+author (GitHub's `user.login`, GitLab's `author.username`); `/user` names the token's user, or
+answers 403 as it does to GitHub Actions' GITHUB_TOKEN when `login` is None."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ GITHUB_REPO = "acme/infra"
 GITHUB_PR = 7
 GITLAB_PROJECT = "acme/infra"  # sent URL-encoded: acme%2Finfra
 GITLAB_MR = 7
+BOT = "iacplan-bot"  # the user the test token belongs to
 
 
 @dataclass
@@ -39,10 +42,19 @@ class Forge:
     queued: list[tuple[int, dict[str, str], Any]] = field(default_factory=list)
     next_id: int = 1000
     url: str = ""
+    login: str | None = BOT  # None: GET /user is forbidden; posts are then github-actions[bot]'s
 
-    def add(self, body: str, system: bool = False) -> int:
+    def add(self, body: str, system: bool = False, author: str | None = None) -> int:
+        """A comment by `author` (default: the token's own user)."""
         self.next_id += 1
-        self.comments[self.next_id] = {"id": self.next_id, "body": body, "system": system}
+        name = author or self.login or "github-actions[bot]"
+        self.comments[self.next_id] = {
+            "id": self.next_id,
+            "body": body,
+            "system": system,
+            "user": {"login": name, "type": "Bot" if name.endswith("[bot]") else "User"},
+            "author": {"username": name},
+        }
         return self.next_id
 
     def queue(self, status: int, headers: dict[str, str] | None = None, body: Any = None) -> None:
@@ -64,6 +76,8 @@ class Forge:
         if not (github or gitlab):
             return 401, {}, {"message": "Bad credentials"}
         routes = [
+            (r"/user", self._user),
+            (r"/api/v4/user", self._user),
             (rf"/repos/{GITHUB_REPO}/issues/{GITHUB_PR}/comments", self._listing),
             (r"/repos/" + GITHUB_REPO + r"/issues/comments/(\d+)", self._one),
             (rf"/api/v4/projects/acme%2Finfra/merge_requests/{GITLAB_MR}/notes", self._listing),
@@ -90,10 +104,17 @@ class Forge:
             headers["Link"] = f'<{self.url}{request.path}?{query}&page={page + 1}>; rel="next"'
         return 200, headers, items[start : start + self.page_size]
 
+    def _user(self, request: Request) -> tuple[int, dict[str, str], Any]:
+        if self.login is None:
+            return 403, {}, {"message": "Resource not accessible by integration"}
+        return 200, {}, {"login": self.login, "username": self.login, "type": "User"}
+
     def _one(self, request: Request, comment_id: str) -> tuple[int, dict[str, str], Any]:
         number = int(comment_id)
         if number not in self.comments:
             return 404, {}, {"message": "Not Found"}
+        if self.comments[number]["author"]["username"] != (self.login or "github-actions[bot]"):
+            return 403, {}, {"message": "Must have admin rights to Repository."}
         if request.method in ("PATCH", "PUT"):
             self.comments[number]["body"] = request.body["body"]
             return 200, {}, self.comments[number]

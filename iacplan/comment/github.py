@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from iacplan.comment.http import Api, ApiError
+from iacplan.comment.http import Api, ApiError, user_name
 from iacplan.comment.sticky import Comment, parse_time
 from iacplan.errors import InputError
 
 DEFAULT_API = "https://api.github.com"
 LIMIT = 65_536  # characters GitHub accepts in a comment body
+# Who the Actions GITHUB_TOKEN posts as; GET /user answers 403 to that token.
+ACTIONS_BOT = "github-actions[bot]"
 _REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 
@@ -25,6 +27,15 @@ class GitHubComments:
     api: Api
     repo: str
     pr: int
+
+    def identity(self) -> str:
+        try:
+            me = self.api.call("GET", self.api.url("/user")).data
+        except ApiError as exc:
+            if exc.status == 403:
+                return ACTIONS_BOT
+            raise
+        return user_name(me, "login", "GitHub")
 
     def list(self) -> list[Comment]:
         url = self.api.url(f"/repos/{self.repo}/issues/{self.pr}/comments?per_page=100")
@@ -117,4 +128,8 @@ def _comment(item: Any) -> Comment:
     if not isinstance(item, dict) or not isinstance(item.get("id"), int):
         raise ApiError("GitHub: a comment without an id in the answer")
     body = item.get("body")
-    return Comment(item["id"], body if isinstance(body, str) else "")
+    user = item.get("user")
+    author = user.get("login") if isinstance(user, dict) else None
+    return Comment(
+        item["id"], body if isinstance(body, str) else "", author if isinstance(author, str) else ""
+    )

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from iacplan.comment.http import Api, ApiError
+from iacplan.comment.http import Api, ApiError, user_name
 from iacplan.comment.sticky import Comment, parse_time
 from iacplan.errors import InputError
 
@@ -30,6 +30,9 @@ class GitLabNotes:
         return self.api.url(
             f"/projects/{quote(self.project, safe='')}/merge_requests/{self.mr}/notes"
         )
+
+    def identity(self) -> str:
+        return user_name(self.api.call("GET", self.api.url("/user")).data, "username", "GitLab")
 
     def list(self) -> list[Comment]:
         url = self._notes() + "?per_page=100&sort=asc&order_by=created_at"
@@ -93,4 +96,8 @@ def _note(item: Any) -> Comment:
     if not isinstance(item, dict) or not isinstance(item.get("id"), int):
         raise ApiError("GitLab: a note without an id in the answer")
     body = item.get("body")
-    return Comment(item["id"], body if isinstance(body, str) else "")
+    user = item.get("author")
+    author = user.get("username") if isinstance(user, dict) else None
+    return Comment(
+        item["id"], body if isinstance(body, str) else "", author if isinstance(author, str) else ""
+    )

@@ -35,6 +35,10 @@ clock: Callable[[], float] = time.time
 class ApiError(InputError):
     """The API refused or could not be reached: one line, exit 2, never the token."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status, when the API answered one
+
 
 @dataclass(frozen=True)
 class Response:
@@ -80,7 +84,7 @@ class Api:
                 )
             sleep(wait)
         if response.status >= 300:
-            raise ApiError(self._error(method, response))
+            raise ApiError(self._error(method, response), response.status)
         return response
 
     def pages(self, url: str) -> Iterator[Any]:
@@ -186,6 +190,14 @@ class Api:
                 f"{self.service}: refusing to send the token to {target.scheme}://{target.netloc} "
                 f"(the API is {base.scheme}://{base.netloc})"
             )
+
+
+def user_name(me: Any, key: str, service: str) -> str:
+    """The token's own user name in the answer to `GET /user`."""
+    name = me.get(key) if isinstance(me, dict) else None
+    if not isinstance(name, str) or not name:
+        raise ApiError(f"{service}: GET /user named no user: pass --author LOGIN")
+    return name
 
 
 def _json(raw: bytes) -> Any:

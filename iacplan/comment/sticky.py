@@ -3,7 +3,11 @@
     <!-- iacplan:comment target=infra run=2025-06-01T12:00:00Z -->
 
 `run` is when the run's input was made (see `run_time`): a run never replaces a comment that
-a later run wrote, so a slow job for an old push cannot hide the result of a newer one."""
+a later run wrote, so a slow job for an old push cannot hide the result of a newer one.
+
+Only comments written by the identity iacplan posts as are found again: anyone can write the
+marker, and trusting it from others would let them keep a forged result or have iacplan edit
+or delete their comment."""
 
 from __future__ import annotations
 
@@ -30,11 +34,17 @@ class Behavior(StrEnum):
 class Comment:
     id: int
     body: str
+    author: str  # the login (GitHub) or username (GitLab) that wrote it
+
+
+def same_author(a: str, b: str) -> bool:
+    return a.casefold() == b.casefold()  # logins are case-insensitive on both forges
 
 
 class Comments(Protocol):
     """The comments of one pull request (merge request) on one forge."""
 
+    def identity(self) -> str: ...
     def list(self) -> list[Comment]: ...
     def create(self, body: str) -> Comment: ...
     def update(self, comment_id: int, body: str) -> None: ...
@@ -68,9 +78,13 @@ def parse_time(text: str, what: str) -> datetime:
     return parsed.astimezone(UTC).replace(microsecond=0)
 
 
+def stamp(run: datetime) -> str:
+    """A run time as markers and messages show it: UTC, to the second."""
+    return run.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def marked(content: str, target: str, run: datetime) -> str:
-    stamp = run.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return f"<!-- {TOOL}:comment target={target} run={stamp} -->\n{content}"
+    return f"<!-- {TOOL}:comment target={target} run={stamp(run)} -->\n{content}"
 
 
 def read_marker(comment: Comment) -> Marked | None:
@@ -86,16 +100,24 @@ def read_marker(comment: Comment) -> Marked | None:
 
 
 def publish(
-    comments: Comments, content: str, target: str, run: datetime, behavior: Behavior
+    comments: Comments,
+    content: str,
+    target: str,
+    run: datetime,
+    behavior: Behavior,
+    author: str | None = None,
 ) -> str:
-    """Create, update or leave the target's comment; what was done, in a few words."""
-    ours = [m for c in comments.list() if (m := read_marker(c)) and m.target == target]
+    """Create, update or leave the target's comment; what was done, in a few words. Only
+    comments by `author` (default: the token's user, asked only when a marker is found) count."""
+    found = [m for c in comments.list() if (m := read_marker(c)) and m.target == target]
+    me = (author or comments.identity()) if found else ""
+    ours = [m for m in found if same_author(m.comment.author, me)]
     if ours:
         newest = max(ours, key=lambda m: m.run)
         if newest.run > run:
             return (
                 f"left comment {newest.comment.id} as it is: it is from a later run "
-                f"({newest.run.isoformat()}) than this one ({run.isoformat()})"
+                f"({stamp(newest.run)}) than this one ({stamp(run)})"
             )
         # UPDATE keeps the oldest in its place (duplicates from two first runs at once are
         # left alone); DELETE_AND_NEW compares with the last one posted.

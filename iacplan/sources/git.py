@@ -57,10 +57,15 @@ class Revision:
             self.ref,
         ).split("\0")
         olds: dict[str, int] = {}
-        for i, field in enumerate(listing):
-            if not field.startswith("R") or i + 2 >= len(listing):
+        fields = iter(listing)
+        for state in fields:
+            # Each entry is a status, then one path, or two (old, new) for a rename or copy.
+            old = next(fields, "")
+            if not state.startswith(("R", "C")):
                 continue
-            old, new = listing[i + 1], listing[i + 2]
+            new = next(fields, "")
+            if not state.startswith("R"):
+                continue
             if new == rel:
                 return self.root / old
             rest = new.removeprefix(rel + "/")
@@ -135,7 +140,8 @@ def copy_untracked_var_files(here: Path, revision: Revision) -> None:
             continue
         for name in names:
             file = Path(directory) / name
-            if not (target / name).exists() and not _tracked(file, revision.toplevel):
+            # lexists: never write through a link of the revision (it may lead anywhere).
+            if not os.path.lexists(target / name) and not _tracked(file, revision.toplevel):
                 shutil.copyfile(file, target / name)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -124,7 +125,7 @@ def test_listing_is_paginated(forge: Forge, tmp_path: Path) -> None:
     post(tmp_path, "first\n", run=T1)  # the 6th comment: on page 3
     forge.requests.clear()
     post(tmp_path, "second\n", run=T2)
-    pages = [r.query.get("page", ["1"])[0] for r in forge.requests if r.method == "GET"]
+    pages = [r.query.get("page", ["1"])[0] for r in forge.requests if r.path == COMMENTS]
     assert pages == ["1", "2", "3"]
     assert [m for m, _ in forge.writes()] == ["PATCH"]
 
@@ -304,3 +305,70 @@ def test_a_body_over_githubs_limit_is_refused(forge: Forge, tmp_path: Path) -> N
     run = post(tmp_path, "x" * github.LIMIT)
     assert run.exit_code == 2 and "takes 65536" in run.stderr
     assert forge.writes() == []
+
+
+@pytest.mark.parametrize("forged_run", ["2999-01-01T00:00:00Z", "2000-01-01T00:00:00Z"])
+def test_a_marker_written_by_someone_else_is_ignored(
+    forge: Forge, tmp_path: Path, forged_run: str
+) -> None:
+    """Anyone can copy the marker: a later one must not keep a forged "allowed" in place, an
+    earlier one must not have iacplan edit another user's comment."""
+    forged = f"<!-- iacplan:comment target=default run={forged_run} -->\n**allowed**\n"
+    other = forge.add(forged, author="mallory")
+    run = post(tmp_path, "## blocked\n", run=T1)
+    assert run.exit_code == 0, run.stderr
+    assert [m for m, _ in forge.writes()] == ["POST"]
+    assert forge.comments[other]["body"] == forged
+    assert forge.bodies()[-1].endswith("## blocked\n")
+    assert any(r.path == "/user" for r in forge.requests)
+
+
+def test_delete_and_new_never_deletes_others_comments(forge: Forge, tmp_path: Path) -> None:
+    mine = forge.add(f"<!-- iacplan:comment target=default run={T1} -->\nold\n")
+    other = forge.add(f"<!-- iacplan:comment target=default run={T1} -->\ncopy\n", author="Eve")
+    post(tmp_path, "new\n", "--behavior", "delete-and-new", run=T2)
+    assert forge.writes() == [
+        ("DELETE", f"/repos/{GITHUB_REPO}/issues/comments/{mine}"),
+        ("POST", COMMENTS),
+    ]
+    assert other in forge.comments
+
+
+def test_the_actions_token_posts_as_github_actions_bot(forge: Forge, tmp_path: Path) -> None:
+    """GET /user answers 403 to GITHUB_TOKEN: its comments are github-actions[bot]'s."""
+    forge.login = None
+    forge.add(f"<!-- iacplan:comment target=default run={T1} -->\nforged\n", author="mallory")
+    post(tmp_path, "one\n", run=T1)
+    second = post(tmp_path, "two\n", run=T2)
+    assert second.exit_code == 0, second.stderr
+    assert [m for m, _ in forge.writes()] == ["POST", "PATCH"]
+    (ours,) = [c for c in forge.comments.values() if c["user"]["login"] == "github-actions[bot]"]
+    assert ours["body"].endswith("two\n")
+
+
+@pytest.mark.parametrize("how", ["option", "env"])
+def test_the_author_can_be_given(
+    forge: Forge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    forge.add(f"<!-- iacplan:comment target=default run={T1} -->\nx\n", author="iacplan-bot")
+    forge.add(f"<!-- iacplan:comment target=default run={T1} -->\nold\n", author="ci-bot")
+    args = ["--author", "CI-Bot"] if how == "option" else []
+    if how == "env":
+        monkeypatch.setenv("IACPLAN_COMMENT_AUTHOR", "ci-bot")
+    forge.login = "ci-bot"  # the forge lets only the comment's author edit it
+    run = post(tmp_path, "new\n", *args, run=T2)
+    assert run.exit_code == 0, run.stderr
+    assert [m for m, _ in forge.writes()] == ["PATCH"]
+    assert not any(r.path == "/user" for r in forge.requests)
+
+
+def test_run_times_in_messages_are_to_the_second(forge: Forge, tmp_path: Path) -> None:
+    forge.add("<!-- iacplan:comment target=default run=2999-01-01T00:00:00Z -->\nlater\n")
+    (tmp_path / "plan.md").write_text("plan\n", encoding="utf-8")
+    run = iacplan("comment", "github", "--markdown", tmp_path / "plan.md", "--pr", "7")
+    assert run.exit_code == 0, run.stderr
+    assert re.search(
+        r"from a later run \(2999-01-01T00:00:00Z\) than this one "
+        r"\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)",
+        run.stdout,
+    ), run.stdout

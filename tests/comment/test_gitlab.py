@@ -102,3 +102,14 @@ def test_rate_limit(forge: Forge, tmp_path: Path, gitlab_ci: list[float]) -> Non
     forge.queue(429, {"Retry-After": "3"}, {"message": "Retry later"})
     assert post(tmp_path, "x\n").exit_code == 0
     assert gitlab_ci == [3.0]
+
+
+def test_a_note_by_someone_else_with_the_marker_is_ignored(forge: Forge, tmp_path: Path) -> None:
+    forged = "<!-- iacplan:comment target=default run=2999-01-01T00:00:00Z -->\nallowed\n"
+    other = forge.add(forged, author="mallory")
+    mine = forge.add(f"<!-- iacplan:comment target=default run={T1} -->\nold\n")
+    run = post(tmp_path, "blocked\n", "--behavior", "delete-and-new", "--run-time", T2)
+    assert run.exit_code == 0, run.stderr
+    assert forge.writes() == [("DELETE", f"{NOTES}/{mine}"), ("POST", NOTES)]
+    assert forge.comments[other]["body"] == forged
+    assert any(r.path == "/api/v4/user" for r in forge.requests)

@@ -459,3 +459,21 @@ def test_a_path_new_at_the_revision_says_so(
     run = iacplan("check", "--base-ref", "HEAD", "infra", "--format", "json")
     assert versions(run) == [(None, "2.10.3", "added")]
     assert "infra is not at HEAD and git finds no rename" in run.stderr
+
+
+def test_an_ignored_var_file_is_never_written_through_a_link_of_the_revision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = repo_with(tmp_path, {"infra/main.tf": BUCKET + env_block("2.9.2")})
+    outside = tmp_path / "outside.tfvars"  # does not exist: the revision's link dangles
+    os.symlink(outside, repo / "infra" / "terraform.tfvars")
+    run_git(repo, "add", "infra/terraform.tfvars")
+    run_git(repo, "commit", "-q", "-m", "link")
+    run_git(repo, "rm", "-q", "infra/terraform.tfvars")  # the PR deletes the link
+    write_tree(repo, {"infra/terraform.tfvars": "# local\n"})
+    write_tree(repo, {".git/info/exclude": "terraform.tfvars\n"})
+    monkeypatch.chdir(repo)
+    run = iacplan("check", "--base-ref", "HEAD", "infra", "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    assert versions(run) == [("2.9.2", "2.9.2", "unchanged")]
+    assert not outside.exists()
