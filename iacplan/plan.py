@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from itertools import pairwise
 from typing import Any
@@ -502,19 +502,21 @@ class Ordering:
         tag_values = {k.lower(): v for k, v in tags}
         for tag in self.tags:
             value = tag_values.get(tag.lower())
-            if value is not None:
-                index = self._stage(value.lower())
-                if index is not None:
-                    return index, f"tag {tag} = {value}"
-        words = re.split(r"[^a-z0-9]+", (name or "").lower())
-        for word in words:
-            index = self._stage(word)
+            index = self._stage(value)
             if index is not None:
-                return index, f"name {name}"
+                return index, f"tag {tag} = {value}"
+        index = self._stage(name)
+        if index is not None:
+            return index, f"name {name}"
         return len(self.stages), "no stage found"
 
-    def _stage(self, word: str) -> int | None:
-        return next((i for i, group in enumerate(self.stages) if word in group), None)
+    def _stage(self, text: str | None) -> int | None:
+        """The stage of the first word of `text` that names one ("prod-eu" is prod)."""
+        for word in re.split(r"[^a-z0-9]+", (text or "").lower()):
+            index = next((i for i, group in enumerate(self.stages) if word in group), None)
+            if index is not None:
+                return index
+        return None
 
 
 @dataclass(frozen=True)
@@ -527,7 +529,7 @@ class RolloutEntry:
 @dataclass(frozen=True)
 class Rollout:
     rule: str
-    order: tuple[RolloutEntry, ...] = field(default_factory=tuple)
+    order: tuple[RolloutEntry, ...]
 
 
 def rollout(changes: Sequence[Change], ordering: Ordering) -> Rollout:

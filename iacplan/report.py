@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from iacplan import __version__
@@ -99,7 +100,12 @@ class Report:
         ]
 
     def findings_of(self, env_id: str) -> list[Finding]:
-        return [f for f in self.findings if f.environment == env_id]
+        return self._by_environment.get(env_id, [])
+
+    @cached_property
+    def _by_environment(self) -> dict[str, list[Finding]]:
+        # Renderers ask once per environment: one pass, not one scan per environment.
+        return _grouped(self.findings)
 
     def summary(self) -> dict[str, int]:
         counts = {"environments": len(self.environments)}
@@ -158,9 +164,10 @@ def build(
 ) -> Report:
     order = {change.id: i for i, change in enumerate(changes)}
     ordered = sorted(findings, key=lambda f: (order[f.environment], f.rule, f.location, f.message))
+    grouped = _grouped(ordered)
     entries = []
     for change in changes:
-        verdict = _verdict(change, [f for f in ordered if f.environment == change.id])
+        verdict = _verdict(change, grouped.get(change.id, []))
         entries.append(_entry(change, verdict, make_plan(change, verdict.value, catalog, today)))
     planned = [c for c, e in zip(changes, entries, strict=True) if e.plan is not None]
     return Report(
@@ -170,6 +177,13 @@ def build(
         findings=tuple(ordered),
         rollout=rollout(planned, ordering or Ordering()),
     )
+
+
+def _grouped(findings: Sequence[Finding]) -> dict[str, list[Finding]]:
+    grouped: dict[str, list[Finding]] = {}
+    for finding in findings:
+        grouped.setdefault(finding.environment, []).append(finding)
+    return grouped
 
 
 def overall_verdict(report: Report) -> Verdict | None:

@@ -199,3 +199,11 @@ def test_a_downgrade_in_two_hops_says_so_and_has_no_upgrade_notes(tree: TreeMake
 def test_amazon_provider_note_also_on_the_way_to_airflow_3(tree: TreeMaker) -> None:
     plan = plan_of(tree, "2.2.2", "3.0.6")
     assert "operators.s3_bucket" in " ".join(section(plan, "changes"))
+
+
+def test_a_stage_word_inside_a_tag_value_counts_like_one_in_a_name() -> None:
+    from iacplan.plan import Ordering
+
+    ordering = Ordering()
+    assert ordering.rank("analytics", [("env", "prod-eu")]) == (3, "tag env = prod-eu")
+    assert ordering.rank("analytics-dev", [("team", "data")]) == (0, "name analytics-dev")

@@ -37,9 +37,11 @@ def _cell(text: str) -> str:
 
 def render(report: Report, colour: bool = False) -> str:
     foot = ["", f"<sub>iacplan · MWAA version catalog of {report.catalog_date}</sub>"]
-    head = _banner(report) + _table(report, LIMIT - _size(foot) - 2_000) + _rollout(report)
-    if _size(head + foot) > LIMIT - 2_000:
-        head = _banner(report) + _table(report, LIMIT - _size(foot) - 2_000)
+    room = LIMIT - _size(foot) - 2_000  # what the banner, table and rollout order may take
+    head = _banner(report) + _table(report, room)
+    order = _rollout(report)
+    if _size(head + order) <= room:
+        head += order
     blocks = [_Block.of(entry, report.findings_of(entry.id)) for entry in report.environments]
     blocks = [b for b in blocks if b.sections or b.findings]
     body = _fit(blocks, LIMIT - _size(head + foot) - 1)
