@@ -9,6 +9,7 @@ import pytest
 
 from conftest import TreeMaker
 from helpers import CFN_SAMPLES, SAMPLES, iacplan, mwaa
+from iacplan.plan import Ordering
 
 CONSTRAINT = 'constraints-{v}/constraints-{py}.txt"'
 
@@ -202,8 +203,6 @@ def test_amazon_provider_note_also_on_the_way_to_airflow_3(tree: TreeMaker) -> N
 
 
 def test_a_stage_word_inside_a_tag_value_counts_like_one_in_a_name() -> None:
-    from iacplan.plan import Ordering
-
     ordering = Ordering()
     assert ordering.rank("analytics", [("env", "prod-eu")]) == (3, "tag env = prod-eu")
     assert ordering.rank("analytics-dev", [("team", "data")]) == (0, "name analytics-dev")
