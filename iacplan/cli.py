@@ -15,8 +15,6 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from iacplan import __version__, deployed, diff, rules, sources
-from iacplan.comment import github as github_comment
-from iacplan.comment import gitlab as gitlab_comment
 from iacplan.comment import sticky
 from iacplan.config import Config, load_config
 from iacplan.errors import InputError, NoDefinitions
@@ -659,6 +657,8 @@ def _post(
 @_clean_errors
 def comment_github(repo: str | None, pr: int | None, api_url: str | None, **options: Any) -> None:
     """Post or update the report on a GitHub pull request (token: $GITHUB_TOKEN)."""
+    from iacplan.comment import github as github_comment  # urllib.request: only when posting
+
     found = github_comment.settings(repo, pr, api_url)
     comments = github_comment.comments(found)
     _post(comments, f"{found.repo}#{found.pr}", github_comment.LIMIT, found.run, **options)
@@ -678,6 +678,8 @@ def comment_gitlab(
     project: str | None, mr: int | None, api_url: str | None, **options: Any
 ) -> None:
     """Post or update the report on a GitLab merge request (token: $GITLAB_TOKEN)."""
+    from iacplan.comment import gitlab as gitlab_comment  # urllib.request: only when posting
+
     found = gitlab_comment.settings(project, mr, api_url)
     notes = gitlab_comment.notes(found)
     _post(notes, f"{found.project}!{found.mr}", gitlab_comment.LIMIT, found.run, **options)
