@@ -411,13 +411,13 @@ def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, inputs: sources.Inpu
         then_inputs = _inputs_at(inputs, revision)
         for path in head_paths:
             head = _module_file(path)
-            then = _module_file(revision.path(path)) or _renamed(path, revision)
-            if head is None and then is None:
-                raise InputError(
-                    f"{sources.display_path(path)}: no such file or directory, here or at {ref}"
-                )
             loaded = sources.load(head, inputs) if head else sources.Loaded(())
-            if loaded.base is None:
+            if loaded.base is None:  # a plan or change set carries its base: not looked for
+                then = _module_file(revision.path(path)) or _renamed(path, revision)
+                if head is None and then is None:
+                    raise InputError(
+                        f"{sources.display_path(path)}: no such file or directory, here or at {ref}"
+                    )
                 definitions = True
                 if head:
                     git.copy_installed_modules(head, revision)
