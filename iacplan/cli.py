@@ -420,8 +420,7 @@ def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, inputs: sources.Inpu
                     )
                 definitions = True
                 if head:
-                    git.copy_installed_modules(head, revision)
-                    git.copy_untracked_var_files(head, revision)
+                    git.copy_untracked(head, revision)
                 base = _load_at(then, then_inputs, ref) if then else ()
                 loaded = sources.Loaded(loaded.head, base, local_ids=True)
             if len(head_paths) > 1 and loaded.local_ids:
