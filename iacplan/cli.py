@@ -15,8 +15,6 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from iacplan import __version__, deployed, diff, rules, sources
-from iacplan.comment import github as github_comment
-from iacplan.comment import gitlab as gitlab_comment
 from iacplan.comment import sticky
 from iacplan.config import Config, load_config
 from iacplan.errors import InputError, NoDefinitions
@@ -413,17 +411,16 @@ def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, inputs: sources.Inpu
         then_inputs = _inputs_at(inputs, revision)
         for path in head_paths:
             head = _module_file(path)
-            then = _module_file(revision.path(path)) or _renamed(path, revision)
-            if head is None and then is None:
-                raise InputError(
-                    f"{sources.display_path(path)}: no such file or directory, here or at {ref}"
-                )
             loaded = sources.load(head, inputs) if head else sources.Loaded(())
-            if loaded.base is None:
+            if loaded.base is None:  # a plan or change set carries its base: not looked for
+                then = _module_file(revision.path(path)) or _renamed(path, revision)
+                if head is None and then is None:
+                    raise InputError(
+                        f"{sources.display_path(path)}: no such file or directory, here or at {ref}"
+                    )
                 definitions = True
                 if head:
-                    git.copy_installed_modules(head, revision)
-                    git.copy_untracked_var_files(head, revision)
+                    git.copy_untracked(head, revision)
                 base = _load_at(then, then_inputs, ref) if then else ()
                 loaded = sources.Loaded(loaded.head, base, local_ids=True)
             if len(head_paths) > 1 and loaded.local_ids:
@@ -659,6 +656,8 @@ def _post(
 @_clean_errors
 def comment_github(repo: str | None, pr: int | None, api_url: str | None, **options: Any) -> None:
     """Post or update the report on a GitHub pull request (token: $GITHUB_TOKEN)."""
+    from iacplan.comment import github as github_comment  # urllib.request: only when posting
+
     found = github_comment.settings(repo, pr, api_url)
     comments = github_comment.comments(found)
     _post(comments, f"{found.repo}#{found.pr}", github_comment.LIMIT, found.run, **options)
@@ -678,6 +677,8 @@ def comment_gitlab(
     project: str | None, mr: int | None, api_url: str | None, **options: Any
 ) -> None:
     """Post or update the report on a GitLab merge request (token: $GITLAB_TOKEN)."""
+    from iacplan.comment import gitlab as gitlab_comment  # urllib.request: only when posting
+
     found = gitlab_comment.settings(project, mr, api_url)
     notes = gitlab_comment.notes(found)
     _post(notes, f"{found.project}!{found.mr}", gitlab_comment.LIMIT, found.run, **options)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from iacplan.comment.http import Api, ApiError, user_name
+from iacplan.comment.http import Api, ApiError, comment_in, user_name
 from iacplan.comment.sticky import Comment, parse_time
 from iacplan.errors import InputError
 
@@ -125,11 +125,4 @@ def _event(path: str | None) -> dict[str, Any]:
 
 
 def _comment(item: Any) -> Comment:
-    if not isinstance(item, dict) or not isinstance(item.get("id"), int):
-        raise ApiError("GitHub: a comment without an id in the answer")
-    body = item.get("body")
-    user = item.get("user")
-    author = user.get("login") if isinstance(user, dict) else None
-    return Comment(
-        item["id"], body if isinstance(body, str) else "", author if isinstance(author, str) else ""
-    )
+    return comment_in(item, ("user", "login"), "GitHub")

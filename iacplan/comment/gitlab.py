@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from iacplan.comment.http import Api, ApiError, user_name
+from iacplan.comment.http import Api, comment_in, user_name
 from iacplan.comment.sticky import Comment, parse_time
 from iacplan.errors import InputError
 
@@ -37,7 +37,11 @@ class GitLabNotes:
     def list(self) -> list[Comment]:
         url = self._notes() + "?per_page=100&sort=asc&order_by=created_at"
         # System notes ("added 1 commit") are GitLab's own, never ours.
-        return [_note(item) for item in self.api.pages(url) if not item.get("system")]
+        return [
+            _note(item)
+            for item in self.api.pages(url)
+            if not (isinstance(item, dict) and item.get("system"))
+        ]
 
     def create(self, body: str) -> Comment:
         return _note(self.api.call("POST", self._notes(), {"body": body}).data)
@@ -93,11 +97,4 @@ def notes(found: Settings) -> GitLabNotes:
 
 
 def _note(item: Any) -> Comment:
-    if not isinstance(item, dict) or not isinstance(item.get("id"), int):
-        raise ApiError("GitLab: a note without an id in the answer")
-    body = item.get("body")
-    user = item.get("author")
-    author = user.get("username") if isinstance(user, dict) else None
-    return Comment(
-        item["id"], body if isinstance(body, str) else "", author if isinstance(author, str) else ""
-    )
+    return comment_in(item, ("author", "username"), "GitLab")

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from iacplan import __version__
+from iacplan.comment.sticky import Comment
 from iacplan.errors import InputError
 
 MAX_RETRIES = 3  # per request, for rate limits and server errors
@@ -198,6 +199,18 @@ def user_name(me: Any, key: str, service: str) -> str:
     if not isinstance(name, str) or not name:
         raise ApiError(f"{service}: GET /user named no user: pass --author LOGIN")
     return name
+
+
+def comment_in(item: Any, author: tuple[str, str], service: str) -> Comment:
+    """A comment (GitHub) or note (GitLab) in an API answer; `author`: the keys of its
+    writer's name (`("user", "login")`, `("author", "username")`)."""
+    if not isinstance(item, dict) or not isinstance(item.get("id"), int):
+        raise ApiError(f"{service}: a comment without an id in the answer")
+    body, user = item.get("body"), item.get(author[0])
+    name = user.get(author[1]) if isinstance(user, dict) else None
+    return Comment(
+        item["id"], body if isinstance(body, str) else "", name if isinstance(name, str) else ""
+    )
 
 
 def _json(raw: bytes) -> Any:

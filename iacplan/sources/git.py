@@ -112,33 +112,29 @@ def revision(ref: str) -> Iterator[Revision]:
             shutil.rmtree(root, ignore_errors=True)
 
 
-def copy_installed_modules(here: Path, revision: Revision) -> None:
-    """`terraform init` leaves module copies in `.terraform/modules`, which git does not track:
-    without them a registry module's environments would get other ids on the revision's side
-    (added + removed). A copy that does not match the revision's call is judged stale there,
-    so its environments are unknown, never wrong."""
-    start = here if here.is_dir() else here.parent
-    for directory, dirnames, _ in os.walk(start):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        installed = Path(directory) / MANIFEST.parent
-        target = revision.path(Path(directory))
-        if (installed / MANIFEST.name).is_file() and target.is_dir():
-            shutil.copytree(installed, target / MANIFEST.parent, symlinks=True, dirs_exist_ok=True)
-
-
-def copy_untracked_var_files(here: Path, revision: Revision) -> None:
-    """Auto-loaded var files (`terraform.tfvars`, `*.auto.tfvars`, …) that git does not track
-    are the same on both sides, as untracked `--var-file`s are: otherwise a value they set
-    would apply to the head only, and a change from it to a literal would read unchanged.
-    A file the revision tracks at the same place is the revision's own and stays."""
+def copy_untracked(here: Path, revision: Revision) -> None:
+    """What Terraform reads below `here` that git does not track is the same on both sides
+    (one walk of the head's tree for both):
+    - module copies `terraform init` leaves in `.terraform/modules`: without them a registry
+      module's environments would get other ids on the revision's side (added + removed). A
+      copy that does not match the revision's call is judged stale there, so its environments
+      are unknown, never wrong;
+    - auto-loaded var files (`terraform.tfvars`, `*.auto.tfvars`, …), as untracked
+      `--var-file`s are: otherwise a value they set would apply to the head only, and a change
+      from it to a literal would read unchanged. A file the revision tracks at the same place
+      is the revision's own and stays."""
     start = here if here.is_dir() else here.parent
     for directory, dirnames, filenames in os.walk(start):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        names = [n for n in filenames if n in _AUTO_VAR_FILES or n.endswith(_AUTO_VAR_SUFFIXES)]
         target = revision.path(Path(directory))
-        if not names or not target.is_dir():
+        if not target.is_dir():
             continue
-        for name in names:
+        installed = Path(directory) / MANIFEST.parent
+        if (installed / MANIFEST.name).is_file():
+            shutil.copytree(installed, target / MANIFEST.parent, symlinks=True, dirs_exist_ok=True)
+        for name in filenames:
+            if name not in _AUTO_VAR_FILES and not name.endswith(_AUTO_VAR_SUFFIXES):
+                continue
             file = Path(directory) / name
             # lexists: never write through a link of the revision (it may lead anywhere).
             if not os.path.lexists(target / name) and not _tracked(file, revision.toplevel):

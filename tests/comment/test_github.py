@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -372,3 +374,13 @@ def test_run_times_in_messages_are_to_the_second(forge: Forge, tmp_path: Path) -
         r"\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)",
         run.stdout,
     ), run.stdout
+
+
+def test_check_runs_do_not_import_the_http_client() -> None:
+    """urllib.request (and the forges' modules) cost start-up time every `iacplan check` pays:
+    only `iacplan comment` imports them."""
+    code = "import sys, iacplan.cli; print(*sorted(sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.split())
+    assert "iacplan.cli" in loaded
+    assert not loaded & {"urllib.request", "iacplan.comment.http", "iacplan.comment.github"}

@@ -113,3 +113,10 @@ def test_a_note_by_someone_else_with_the_marker_is_ignored(forge: Forge, tmp_pat
     assert forge.writes() == [("DELETE", f"{NOTES}/{mine}"), ("POST", NOTES)]
     assert forge.comments[other]["body"] == forged
     assert any(r.path == "/api/v4/user" for r in forge.requests)
+
+
+def test_a_listing_item_that_is_not_a_note_is_a_clean_error(forge: Forge, tmp_path: Path) -> None:
+    forge.queue(200, {}, ["not a note"])
+    run = post(tmp_path, "v1\n")
+    assert run.exit_code == 2
+    assert run.stderr.startswith("iacplan: error: GitLab: a comment without an id"), run.stderr

@@ -316,6 +316,20 @@ def test_plans_carry_their_own_base(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert run.exit_code == 2 and "every HEAD_PATH is a plan or change set" in run.stderr
 
 
+def test_a_plan_beside_definitions_is_not_looked_for_at_the_revision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan carries its base: that it is not committed (plans rarely are) says nothing about
+    added environments, and it is not looked for in the revision at all."""
+    plan = (SAMPLES.parent / "terraform-plan" / "minor-upgrade" / "plan.json").read_text()
+    repo = repo_with(tmp_path, {"infra/main.tf": BUCKET + env_block("2.9.2")})
+    write_tree(repo, {"plan.json": plan})
+    monkeypatch.chdir(repo)
+    run = iacplan("check", "--base-ref", "HEAD", "infra", "plan.json", "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    assert "plan.json" not in run.stderr, run.stderr
+
+
 def versions(run: object) -> list[tuple[str | None, str | None, str]]:
     report = run.report  # type: ignore[attr-defined]
     return [(e["base_version"], e["head_version"], e["change"]) for e in report["environments"]]
