@@ -242,7 +242,7 @@ def test_an_unresolved_bucket_is_not_taken_for_the_deployed_one(
     is shown, but the head's stays unverified (never a false pass)."""
     account.add("analytics", version="2.9.2", bucket=BUCKET)
     bucket()
-    arn = '  source_bucket_arn = var.bucket_arn\n'
+    arn = "  source_bucket_arn = var.bucket_arn\n"
     head = {
         "main.tf": mwaa('"2.10.3"', "analytics", arn) + 'variable "bucket_arn" {}\n',
     }
