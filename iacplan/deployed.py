@@ -139,10 +139,15 @@ def _with_bucket(head: Environment, live: LiveEnvironment) -> Environment:
         return head
     state = "never enabled" if live.versioning is Versioning.DISABLED else live.versioning.value
     reason = f"GetBucketVersioning in the account: {state}"
-    if bucket is None or bucket.id is None:
-        reason += " (the deployed environment's bucket: the configuration's cannot be resolved)"
-    location = bucket.location if bucket is not None else head.location
-    return replace(head, bucket=Bucket(name, live.versioning, False, reason, location))
+    if bucket is None:
+        reason += " (the deployed environment's bucket: the configuration shows none)"
+        return replace(head, bucket=Bucket(name, live.versioning, False, reason, head.location))
+    if bucket.id is None:
+        # The configuration names a bucket it cannot resolve, and the change may move the
+        # environment to another one: what the deployed bucket says is a hint, not a verdict.
+        reason = f"{bucket.reason}; the deployed environment's bucket {name}: {reason}"
+        return replace(head, bucket=replace(bucket, reason=reason))
+    return replace(head, bucket=Bucket(name, live.versioning, False, reason, bucket.location))
 
 
 def _subject(change: Change, notes: tuple[str, ...], live: LiveEnvironment | None = None) -> Change:

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -152,8 +152,6 @@ class _Reader:
             raise InputError(f"--live: {_one_line(str(exc))}") from exc
         # What broke for every later call: the credentials ("session"), or one endpoint.
         self._broken: dict[str, str] = {}
-        self._listed = False
-        self._names: tuple[str, ...] | None = None
 
     @staticmethod
     def _config(core: Session, custom_endpoint: bool) -> Config:
@@ -188,7 +186,7 @@ class _Reader:
                 return LiveEnvironment(lookup.name, self.region, None, errors=tuple(errors))
             return self._bucket(LiveEnvironment(lookup.name, self.region, None), lookup, errors)
         if isinstance(got, _Handled):
-            missing = LiveEnvironment(lookup.name, self.region, False, other_names=self._others())
+            missing = LiveEnvironment(lookup.name, self.region, False, other_names=self._others)
             return self._bucket(missing, lookup, errors)
         env = got["Environment"]
         update = env.get("LastUpdate")
@@ -252,21 +250,19 @@ class _Reader:
                 objects.append(PinnedObject(role, bucket, key, version_id, True))
         return _with(deployed, errors, objects=tuple(objects))
 
+    @cached_property
     def _others(self) -> tuple[str, ...] | None:
-        """The region's environment names (once), to tell a wrong region from a wrong name;
-        None when they cannot be listed (that only costs the hint)."""
-        if not self._listed:
-            self._listed = True
+        """The region's environment names (listed once), to tell a wrong region from a wrong
+        name; None when they cannot be listed (that only costs the hint)."""
 
-            def names() -> list[str]:
-                pages = self.mwaa.get_paginator("list_environments").paginate(
-                    PaginationConfig={"MaxItems": _LISTED_NAMES}
-                )
-                return [name for page in pages for name in page["Environments"]]
+        def names() -> list[str]:
+            pages = self.mwaa.get_paginator("list_environments").paginate(
+                PaginationConfig={"MaxItems": _LISTED_NAMES}
+            )
+            return [name for page in pages for name in page["Environments"]]
 
-            got = self._attempt(LIST_ENVIRONMENTS, names)
-            self._names = tuple(sorted(got)) if isinstance(got, list) else None
-        return self._names
+        got = self._attempt(LIST_ENVIRONMENTS, names)
+        return tuple(sorted(got)) if isinstance(got, list) else None
 
     def _attempt(
         self, call: _Call, send: Callable[[], T], handled: frozenset[str] = frozenset()

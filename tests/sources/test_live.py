@@ -235,6 +235,27 @@ def test_bucket_versioning_from_the_account(
     )
 
 
+def test_an_unresolved_bucket_is_not_taken_for_the_deployed_one(
+    account: FakeMwaa, tree: TreeMaker
+) -> None:
+    """The head may move the environment to another bucket: the deployed bucket's versioning
+    is shown, but the head's stays unverified (never a false pass)."""
+    account.add("analytics", version="2.9.2", bucket=BUCKET)
+    bucket()
+    arn = "  source_bucket_arn = var.bucket_arn\n"
+    head = {
+        "main.tf": mwaa('"2.10.3"', "analytics", arn) + 'variable "bucket_arn" {}\n',
+    }
+    run = live(tree(head))
+    assert run.rules(ENV_ID) == ["MWAA006"]
+    source = run.env(ENV_ID)["source_bucket"]
+    assert source["versioning"] == "unknown"
+    assert (
+        f"the deployed environment's bucket {BUCKET}: GetBucketVersioning in the account: enabled"
+        in source["reason"]
+    )
+
+
 def test_a_pinned_object_version_that_is_gone(account: FakeMwaa, tree: TreeMaker) -> None:
     version = bucket()
     account.add(
