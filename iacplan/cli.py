@@ -356,12 +356,7 @@ def _changes(
     definitions: list[Environment] = []
     changes: list[Change] = []
     for path in head_paths:
-        loaded = sources.load(path, inputs)
-        if len(head_paths) > 1 and loaded.local_ids:
-            loaded = loaded.prefixed(sources.display_path(path))
-        loaded = loaded.with_requirements(
-            path if path.is_dir() else path.parent, inputs.requirements
-        )
+        loaded = _as_reported(sources.load(path, inputs), path, len(head_paths), inputs, path)
         if loaded.base is None:
             definitions += loaded.head
         else:
@@ -400,6 +395,18 @@ def _refuse_unmatched(given: sources.Given, changes: list[Change]) -> None:
         )
 
 
+def _as_reported(
+    loaded: sources.Loaded, path: Path, paths: int, inputs: sources.Inputs, read: Path | None
+) -> sources.Loaded:
+    """Ids prefixed by the HEAD_PATH when there are several (each its own configuration), and
+    the local requirements.txt attached, looked for from `read`, what was loaded."""
+    if paths > 1 and loaded.local_ids:
+        loaded = loaded.prefixed(sources.display_path(path))
+    if read is None:
+        return loaded
+    return loaded.with_requirements(read if read.is_dir() else read.parent, inputs.requirements)
+
+
 def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, inputs: sources.Inputs) -> list[Change]:
     """Each HEAD_PATH against itself at a git revision: one that did not exist there holds
     environments the PR adds (unless git sees it renamed); one the PR deletes, environments it
@@ -423,12 +430,7 @@ def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, inputs: sources.Inpu
                     git.copy_untracked(head, revision)
                 base = _load_at(then, then_inputs, ref) if then else ()
                 loaded = sources.Loaded(loaded.head, base, local_ids=True)
-            if len(head_paths) > 1 and loaded.local_ids:
-                loaded = loaded.prefixed(sources.display_path(path))
-            if head:
-                loaded = loaded.with_requirements(
-                    head if head.is_dir() else head.parent, inputs.requirements
-                )
+            loaded = _as_reported(loaded, path, len(head_paths), inputs, head)
             changes += diff.pair(loaded.base, loaded.head)
     _refuse_unmatched(inputs.requirements, changes)
     if not definitions:
