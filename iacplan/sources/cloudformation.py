@@ -328,7 +328,8 @@ def _bucket(
         logical_id = token[1]
         if _type(resources.get(logical_id)) != BUCKET_TYPE:
             reason = f"SourceBucketArn refers to {logical_id}, which is not an AWS::S3::Bucket"
-            return Bucket(logical_id, Versioning.UNKNOWN, False, reason, here)
+            # No bucket name: a logical id read as one would make --live ask about another bucket.
+            return Bucket(None, Versioning.UNKNOWN, False, reason, here)
         where = Location(location.file, _key_line(resources, logical_id, 1))
         return _linked(resolver, logical_id, resources[logical_id], logical_id, where)
     name = match["name"]
