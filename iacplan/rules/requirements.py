@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from iacplan.model import Change, ChangeKind, Location, Severity, ValueState
@@ -41,6 +40,8 @@ def _requirements(change: Change, context: Context) -> Iterator[Hit]:
                 f"against the wrong pins; use {expected}",
                 line.location,
             )
+    from packaging.specifiers import SpecifierSet  # not at start-up: only a file with pins
+
     for pin in requirements.airflow_pins:
         if not SpecifierSet(pin.text).contains(version, prereleases=True):
             yield Hit(

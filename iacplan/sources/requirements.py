@@ -16,9 +16,6 @@ from dataclasses import dataclass, replace
 from itertools import takewhile
 from pathlib import Path, PurePosixPath
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-
 from iacplan.errors import InputError
 from iacplan.model import (
     ConstraintsLine,
@@ -37,6 +34,8 @@ _CONSTRAINTS_URL = re.compile(
     r"https://raw\.githubusercontent\.com/apache/airflow/(?:refs/(?:heads|tags)/)?"
     r"constraints-(?P<airflow>[^/]+)/(?P<file>[^/?#]+)"
 )
+# The project name a PEP 508 requirement starts with.
+_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
 _OPTIONS = {
     "-c": "constraint",
     "--constraint": "constraint",
@@ -193,13 +192,19 @@ def _constraint(target: str, where: Location) -> ConstraintsLine:
 
 def _airflow_pin(line: str, where: Location) -> tuple[Pin | None, str | None]:
     """The apache-airflow requirement of a line, if it is one that can be checked."""
+    # packaging is imported here, not at start-up (~20 ms), and parses apache-airflow lines only.
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    name = _NAME.match(line)
+    if name is None or canonicalize_name(name[0]) != "apache-airflow":
+        return None, None  # another project, or not a requirement (a URL, a path, an archive)
+
     # Per-requirement options (--hash=…) follow the requirement, as pip splits them.
     spec = " ".join(takewhile(lambda word: not word.startswith("-"), line.split()))
     try:
         requirement = Requirement(spec)
     except InvalidRequirement:
-        return None, None  # not a requirement iacplan reads (a URL, a path, an archive)
-    if canonicalize_name(requirement.name) != "apache-airflow":
         return None, None
     if requirement.url or requirement.marker:
         how = "a URL" if requirement.url else "an environment marker"
