@@ -205,7 +205,8 @@ def _airflow_pin(line: str, where: Location) -> tuple[Pin | None, str | None]:
     try:
         requirement = Requirement(spec)
     except InvalidRequirement:
-        return None, None
+        # e.g. `==${AIRFLOW_VERSION}`, which pip expands: noted, never taken as fitting the head
+        return None, f"{where}: the apache-airflow requirement {spec} cannot be read: not checked"
     if requirement.url or requirement.marker:
         how = "a URL" if requirement.url else "an environment marker"
         return None, f"{where}: the apache-airflow requirement has {how}: not checked"

@@ -116,6 +116,21 @@ def test_airflow_requirements_that_cannot_be_checked(line: str, how: str) -> Non
     assert notes == (f"r.txt:1: the apache-airflow requirement has {how}: not checked",)
 
 
+@pytest.mark.parametrize(
+    "spec", ["apache-airflow==${AIRFLOW_VERSION}", "Apache_Airflow[celery] >= two"]
+)
+def test_an_airflow_requirement_that_cannot_be_read_is_noted(spec: str) -> None:
+    parsed, notes = parse_text(f"{spec} --hash=sha256:0123\n", "r.txt")
+    assert parsed.airflow_pins == ()
+    assert notes == (f"r.txt:1: the apache-airflow requirement {spec} cannot be read: not checked",)
+
+
+def test_other_projects_are_not_airflow_pins() -> None:
+    text = "apache-airflow-providers-amazon==${V}\napache-airflow.whl\nboto3>=1\n"
+    parsed, notes = parse_text(text, "r.txt")
+    assert (parsed.airflow_pins, notes) == ((), ())
+
+
 def test_lines_that_are_not_requirements_are_skipped() -> None:
     text = "-e git+https://github.com/acme/lib.git#egg=lib\n./wheels/lib.whl\n--find-links ./w\n"
     parsed, notes = parse_text(text, "r.txt")
