@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import cache
 from itertools import takewhile
 from pathlib import Path, PurePosixPath
 
@@ -57,7 +58,10 @@ def attach(
 ) -> tuple[Environment, ...]:
     """The environments with their requirements file, where one is given or found below `top`."""
     named = dict(given.by_environment)
-    return tuple(_attached(env, top, named.get(env.id) or given.everywhere) for env in environments)
+    read = cache(parse)  # one file often serves every environment
+    return tuple(
+        _attached(env, top, named.get(env.id) or given.everywhere, read) for env in environments
+    )
 
 
 def unmatched(given: Given, ids: set[str]) -> list[str]:
@@ -65,7 +69,12 @@ def unmatched(given: Given, ids: set[str]) -> list[str]:
     return sorted(env_id for env_id, _ in given.by_environment if env_id not in ids)
 
 
-def _attached(env: Environment, top: Path, explicit: Path | None) -> Environment:
+def _attached(
+    env: Environment,
+    top: Path,
+    explicit: Path | None,
+    read: Callable[[Path], tuple[Requirements, tuple[str, ...]]],
+) -> Environment:
     configured = next((f for f in env.files if f.role == "requirements"), None)
     if configured is None:
         if explicit is None:
@@ -80,7 +89,7 @@ def _attached(env: Environment, top: Path, explicit: Path | None) -> Environment
         path = find(configured.path.text or "", _start(env, top), top)
     if path is None:
         return env
-    requirements, notes = parse(path)
+    requirements, notes = read(path)
     return replace(env, requirements=requirements, notes=(*env.notes, *notes))
 
 
