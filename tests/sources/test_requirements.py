@@ -293,6 +293,19 @@ def test_a_single_file_given_twice_is_refused(tree: TreeMaker, tmp_path: Path) -
     assert "--requirements FILE is given twice" in run.stderr
 
 
+def test_one_environment_given_two_files_is_refused(tree: TreeMaker, tmp_path: Path) -> None:
+    root = tree({"main.tf": mwaa('"2.10.3"', "a", FILE.format("r.txt"))})
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_text("boto3\n")
+    second.write_text("boto3\n")
+    env = "aws_mwaa_environment.a"
+    run = iacplan(
+        "check", root, "--requirements", f"{env}={first}", "--requirements", f"{env}={second}"
+    )
+    assert run.exit_code == 2
+    assert f"--requirements {env}=FILE is given twice" in run.stderr
+
+
 def test_a_requirements_file_that_is_not_utf8_exits_2(tree: TreeMaker) -> None:
     root = tree(
         {"main.tf": mwaa('"2.10.3"', extra=FILE.format("r.txt")), "r.txt": b"-c \xff\xfe\n"}
