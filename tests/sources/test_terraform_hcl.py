@@ -765,6 +765,8 @@ def test_unset_empty_and_null_files(tree: TreeMaker) -> None:
         "[requirements_s3_object_version]",
         "all",
         '[\n  "tags", # CI\n  requirements_s3_object_version\n]',
+        '[tags["team"], requirements_s3_object_version]',
+        "[\n  tags, # [CI] sets them\n  requirements_s3_object_version,\n]",
     ],
 )
 def test_an_object_version_terraform_ignores_is_unknown(tree: TreeMaker, ignored: str) -> None:
