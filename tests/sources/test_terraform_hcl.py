@@ -785,6 +785,24 @@ def test_an_object_version_terraform_ignores_is_unknown(tree: TreeMaker, ignored
     )
 
 
+@pytest.mark.parametrize("ignored", ['["requirements_s3_object_version"]', '"all"'])
+def test_an_object_version_terraform_ignores_is_unknown_in_json(
+    tree: TreeMaker, ignored: str
+) -> None:
+    block = (
+        '{"name": "main", "airflow_version": "2.10.3", "execution_role_arn": "https://r", '
+        '"requirements_s3_path": "r.txt", "requirements_s3_object_version": "v2", '
+        f'"lifecycle": {{"ignore_changes": {ignored}}}}}'
+    )
+    root = tree(
+        {"main.tf.json": f'{{"resource": {{"aws_mwaa_environment": {{"main": {block}}}}}}}'}
+    )
+    [(_, version)] = files(loaded(root)["aws_mwaa_environment.main"]).values()
+    assert version.startswith(
+        "unknown: lifecycle ignore_changes lists requirements_s3_object_version"
+    )
+
+
 def test_override_files_make_files_unknown_and_tags_unread(tree: TreeMaker) -> None:
     extra = 'requirements_s3_path = "r.txt"\nrequirements_s3_object_version = "v1"\n'
     root = tree(
