@@ -92,7 +92,7 @@ def _requirements_option(command: F) -> F:
 def _requirements(values: tuple[str, ...]) -> sources.Given:
     """A value that is an existing file is FILE, else ENV_ID=FILE (ids may hold `=`)."""
     everywhere: Path | None = None
-    by_environment = []
+    by_environment: list[tuple[str, Path]] = []
     for value in values:
         env_id, sep, file = value.rpartition("=")
         if Path(value).is_file() or not sep:
@@ -102,6 +102,8 @@ def _requirements(values: tuple[str, ...]) -> sources.Given:
                     "--requirements ENV_ID=FILE"
                 )
             everywhere = _requirements_file(value)
+        elif any(env_id == named for named, _ in by_environment):
+            raise InputError(f"--requirements {env_id}=FILE is given twice")
         else:
             by_environment.append((env_id, _requirements_file(file)))
     return sources.Given(everywhere, tuple(by_environment))

@@ -5,23 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from iacplan.model import Change, ChangeKind, Location, Severity, ValueState
+from iacplan.plan import constraint_line
 from iacplan.rules.base import Context, Hit, Rule
 from iacplan.versions import parse_version
 
 # From 2.7.2 MWAA adds the constraints line itself when requirements.txt has none.
 ADDS_CONSTRAINTS_SINCE = Version("2.7.2")
-
-
-def constraints_line(version: Version, python: str) -> str:
-    """The line MWAA documents for `version` on its Python."""
-    return (
-        '--constraint "https://raw.githubusercontent.com/apache/airflow/'
-        f'constraints-{version}/constraints-{python}.txt"'
-    )
 
 
 def _requirements(change: Change, context: Context) -> Iterator[Hit]:
@@ -33,7 +25,7 @@ def _requirements(change: Change, context: Context) -> Iterator[Hit]:
     if version is None or release is None:
         return  # MWAA004 and MWAA008 say why the version cannot be judged
     requirements = head.requirements
-    expected = constraints_line(version, release.python)
+    expected = constraint_line(version, release.python)
     # With an include the line may be in the file included, which is not read.
     missing = not requirements.constraints and not requirements.includes
     if missing and change.kind is not ChangeKind.UNCHANGED:
@@ -48,6 +40,8 @@ def _requirements(change: Change, context: Context) -> Iterator[Hit]:
                 f"against the wrong pins; use {expected}",
                 line.location,
             )
+    from packaging.specifiers import SpecifierSet  # not at start-up: only a file with pins
+
     for pin in requirements.airflow_pins:
         if not SpecifierSet(pin.text).contains(version, prereleases=True):
             yield Hit(

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import cache
 from itertools import takewhile
 from pathlib import Path, PurePosixPath
-
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
 
 from iacplan.errors import InputError
 from iacplan.model import (
@@ -37,6 +35,8 @@ _CONSTRAINTS_URL = re.compile(
     r"https://raw\.githubusercontent\.com/apache/airflow/(?:refs/(?:heads|tags)/)?"
     r"constraints-(?P<airflow>[^/]+)/(?P<file>[^/?#]+)"
 )
+# The project name a PEP 508 requirement starts with.
+_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
 _OPTIONS = {
     "-c": "constraint",
     "--constraint": "constraint",
@@ -58,7 +58,10 @@ def attach(
 ) -> tuple[Environment, ...]:
     """The environments with their requirements file, where one is given or found below `top`."""
     named = dict(given.by_environment)
-    return tuple(_attached(env, top, named.get(env.id) or given.everywhere) for env in environments)
+    read = cache(parse)  # one file often serves every environment
+    return tuple(
+        _attached(env, top, named.get(env.id) or given.everywhere, read) for env in environments
+    )
 
 
 def unmatched(given: Given, ids: set[str]) -> list[str]:
@@ -66,7 +69,12 @@ def unmatched(given: Given, ids: set[str]) -> list[str]:
     return sorted(env_id for env_id, _ in given.by_environment if env_id not in ids)
 
 
-def _attached(env: Environment, top: Path, explicit: Path | None) -> Environment:
+def _attached(
+    env: Environment,
+    top: Path,
+    explicit: Path | None,
+    read: Callable[[Path], tuple[Requirements, tuple[str, ...]]],
+) -> Environment:
     configured = next((f for f in env.files if f.role == "requirements"), None)
     if configured is None:
         if explicit is None:
@@ -81,7 +89,7 @@ def _attached(env: Environment, top: Path, explicit: Path | None) -> Environment
         path = find(configured.path.text or "", _start(env, top), top)
     if path is None:
         return env
-    requirements, notes = parse(path)
+    requirements, notes = read(path)
     return replace(env, requirements=requirements, notes=(*env.notes, *notes))
 
 
@@ -193,14 +201,21 @@ def _constraint(target: str, where: Location) -> ConstraintsLine:
 
 def _airflow_pin(line: str, where: Location) -> tuple[Pin | None, str | None]:
     """The apache-airflow requirement of a line, if it is one that can be checked."""
+    # packaging is imported here, not at start-up (~20 ms), and parses apache-airflow lines only.
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    name = _NAME.match(line)
+    if name is None or canonicalize_name(name[0]) != "apache-airflow":
+        return None, None  # another project, or not a requirement (a URL, a path, an archive)
+
     # Per-requirement options (--hash=…) follow the requirement, as pip splits them.
     spec = " ".join(takewhile(lambda word: not word.startswith("-"), line.split()))
     try:
         requirement = Requirement(spec)
     except InvalidRequirement:
-        return None, None  # not a requirement iacplan reads (a URL, a path, an archive)
-    if canonicalize_name(requirement.name) != "apache-airflow":
-        return None, None
+        # e.g. `==${AIRFLOW_VERSION}`, which pip expands: noted, never taken as fitting the head
+        return None, f"{where}: the apache-airflow requirement {spec} cannot be read: not checked"
     if requirement.url or requirement.marker:
         how = "a URL" if requirement.url else "an environment marker"
         return None, f"{where}: the apache-airflow requirement has {how}: not checked"

@@ -31,7 +31,9 @@ _PLACEHOLDERS = re.compile(
     r"(?<![\w.])[a-z][a-z0-9]*_[a-z0-9_]*\.[a-zA-Z_][\w-]*"
     r"|\b(?:timestamp|plantimestamp|uuid|bcrypt)(?=\()|\bterraform\.workspace\b"
 )
-_IGNORE_CHANGES = re.compile(r"\bignore_changes\s*=\s*(all\b|\[[^\]]*\])")
+# HCL (`ignore_changes = [...]`, comments removed first) or JSON (`"ignore_changes": [...]`);
+# the list may hold index brackets of its own (`tags["team"]`).
+_IGNORE_CHANGES = re.compile(r'\bignore_changes"?\s*[=:]\s*("?all\b|\[(?:[^\[\]]|\[[^\[\]]*\])*\])')
 _STATUS = {
     "Enabled": Versioning.ENABLED,
     "Suspended": Versioning.SUSPENDED,
@@ -142,11 +144,12 @@ def ignored_changes(file: Path, meta: dict[str, Any]) -> frozenset[str]:
     """What the block's `lifecycle { ignore_changes = [...] }` lists ("all" for all): tfparse
     returns the list as nulls, so it is read from the source text."""
     text = "\n".join(lines(file)[meta["line_start"] - 1 : meta["line_end"]])
+    if not file.name.endswith(".json"):
+        text = re.sub(r"(#|//).*", "", text)
     match = _IGNORE_CHANGES.search(text)
     if match is None:
         return frozenset()
-    listed = re.sub(r"(#|//).*", "", match[1])
-    return frozenset(re.findall(r"[A-Za-z_][\w-]*", listed))
+    return frozenset(re.findall(r"[A-Za-z_][\w-]*", match[1]))
 
 
 def read_files(read: Callable[[str], Value], ignored: frozenset[str]) -> tuple[S3File, ...]:

@@ -116,6 +116,21 @@ def test_airflow_requirements_that_cannot_be_checked(line: str, how: str) -> Non
     assert notes == (f"r.txt:1: the apache-airflow requirement has {how}: not checked",)
 
 
+@pytest.mark.parametrize(
+    "spec", ["apache-airflow==${AIRFLOW_VERSION}", "Apache_Airflow[celery] >= two"]
+)
+def test_an_airflow_requirement_that_cannot_be_read_is_noted(spec: str) -> None:
+    parsed, notes = parse_text(f"{spec} --hash=sha256:0123\n", "r.txt")
+    assert parsed.airflow_pins == ()
+    assert notes == (f"r.txt:1: the apache-airflow requirement {spec} cannot be read: not checked",)
+
+
+def test_other_projects_are_not_airflow_pins() -> None:
+    text = "apache-airflow-providers-amazon==${V}\napache-airflow.whl\nboto3>=1\n"
+    parsed, notes = parse_text(text, "r.txt")
+    assert (parsed.airflow_pins, notes) == ((), ())
+
+
 def test_lines_that_are_not_requirements_are_skipped() -> None:
     text = "-e git+https://github.com/acme/lib.git#egg=lib\n./wheels/lib.whl\n--find-links ./w\n"
     parsed, notes = parse_text(text, "r.txt")
@@ -276,6 +291,19 @@ def test_a_single_file_given_twice_is_refused(tree: TreeMaker, tmp_path: Path) -
     run = iacplan("check", root, "--requirements", given, "--requirements", given)
     assert run.exit_code == 2
     assert "--requirements FILE is given twice" in run.stderr
+
+
+def test_one_environment_given_two_files_is_refused(tree: TreeMaker, tmp_path: Path) -> None:
+    root = tree({"main.tf": mwaa('"2.10.3"', "a", FILE.format("r.txt"))})
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_text("boto3\n")
+    second.write_text("boto3\n")
+    env = "aws_mwaa_environment.a"
+    run = iacplan(
+        "check", root, "--requirements", f"{env}={first}", "--requirements", f"{env}={second}"
+    )
+    assert run.exit_code == 2
+    assert f"--requirements {env}=FILE is given twice" in run.stderr
 
 
 def test_a_requirements_file_that_is_not_utf8_exits_2(tree: TreeMaker) -> None:

@@ -765,6 +765,8 @@ def test_unset_empty_and_null_files(tree: TreeMaker) -> None:
         "[requirements_s3_object_version]",
         "all",
         '[\n  "tags", # CI\n  requirements_s3_object_version\n]',
+        '[tags["team"], requirements_s3_object_version]',
+        "[\n  tags, # [CI] sets them\n  requirements_s3_object_version,\n]",
     ],
 )
 def test_an_object_version_terraform_ignores_is_unknown(tree: TreeMaker, ignored: str) -> None:
@@ -778,6 +780,24 @@ def test_an_object_version_terraform_ignores_is_unknown(tree: TreeMaker, ignored
     root = tree({"main.tf": mwaa('"2.10.3"', extra=extra)})
     [(path, version)] = files(loaded(root)["aws_mwaa_environment.main"]).values()
     assert (path == "requirements.txt") == (ignored != "all")
+    assert version.startswith(
+        "unknown: lifecycle ignore_changes lists requirements_s3_object_version"
+    )
+
+
+@pytest.mark.parametrize("ignored", ['["requirements_s3_object_version"]', '"all"'])
+def test_an_object_version_terraform_ignores_is_unknown_in_json(
+    tree: TreeMaker, ignored: str
+) -> None:
+    block = (
+        '{"name": "main", "airflow_version": "2.10.3", "execution_role_arn": "https://r", '
+        '"requirements_s3_path": "r.txt", "requirements_s3_object_version": "v2", '
+        f'"lifecycle": {{"ignore_changes": {ignored}}}}}'
+    )
+    root = tree(
+        {"main.tf.json": f'{{"resource": {{"aws_mwaa_environment": {{"main": {block}}}}}}}'}
+    )
+    [(_, version)] = files(loaded(root)["aws_mwaa_environment.main"]).values()
     assert version.startswith(
         "unknown: lifecycle ignore_changes lists requirements_s3_object_version"
     )
