@@ -608,3 +608,26 @@ def test_templates_beside_terraform_are_read_too(tmp_path: Path) -> None:
     assert env["id"].startswith("cloudformation/mwaa.yaml#")
     assert (env["base_version"], env["head_version"]) == ("2.10.3", "3.0.6")
     assert "MWAA002" in run.rules()
+
+
+def test_a_bucket_arn_naming_another_resource_gives_no_bucket_name(tmp_path: Path) -> None:
+    template = tmp_path / "mwaa.yaml"
+    template.write_text(
+        textwrap.dedent(
+            """\
+            Resources:
+              srcqueue:
+                Type: AWS::SQS::Queue
+              Env:
+                Type: AWS::MWAA::Environment
+                Properties:
+                  Name: analytics
+                  AirflowVersion: "2.10.3"
+                  SourceBucketArn: !Sub "arn:aws:s3:::${srcqueue}"
+            """
+        )
+    )
+    run = iacplan("check", template, "--format", "json")
+    bucket = run.report["environments"][0]["source_bucket"]
+    assert bucket["id"] is None and bucket["versioning"] == "unknown"
+    assert "refers to srcqueue, which is not an AWS::S3::Bucket" in bucket["reason"]
