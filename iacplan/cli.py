@@ -13,7 +13,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from iacplan import __version__, diff, rules, sources
+from iacplan import __version__, diff, limits, rules, sources
 from iacplan.config import Config, load_config
 from iacplan.errors import InputError
 from iacplan.model import Change, Environment, Severity
@@ -237,7 +237,9 @@ def check(
     reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
     # With --template, --base belongs to the change set: it is the deployed template.
     base = None if template_path else base_path
-    reporting.judge(_changes(head_paths or (Path("."),), base, inputs))
+    with limits.applied(reporting.config.limits):
+        changes = _changes(head_paths or (Path("."),), base, inputs)
+    reporting.judge(changes)
 
 
 def _changes(
@@ -313,9 +315,10 @@ def terraform(
     Terraform's own output goes to stderr; the report goes to stdout. The exit code is
     terraform's when it fails, else the policy's."""
     reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
-    run = terraform_run.plan(
-        terraform_run.find_binary(terraform_bin), terraform_args, chdir, keep_plan, _echo_err
-    )
+    with limits.applied(reporting.config.limits):
+        run = terraform_run.plan(
+            terraform_run.find_binary(terraform_bin), terraform_args, chdir, keep_plan, _echo_err
+        )
     if run.exit_code != 0:
         click.echo(f"iacplan: terraform failed (exit {run.exit_code}); nothing checked", err=True)
         sys.exit(run.exit_code)

@@ -9,9 +9,11 @@ from typing import Any
 import yaml
 
 from iacplan.errors import InputError
+from iacplan.limits import Limits
 from iacplan.model import Severity
 from iacplan.rules import RULES, Policy, Suppression
 from iacplan.schemas import validate
+from iacplan.sources.files import refuse_big, refuse_deep
 
 DEFAULT_NAME = ".iacplan.yaml"
 
@@ -20,6 +22,22 @@ DEFAULT_NAME = ".iacplan.yaml"
 class Config:
     policy: Policy = field(default_factory=Policy)
     versions_file: Path | None = None
+    limits: Limits = field(default_factory=Limits.resolve)
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML without aliases of mappings or lists: a few lines of them expand to billions
+    of nodes in any message that shows the value ("billion laughs")."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            if isinstance(self.anchors.get(event.anchor), yaml.CollectionNode):
+                raise yaml.composer.ComposerError(
+                    problem="an alias of a mapping or list (not supported in the config)",
+                    problem_mark=event.start_mark,
+                )
+        return super().compose_node(parent, index)
 
 
 def load_config(path: Path | None) -> Config:
@@ -28,17 +46,19 @@ def load_config(path: Path | None) -> Config:
         path = Path(DEFAULT_NAME)
         if not path.is_file():
             return Config()
+    refuse_big(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read the config: {exc}") from exc
     try:
-        raw: Any = yaml.safe_load(text)
+        raw: Any = yaml.load(text, Loader=_Loader)  # a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         raise InputError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from exc
     raw = {} if raw is None else raw
+    refuse_deep(str(path), raw)
     validate(raw, "config.schema.json", str(path))
     known = {rule.id for rule in RULES}
     for rule_id in [*raw.get("severity", {}), *(s["rule"] for s in raw.get("suppressions", []))]:
@@ -51,4 +71,5 @@ def load_config(path: Path | None) -> Config:
             suppressions=tuple(Suppression(**s) for s in raw.get("suppressions", [])),
         ),
         versions_file=path.parent / versions_file if versions_file else None,
+        limits=Limits.resolve(raw.get("limits")),
     )

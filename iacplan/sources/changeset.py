@@ -133,7 +133,7 @@ def _context(resource: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
         return None
     try:
         context = json.loads(raw)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, or nested beyond Python's parser
         return None
     if not isinstance(context, dict):
         return None

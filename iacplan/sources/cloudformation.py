@@ -15,7 +15,7 @@ from typing import Any
 from iacplan.errors import InputError
 from iacplan.model import Bucket, Environment, Location, Value, ValueState, Versioning
 from iacplan.sources.cfn_values import RESOURCE_TOKEN, Parameters, Resolver, line_of
-from iacplan.sources.files import display_path, lines, read_text
+from iacplan.sources.files import display_path, lines, read_text, refuse_deep
 
 MWAA_TYPE = "AWS::MWAA::Environment"
 BUCKET_TYPE = "AWS::S3::Bucket"
@@ -45,6 +45,7 @@ def decode(path: Path) -> object:
     if matches:
         first = matches[0]
         raise InputError(f"{display_path(path)}:{first.linenumber}: {first.message}")
+    refuse_deep(display_path(path), template, lambda node: line_of(node, 1))
     return template
 
 

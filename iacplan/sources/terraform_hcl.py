@@ -27,6 +27,7 @@ import hcl2
 import tfparse
 from hcl2 import SerializationOptions
 
+from iacplan import limits
 from iacplan.errors import InputError
 from iacplan.model import Environment, Location, Value
 from iacplan.sources.files import (
@@ -36,6 +37,7 @@ from iacplan.sources.files import (
     normpath,
     parse_json,
     read_text,
+    refuse_big,
     tf_files,
 )
 from iacplan.sources.terraform_modules import (
@@ -88,10 +90,11 @@ def load_tree(top: Path, inputs: TerraformInputs) -> list[Environment]:
             continue  # reached through its caller, with the caller's arguments
         prefix = "" if root == top else f"{root.relative_to(top).as_posix()}:"
         alone = root != top and not _looks_like_root(root)
-        result = _evaluate(root, inputs)
         installed = installed_modules(root)
         modules = _reachable(root.resolve(), calls)
         modules += sorted({r.directory.resolve() for r in installed.values()} - set(modules))
+        _refuse_many_instances(modules)
+        result = _evaluate(root, inputs)
         buckets = _bucket_index(result, root, modules)
         found = [
             *_environments(result, root, prefix, buckets),
@@ -136,9 +139,7 @@ def _call_graph(starts: list[Path]) -> Calls:
                         f"{where}: module source {display_path(call.target)} is not a directory"
                     )
                 pending.append(call.target)
-    done: set[Path] = set()
-    for start in sorted(calls):
-        _refuse_cycles(start, calls, [], done)
+    _refuse_cycles_and_depth(calls)
     return calls
 
 
@@ -152,17 +153,43 @@ def _reachable(root: Path, calls: Calls) -> list[Path]:
     return found
 
 
-def _refuse_cycles(directory: Path, calls: Calls, stack: list[Path], done: set[Path]) -> None:
-    if directory in done:
-        return
-    stack = [*stack, directory]
-    for call in calls.get(directory, []):
-        if call.target in stack:
-            loop = [*stack[stack.index(call.target) :], call.target]
-            cycle = " → ".join(display_path(d) for d in loop)
-            raise InputError(f"{display_path(call.file)}:{call.line}: module call cycle: {cycle}")
-        _refuse_cycles(call.target, calls, stack, done)
-    done.add(directory)
+def _refuse_cycles_and_depth(calls: Calls) -> None:
+    """Refuse a cycle of calls, and a chain of calls longer than the limit. Iterative: the
+    chain may be longer than Python's recursion allows."""
+    height: dict[Path, int] = {}  # the longest chain of calls below a module, once known
+    for start in sorted(calls):
+        path, todo = [start], [iter(calls[start])]
+        while todo:
+            call = next(todo[-1], None)
+            if call is None:
+                done = path.pop()
+                todo.pop()
+                height[done] = max((1 + height[c.target] for c in calls[done]), default=0)
+            elif call.target in path:
+                loop = [*path[path.index(call.target) :], call.target]
+                cycle = " → ".join(display_path(d) for d in loop)
+                raise InputError(
+                    f"{display_path(call.file)}:{call.line}: module call cycle: {cycle}"
+                )
+            elif call.target not in height:
+                path.append(call.target)
+                todo.append(iter(calls[call.target]))
+    limit = limits.current().max_module_depth
+    for start in sorted(calls):
+        if height[start] > limit:
+            chain, directory = [], start
+            while height[directory]:
+                call = next(
+                    c for c in calls[directory] if height[c.target] == height[directory] - 1
+                )
+                chain.append(call)
+                directory = call.target
+            too_far = chain[limit]
+            raise InputError(
+                f"{display_path(too_far.file)}:{too_far.line}: module calls nested more than "
+                f"{limit} deep, from {display_path(start)} down to {display_path(directory)} "
+                f"({limits.how_to_raise('max_module_depth')})"
+            )
 
 
 def _module_dirs(top: Path) -> Iterator[Path]:
@@ -284,9 +311,12 @@ def _vars_paths(root: Path, inputs: TerraformInputs, scratch: Path) -> list[str]
     names += sorted(
         p.name for p in root.iterdir() if p.name.endswith((".auto.tfvars", ".auto.tfvars.json"))
     )
+    for name in names:
+        refuse_big(root / name)
     for var_file in inputs.var_files:
         if not var_file.is_file():
             raise InputError(f"{display_path(var_file)}: var file not found")
+        refuse_big(var_file)
         names.append(os.path.relpath(var_file.resolve(), root.resolve()))
     if inputs.variables:
         cli_vars = scratch / "cli.auto.tfvars.json"
@@ -304,7 +334,36 @@ def _evaluate(root: Path, inputs: TerraformInputs) -> dict[str, Any]:
             )
         except tfparse.ParseError as exc:
             raise InputError(_tfparse_message(str(exc), root)) from exc
+        except RecursionError as exc:  # decoding the evaluator's JSON answer
+            raise InputError(
+                f"{display_path(root)}: the configuration is nested too deeply for Python's "
+                "parser (about 1,000 levels)"
+            ) from exc
     return result
+
+
+# A literal count in a resource or module block (`count = 1e9`); a map key named count is
+# refused too, which is harmless: nobody writes one that large.
+_LITERAL_COUNT = re.compile(
+    r'(?<![\w."-])"?count"?\s*[=:]\s*(?P<count>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)(?![\w.])'
+)
+
+
+def _refuse_many_instances(module_dirs: list[Path]) -> None:
+    """Refuse a literal count above the limit before the evaluator expands it: its time grows
+    with the square of the instances. (A count from a variable is not seen here.)"""
+    limit = limits.current().max_instances
+    for directory in module_dirs:
+        for path in tf_files(directory):
+            text = read_text(path)
+            for match in _LITERAL_COUNT.finditer(text):
+                if float(match["count"]) > limit:
+                    line = text.count("\n", 0, match.start()) + 1
+                    raise InputError(
+                        f"{display_path(path)}:{line}: count = {match['count']} is more than "
+                        f"the {limit} instances iacplan evaluates "
+                        f"({limits.how_to_raise('max_instances')})"
+                    )
 
 
 def _tfparse_message(message: str, root: Path) -> str:
