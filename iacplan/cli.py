@@ -37,7 +37,9 @@ def _clean_errors(command: F) -> F:
         except InputError as exc:
             if debug:
                 raise
-            click.echo(f"iacplan: error: {exc}", err=True)
+            # One line, whatever a parser put in the message.
+            message = " ".join(line.strip() for line in str(exc).splitlines())
+            click.echo(f"iacplan: error: {message}", err=True)
         except Exception as exc:
             if debug:
                 raise

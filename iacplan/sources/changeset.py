@@ -91,6 +91,8 @@ def load(
             continue
         logical_id = str(resource["LogicalResourceId"])
         location = Location(shown, json_line(text, "LogicalResourceId", logical_id))
+        if not isinstance(resource.get("Details") or [], list):
+            raise InputError(f"{location}: {logical_id}: Details is not a list")
         sides = _sides(resource, logical_id, location, templates)
         env_id = f"{stack}#{logical_id}"
         if sides[0] is not None:

@@ -44,7 +44,8 @@ def decode(path: Path) -> object:
     template, matches = decode_str(read_text(path))
     if matches:
         first = matches[0]
-        raise InputError(f"{display_path(path)}:{first.linenumber}: {first.message}")
+        message = first.message.splitlines()[0]  # YAML errors add lines pointing at the text
+        raise InputError(f"{display_path(path)}:{first.linenumber}: {message}")
     refuse_deep(display_path(path), template, lambda node: line_of(node, 1))
     return template
 
