@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from iacplan.errors import InputError
 from iacplan.limits import Limits
@@ -14,6 +13,9 @@ from iacplan.model import Severity
 from iacplan.rules import RULES, Policy, Suppression
 from iacplan.schemas import validate
 from iacplan.sources.files import refuse_big, refuse_deep
+
+if TYPE_CHECKING:
+    import yaml
 
 DEFAULT_NAME = ".iacplan.yaml"
 
@@ -25,19 +27,25 @@ class Config:
     limits: Limits = field(default_factory=Limits.resolve)
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML without aliases of mappings or lists: a few lines of them expand to billions
-    of nodes in any message that shows the value ("billion laughs")."""
+@cache
+def _loader() -> type[yaml.SafeLoader]:
+    import yaml
 
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            if isinstance(self.anchors.get(event.anchor), yaml.CollectionNode):
-                raise yaml.composer.ComposerError(
-                    problem="an alias of a mapping or list (not supported in the config)",
-                    problem_mark=event.start_mark,
-                )
-        return super().compose_node(parent, index)
+    class Loader(yaml.SafeLoader):
+        """Safe YAML without aliases of mappings or lists: a few lines of them expand to
+        billions of nodes in any message that shows the value ("billion laughs")."""
+
+        def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                if isinstance(self.anchors.get(event.anchor), yaml.CollectionNode):
+                    raise yaml.composer.ComposerError(
+                        problem="an alias of a mapping or list (not supported in the config)",
+                        problem_mark=event.start_mark,
+                    )
+            return super().compose_node(parent, index)
+
+    return Loader
 
 
 def load_config(path: Path | None) -> Config:
@@ -51,8 +59,10 @@ def load_config(path: Path | None) -> Config:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read the config: {exc}") from exc
+    import yaml  # about 25 ms: only when there is a config
+
     try:
-        raw: Any = yaml.load(text, Loader=_Loader)  # a SafeLoader
+        raw: Any = yaml.load(text, Loader=_loader())  # a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)

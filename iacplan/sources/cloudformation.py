@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -343,24 +344,79 @@ def with_lint_notes(
     path: Path, template: Mapping[str, Any], found: list[Environment]
 ) -> list[Environment]:
     """cfn-lint's own errors on each environment and its bucket, as notes (no verdict change).
-    Only templates with an MWAA environment are linted: about 0.5 s each."""
+    Only templates with an MWAA environment are linted, and only that part of them (below)."""
     resources = template.get("Resources") or {}
     if not any(_type(resources.get(env.address)) == MWAA_TYPE for env in found):
         return found
-    from cfnlint.api import ManualArgs, lint
-
-    matches = lint(read_text(path), config=ManualArgs(regions=["us-east-1"]))
+    related = {env.address: {env.address, *_bucket_resources(template, env)} for env in found}
+    matches = list(_lint_runner().validate_template(_lint_part(template, related)))
     shown = display_path(path)
     result = []
     for env in found:
-        related = {env.address, *_bucket_resources(template, env)}
         notes = [
             f"cfn-lint {m.rule.id} at {shown}:{m.linenumber}: {m.message}"
             for m in matches
-            if len(m.path) > 1 and m.path[0] == "Resources" and m.path[1] in related
+            if len(m.path) > 1 and m.path[0] == "Resources" and m.path[1] in related[env.address]
         ]
         result.append(replace(env, notes=(*env.notes, *notes)) if notes else env)
     return result
+
+
+@cache
+def _lint_runner() -> Any:
+    """cfn-lint with its rules loaded once (loading them costs about 0.7 s)."""
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner.cli import Runner
+
+    return Runner(ConfigMixIn(regions=["us-east-1"]))
+
+
+def _lint_part(template: Mapping[str, Any], related: dict[str, set[str]]) -> Any:
+    """The template with only the resources whose errors become notes, and those they refer
+    to (so that their references resolve): linting a whole platform template takes seconds.
+    Every other section stays, and the decoder's nodes keep their lines."""
+    resources: Any = template.get("Resources") or {}
+    keep = {name for names in related.values() for name in names}
+    for name in list(keep):
+        keep |= _references(resources.get(name)) & set(resources)
+    part = type(resources)(  # cfn-lint's dict node, with its marks
+        {k: v for k, v in resources.items() if k in keep},
+        getattr(resources, "start_mark", None),
+        getattr(resources, "end_mark", None),
+    )
+    whole: Any = template
+    return type(whole)(
+        {**whole, "Resources": part},
+        getattr(whole, "start_mark", None),
+        getattr(whole, "end_mark", None),
+    )
+
+
+_SUB_REFERENCE = re.compile(r"\$\{(?!!)([\w:]+)")
+
+
+def _references(node: object) -> set[str]:
+    """Logical ids a resource refers to: Ref, Fn::GetAtt, Fn::Sub and DependsOn."""
+    found: set[str] = set()
+    pending = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key in ("Ref", "DependsOn") and isinstance(value, str):
+                    found.add(value)
+                elif key == "DependsOn" and isinstance(value, list):
+                    found |= {v for v in value if isinstance(v, str)}
+                elif key == "Fn::GetAtt":
+                    first = value[0] if isinstance(value, list) and value else value
+                    found.add(str(first).split(".")[0])
+                elif key == "Fn::Sub":
+                    text = value[0] if isinstance(value, list) and value else value
+                    found |= set(_SUB_REFERENCE.findall(str(text)))
+                pending.append(value)
+        elif isinstance(item, list):
+            pending += item
+    return found
 
 
 def _bucket_resources(template: Mapping[str, Any], env: Environment) -> set[str]:

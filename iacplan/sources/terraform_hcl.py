@@ -23,10 +23,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import hcl2
-import tfparse
-from hcl2 import SerializationOptions
-
 from iacplan import limits
 from iacplan.errors import InputError
 from iacplan.model import Environment, Location, Value
@@ -40,6 +36,7 @@ from iacplan.sources.files import (
     refuse_big,
     tf_files,
 )
+from iacplan.sources.hcl_blocks import module_blocks
 from iacplan.sources.terraform_modules import (
     distrust_stale,
     installed_modules,
@@ -226,7 +223,7 @@ def _module_declarations(directory: Path) -> tuple[Declared, ...]:
             doc = parse_json(display_path(path), text)
             blocks = [doc.get("module", {})] if isinstance(doc, dict) else []
         elif _MODULE_BLOCK.search(text):
-            blocks = _parse_hcl(text, path).get("module", [])
+            blocks = _parse_module_blocks(text, path).get("module", [])
         else:
             continue
         for block in blocks:
@@ -286,8 +283,23 @@ def _unevaluated_remote_calls(
             )
 
 
+def _parse_module_blocks(text: str, path: Path) -> dict[str, Any]:
+    """The file's module blocks, parsed on their own where they can be cut out (parsing is
+    slow); the whole file otherwise, and always when a cut-out part does not parse (so that
+    an error names the right line)."""
+    cut = module_blocks(text)
+    if cut is not None:
+        try:
+            return _parse_hcl(cut, path)
+        except InputError:
+            pass
+    return _parse_hcl(text, path)
+
+
 def _parse_hcl(text: str, path: Path) -> dict[str, Any]:
-    options = SerializationOptions(strip_string_quotes=True, with_comments=False)
+    import hcl2  # about 0.1 s: only for files with module calls
+
+    options = hcl2.SerializationOptions(strip_string_quotes=True, with_comments=False)
     try:
         doc: dict[str, Any] = hcl2.loads(text, serialization_options=options)
     except Exception as exc:  # lark raises many types; every one means "not valid HCL"
@@ -326,6 +338,8 @@ def _vars_paths(root: Path, inputs: TerraformInputs, scratch: Path) -> list[str]
 
 
 def _evaluate(root: Path, inputs: TerraformInputs) -> dict[str, Any]:
+    import tfparse  # loads the Go runtime: only when a root is evaluated
+
     with tempfile.TemporaryDirectory(prefix="iacplan-") as scratch:
         vars_paths = _vars_paths(root, inputs, Path(scratch))
         try:
