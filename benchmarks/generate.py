@@ -54,7 +54,7 @@ def _terraform(top: Path, count: int, shape: str, rng: random.Random) -> None:
     roots = max(1, round(count * 0.4))
     library = count - roots
     names = [f"{KINDS[i % len(KINDS)]}-{i:04d}" for i in range(library)]
-    holders = _holders(count, shape, rng)
+    holders = _holders(count, shape, rng)  # roots first, then library modules
     calls: dict[int, list[int]] = {r: [] for r in range(roots)}
     for index in range(library):  # nearly every library module has a caller
         if index % 10 != 9 or roots == count:
@@ -62,18 +62,33 @@ def _terraform(top: Path, count: int, shape: str, rng: random.Random) -> None:
     for root in range(roots):
         extra = rng.sample(range(library), min(library, rng.randint(0, 2))) if library else []
         calls[root] = sorted(set(calls[root] + extra))
+    # Only modules that hold an environment, or call one that does, take airflow_version.
+    versioned: list[bool] = []
     for index, name in enumerate(names):
         nested = [rng.randrange(index)] if index and rng.random() < 0.2 else []
-        _module(top / "modules" / name, index, nested, names, roots + index in holders, rng)
+        holds = roots + index in holders
+        versioned.append(holds or any(versioned[n] for n in nested))
+        _module(top / "modules" / name, index, nested, names, holds, versioned, rng)
     for root in range(roots):
         team, env = f"team-{root % 25:02d}", rng.choice(("dev", "stage", "prod"))
         directory = top / "live" / team / f"{env}-{root:04d}"
-        _root(directory, root, calls[root], names, root in holders, holders, roots, rng)
+        _root(directory, root, calls[root], names, root in holders, versioned, rng)
 
 
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+def _call(name: str, source: str, prefix: str, tags: str, versioned: bool) -> str:
+    version = "  airflow_version = var.airflow_version\n" if versioned else ""
+    return (
+        f'module "{name.replace("-", "_")}" {{\n'
+        f'  source = "{source}"\n'
+        f'  name   = "${{var.{prefix}}}-{name}"\n'
+        f"  tags   = {tags}\n"
+        f"{version}}}\n"
+    )
 
 
 def _module(
@@ -82,24 +97,19 @@ def _module(
     nested: list[int],
     names: list[str],
     mwaa: bool,
+    versioned: list[bool],
     rng: random.Random,
 ) -> None:
     kind = KINDS[index % len(KINDS)]
     blocks = [FILLER[kind](f"{kind}{n}", rng) for n in range(rng.randint(4, 7))]
     blocks += [FILLER[rng.choice(KINDS)](f"extra{n}", rng) for n in range(rng.randint(4, 7))]
     for callee in nested:
-        blocks.append(
-            f'module "{names[callee].replace("-", "_")}" {{\n'
-            f'  source = "../{names[callee]}"\n'
-            f'  name   = "${{var.name}}-{callee}"\n'
-            f"  tags   = var.tags\n"
-            f"  airflow_version = var.airflow_version\n"
-            "}\n"
-        )
+        name = names[callee]
+        blocks.append(_call(name, f"../{name}", "name", "var.tags", versioned[callee]))
     if mwaa:
         blocks.append(_mwaa_resource("this", "var.airflow_version", "${var.name}-airflow"))
     _write(directory / "main.tf", "\n".join(blocks))
-    _write(directory / "variables.tf", VARIABLES)
+    _write(directory / "variables.tf", VARIABLES + (AIRFLOW_VARIABLE if versioned[index] else ""))
     _write(directory / "outputs.tf", f'output "id" {{\n  value = "{kind}-{index}"\n}}\n')
 
 
@@ -109,32 +119,27 @@ def _root(
     callees: list[int],
     names: list[str],
     mwaa: bool,
-    holders: set[int],
-    roots: int,
+    versioned: list[bool],
     rng: random.Random,
 ) -> None:
     blocks = [PROVIDER % (f"state-{index:04d}", rng.choice(("eu-west-1", "us-east-1")))]
     for callee in callees:
-        blocks.append(
-            f'module "{names[callee].replace("-", "_")}" {{\n'
-            f'  source          = "../../../modules/{names[callee]}"\n'
-            f'  name            = "${{var.prefix}}-{callee}"\n'
-            f"  tags            = local.tags\n"
-            f"  airflow_version = var.airflow_version\n"
-            "}\n"
-        )
+        name = names[callee]
+        source = f"../../../modules/{name}"
+        blocks.append(_call(name, source, "prefix", "local.tags", versioned[callee]))
     blocks += [FILLER[rng.choice(KINDS)](f"root{n}", rng) for n in range(rng.randint(2, 5))]
     if mwaa:
         blocks.append(_mwaa_resource("main", "var.airflow_version", "${var.prefix}-airflow"))
         if index % 3 == 1:  # the registry module, read through its inputs
             blocks.append(REGISTRY_MODULE)
     _write(directory / "main.tf", "\n".join(blocks))
-    _write(directory / "variables.tf", ROOT_VARIABLES)
-    version = rng.choice(VERSIONS)
-    _write(
-        directory / "terraform.tfvars",
-        f'prefix          = "acme-{index:04d}"\nairflow_version = "{version}"\n',
-    )
+    tfvars = f'prefix = "acme-{index:04d}"\n'
+    variables = 'variable "prefix" {\n  type = string\n}\n'
+    if mwaa or any(versioned[c] for c in callees):
+        tfvars += f'airflow_version = "{rng.choice(VERSIONS)}"\n'
+        variables += AIRFLOW_VARIABLE
+    _write(directory / "terraform.tfvars", tfvars)
+    _write(directory / "variables.tf", variables)
 
 
 PROVIDER = """terraform {
@@ -175,11 +180,6 @@ variable "tags" {
   default = {}
 }
 
-variable "airflow_version" {
-  type    = string
-  default = null
-}
-
 variable "cidr_block" {
   type    = string
   default = "10.20.0.0/16"
@@ -191,12 +191,10 @@ variable "retention_days" {
 }
 """
 
-ROOT_VARIABLES = """variable "prefix" {
-  type = string
-}
-
+AIRFLOW_VARIABLE = """
 variable "airflow_version" {
-  type = string
+  type    = string
+  default = null
 }
 """
 

@@ -29,6 +29,9 @@ MAX_MODULE_DEPTH = 32
 # A literal `count`: the evaluator's time grows with the square of a resource's instances
 # (1,000 take about 2.5 s, 2,000 about 9 s on a 2-core machine).
 MAX_INSTANCES = 1000
+# Seconds to evaluate one Terraform root: a count or for_each fed by a variable is seen only by
+# the evaluator, which then may take hours; the worker process evaluating it is stopped.
+EVALUATION_TIMEOUT = 300.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Limits:
     max_nesting: int = MAX_NESTING
     max_module_depth: int = MAX_MODULE_DEPTH
     max_instances: int = MAX_INSTANCES
+    evaluation_timeout: float = EVALUATION_TIMEOUT
 
     @property
     def max_file_bytes(self) -> int:
@@ -75,6 +79,11 @@ _current: ContextVar[Limits | None] = ContextVar("iacplan_limits", default=None)
 def current() -> Limits:
     """The limits of this run: those `applied`, else the defaults and the environment."""
     return _current.get() or Limits.resolve()
+
+
+def set_current(limits: Limits) -> None:
+    """Apply `limits` to everything after (a worker process applies its run's limits)."""
+    _current.set(limits)
 
 
 @contextmanager

@@ -6,6 +6,7 @@ which Terraform-only runs must not pay.
 
 from __future__ import annotations
 
+import copyreg
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -15,8 +16,10 @@ from typing import Any
 
 from iacplan.errors import InputError
 from iacplan.model import Bucket, Environment, Location, Value, ValueState, Versioning
+from iacplan.sources import parallel
 from iacplan.sources.cfn_values import RESOURCE_TOKEN, Parameters, Resolver, line_of
 from iacplan.sources.files import display_path, lines, read_text, refuse_deep
+from iacplan.sources.prefilter import cloudformation_may_hold, looks_like_template
 
 MWAA_TYPE = "AWS::MWAA::Environment"
 BUCKET_TYPE = "AWS::S3::Bucket"
@@ -42,6 +45,7 @@ def decode(path: Path) -> object:
     """The file as cfn-lint's decoder reads it, with line marks; errors name file:line."""
     from cfnlint.decode import decode_str
 
+    _picklable_nodes()
     template, matches = decode_str(read_text(path))
     if matches:
         first = matches[0]
@@ -49,6 +53,17 @@ def decode(path: Path) -> object:
         raise InputError(f"{display_path(path)}:{first.linenumber}: {message}")
     refuse_deep(display_path(path), template, lambda node: line_of(node, 1))
     return template
+
+
+@cache
+def _picklable_nodes() -> None:
+    """Values read from a template are cfn-lint's node classes (strings and mappings that
+    know their line), which cannot be pickled: a worker process sends them as plain ones."""
+    from cfnlint.decode.node import dict_node, list_node, str_node
+
+    copyreg.pickle(str_node, lambda node: (str, (str(node),)))
+    copyreg.pickle(dict_node, lambda node: (dict, (dict(node),)))
+    copyreg.pickle(list_node, lambda node: (list, (list(node),)))
 
 
 def load_template(
@@ -81,28 +96,45 @@ def _refuse_unreadable(path: Path, template: object) -> None:
 
 def load_directory(directory: Path, parameters: Parameters) -> list[Environment]:
     """Every template below `directory`; ids are the templates' paths relative to it.
-    Other YAML and JSON files (parameter files, configs) are skipped."""
-    found: list[Environment] = []
+    Other YAML and JSON files (parameter files, configs) are skipped, and so are templates
+    whose text cannot define an environment (prefilter.py): they are not even decoded."""
     templates = 0
+    candidates: list[Path] = []
     for path in sorted(directory.rglob("*")):
         relative = path.relative_to(directory)
         if any(part.startswith(".") for part in relative.parts) or not path.is_file():
             continue
         if path.suffix not in TEMPLATE_SUFFIXES:
             continue
-        template = decode(path)
-        # Parameter files and configs have no Resources; a broken template is an error.
-        if isinstance(template, dict) and "Resources" in template:
-            _refuse_unreadable(path, template)
-            templates += 1
-            envs = environments(template, display_path(path), relative.as_posix(), parameters)
-            found += with_lint_notes(path, template, envs)
+        text = read_text(path)
+        if cloudformation_may_hold(text):
+            candidates.append(path)
+        else:
+            templates += looks_like_template(text)
+    if candidates:  # import cfn-lint and load its rules once, before any worker is forked
+        _lint_runner()
+    job = (directory, parameters)
+    found = parallel.run_all(_template_environments, job, candidates, display_path)
+    templates += sum(envs is not None for envs in found)
     if not templates:
         raise InputError(
             f"{display_path(directory)}: no Terraform files (.tf, .tf.json) or CloudFormation "
             "templates found"
         )
-    return found
+    return [env for envs in found for env in envs or ()]
+
+
+def _template_environments(job: tuple[Path, Parameters], path: Path) -> list[Environment] | None:
+    """The environments of a template in a directory, or None when the file is no template
+    (parameter files and configs have no Resources; a broken template is an error)."""
+    directory, parameters = job
+    template = decode(path)
+    if not isinstance(template, dict) or "Resources" not in template:
+        return None
+    _refuse_unreadable(path, template)
+    relative = path.relative_to(directory).as_posix()
+    envs = environments(template, display_path(path), relative, parameters)
+    return with_lint_notes(path, template, envs)
 
 
 def environments(

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 from iacplan import limits
 from iacplan.errors import InputError
 from iacplan.model import Environment, Location, Value
+from iacplan.sources import parallel
 from iacplan.sources.files import (
     TF_SUFFIXES,
     clear_caches,
@@ -37,7 +38,9 @@ from iacplan.sources.files import (
     tf_files,
 )
 from iacplan.sources.hcl_blocks import module_blocks
+from iacplan.sources.prefilter import local_sources, terraform_may_hold
 from iacplan.sources.terraform_modules import (
+    MANIFEST,
     distrust_stale,
     installed_modules,
     known_module,
@@ -79,34 +82,91 @@ def load_tree(top: Path, inputs: TerraformInputs) -> list[Environment]:
     module_dirs = list(_module_dirs(top))
     if not module_dirs:
         raise InputError(f"{display_path(top)}: no Terraform files (.tf, .tf.json) found")
-    calls = _call_graph(module_dirs)
-    called = {call.target for d in module_dirs for call in calls[d.resolve()]}
-    environments: list[Environment] = []
-    for root in module_dirs:
-        if root.resolve() in called:
-            continue  # reached through its caller, with the caller's arguments
-        prefix = "" if root == top else f"{root.relative_to(top).as_posix()}:"
-        alone = root != top and not _looks_like_root(root)
-        installed = installed_modules(root)
-        modules = _reachable(root.resolve(), calls)
-        modules += sorted({r.directory.resolve() for r in installed.values()} - set(modules))
-        _refuse_many_instances(modules)
-        result = _evaluate(root, inputs)
-        buckets = _bucket_index(result, root, modules)
-        found = [
-            *_environments(result, root, prefix, buckets),
-            *_uninstantiated(result, root, modules, prefix),
-        ]
-        read = {e.address for e in found}
-        found += [
-            *remote_environments(result, root, prefix, installed, buckets, read),
-            *_unevaluated_remote_calls(result, root, modules, prefix),
-        ]
-        stale = stale_copies(result, installed)
-        found = distrust_stale(_with_overrides(found, modules), stale)
-        provider = provider_versions(result, root, stale)
-        environments += [replace(e, provider=provider, evaluated_alone=alone) for e in found]
-    return environments
+    roots, holders, calls = _roots_that_may_hold(module_dirs)
+    todo = [root for root in roots if holders & set(_reachable(root.resolve(), calls))]
+    tree = _Tree(top, calls, inputs)
+    found = parallel.run_all(_root_environments, tree, todo, display_path, isolate=True)
+    return [env for environments in found for env in environments]
+
+
+class _Tree(NamedTuple):
+    """What evaluating any root of a tree needs besides the root."""
+
+    top: Path
+    calls: Calls
+    inputs: TerraformInputs
+
+
+def _root_environments(tree: _Tree, root: Path) -> list[Environment]:
+    top, calls, inputs = tree
+    prefix = "" if root == top else f"{root.relative_to(top).as_posix()}:"
+    alone = root != top and not _looks_like_root(root)
+    installed = installed_modules(root)
+    modules = _reachable(root.resolve(), calls)
+    modules += sorted({r.directory.resolve() for r in installed.values()} - set(modules))
+    _refuse_many_instances(modules)
+    result = _evaluate(root, inputs)
+    buckets = _bucket_index(result, root, modules)
+    found = [
+        *_environments(result, root, prefix, buckets),
+        *_uninstantiated(result, root, modules, prefix),
+    ]
+    read = {e.address for e in found}
+    found += [
+        *remote_environments(result, root, prefix, installed, buckets, read),
+        *_unevaluated_remote_calls(result, root, modules, prefix),
+    ]
+    stale = stale_copies(result, installed)
+    found = distrust_stale(_with_overrides(found, modules), stale)
+    provider = provider_versions(result, root, stale)
+    return [replace(e, provider=provider, evaluated_alone=alone) for e in found]
+
+
+def _roots_that_may_hold(module_dirs: list[Path]) -> tuple[list[Path], set[Path], Calls]:
+    """The roots worth evaluating (uncalled module directories from which a module that may
+    hold an environment is reached), those modules, and the calls from every directory that
+    may reach one (cycles among them refused). Reading is cheap, parsing is not:
+    calls are first guessed from every "./…" string (a superset of the local module sources),
+    and parsed only in the directories that may reach such a module; the guess never drops a
+    call, so an environment is never dropped (prefilter.py)."""
+    tree = {d.resolve() for d in module_dirs}
+    holders: set[Path] = set()
+    guessed: dict[Path, set[Path]] = {}
+    pending = sorted(tree)
+    while pending:  # the tree, and directories outside it that its strings point to
+        directory = pending.pop()
+        if directory in guessed:
+            continue
+        texts = [read_text(p) for p in tf_files(directory)]
+        if any(map(terraform_may_hold, texts)) or _installed_may_hold(directory):
+            holders.add(directory)
+        targets = {(directory / s).resolve() for t in texts for s in local_sources(t)}
+        guessed[directory] = {t for t in targets if t.is_dir()}
+        pending += sorted(guessed[directory] - guessed.keys())
+    may_reach, pending = set(holders), sorted(holders)
+    while pending:
+        target = pending.pop()
+        for caller, targets in guessed.items():
+            if target in targets and caller not in may_reach:
+                may_reach.add(caller)
+                pending.append(caller)
+    calls = _call_graph([d for d in module_dirs if d.resolve() in may_reach])
+    called = {c.target for d in tree & may_reach for c in calls[d]}
+    roots = [d for d in module_dirs if d.resolve() in may_reach - called]
+    return roots, holders, calls
+
+
+def _installed_may_hold(directory: Path) -> bool:
+    """Whether a module `terraform init` downloaded into the directory may hold one."""
+    downloaded = directory / MANIFEST.parent
+    if not downloaded.is_dir():
+        return False
+    for path in sorted(downloaded.rglob("*")):
+        if path.name.endswith(TF_SUFFIXES) and path.is_file():
+            refuse_big(path)
+            if terraform_may_hold(path.read_bytes().decode("utf-8", errors="replace")):
+                return True
+    return False
 
 
 class Call(NamedTuple):
