@@ -6,9 +6,10 @@
 The two tools run alternately on the same tree, several times; the report gives medians,
 ratios and peak memory. checkov is installed by this script into its own virtualenv
 (--checkov-venv): it cannot share one with iacplan (its bc-python-hcl2 replaces python-hcl2).
-Peak memory is the largest sum of the resident memory of the measured process and all its
-descendants, sampled every 20 ms from /proc (Linux), and at least the largest single process
-(getrusage). The machine may be shared: the 1-minute load average is recorded before each run.
+Peak memory is the largest sum of the proportional memory (PSS) of the measured process and
+all its descendants, sampled every 20 ms from /proc (Linux), and at least the largest single
+process's resident memory (getrusage). The machine may be shared: the 1-minute load average
+is recorded before each run.
 """
 
 from __future__ import annotations
@@ -49,12 +50,14 @@ class Measured:
         return statistics.median(self.seconds)
 
 
-def _rss_kb(pid: int) -> int:
+def _pss_kb(pid: int) -> int:
+    """The process's proportional share of memory: pages shared with its forked workers
+    count once across them, unlike resident memory (RSS), which would count them in each."""
     try:
-        status = Path(f"/proc/{pid}/status").read_text()
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
     except OSError:
         return 0
-    match = re.search(r"^VmRSS:\s+(\d+)", status, re.MULTILINE)
+    match = re.search(r"^Pss:\s+(\d+)", rollup, re.MULTILINE)
     return int(match[1]) if match else 0
 
 
@@ -83,7 +86,7 @@ def measure(command: Sequence[str], cwd: Path | None = None) -> tuple[float, flo
     def sample() -> None:
         nonlocal peak
         while not done.wait(0.02):
-            peak = max(peak, sum(_rss_kb(pid) for pid in _descendants(child.pid)))
+            peak = max(peak, sum(_pss_kb(pid) for pid in _descendants(child.pid)))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

@@ -143,13 +143,15 @@ def _roots_that_may_hold(module_dirs: list[Path]) -> tuple[list[Path], set[Path]
         targets = {(directory / s).resolve() for t in texts for s in local_sources(t)}
         guessed[directory] = {t for t in targets if t.is_dir()}
         pending += sorted(guessed[directory] - guessed.keys())
+    callers: dict[Path, set[Path]] = {}
+    for caller, targets in guessed.items():
+        for target in targets:
+            callers.setdefault(target, set()).add(caller)
     may_reach, pending = set(holders), sorted(holders)
     while pending:
-        target = pending.pop()
-        for caller, targets in guessed.items():
-            if target in targets and caller not in may_reach:
-                may_reach.add(caller)
-                pending.append(caller)
+        for caller in sorted(callers.get(pending.pop(), set()) - may_reach):
+            may_reach.add(caller)
+            pending.append(caller)
     calls = _call_graph([d for d in module_dirs if d.resolve() in may_reach])
     called = {c.target for d in tree & may_reach for c in calls[d]}
     roots = [d for d in module_dirs if d.resolve() in may_reach - called]
