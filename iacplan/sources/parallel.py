@@ -11,17 +11,16 @@ loaded in this process (the main process of a run never loads it).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from iacplan import limits
 from iacplan.errors import InputError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 Shared = TypeVar("Shared")
 Item = TypeVar("Item")
@@ -32,8 +31,9 @@ MIN_UNITS = 8
 
 
 def workers() -> int:
-    """How many processes work at once: IACPLAN_WORKERS, else the cores this process may use
-    (1 turns the workers off: everything runs in this process)."""
+    """How many processes work at once: IACPLAN_WORKERS, else the cores this process may use.
+    IACPLAN_WORKERS=1 turns the workers off: everything runs in this process, with no time
+    limit on the evaluator."""
     configured = os.environ.get("IACPLAN_WORKERS", "").strip()
     if configured:
         try:
@@ -41,6 +41,10 @@ def workers() -> int:
         except ValueError as exc:
             raise InputError(f"IACPLAN_WORKERS={configured!r}: not a number") from exc
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _one_process() -> bool:
+    return os.environ.get("IACPLAN_WORKERS", "").strip() == "1"
 
 
 # What every item of the current run_all shares (a tree's call graph, say): forked workers
@@ -60,10 +64,16 @@ def run_all(
     in errors."""
     global _shared
     count = min(workers(), len(items))
-    forkable = "fork" in multiprocessing.get_all_start_methods() and "tfparse" not in sys.modules
-    pooled = forkable and (isolate or (count > 1 and len(items) >= MIN_UNITS))
+    # (multiprocessing and concurrent.futures cost 20 ms to import: only when used)
+    forkable = sys.platform != "win32" and "tfparse" not in sys.modules
+    pooled = (
+        forkable and not _one_process() and (isolate or (count > 1 and len(items) >= MIN_UNITS))
+    )
     if not items or not pooled:
         return [function(shared, item) for item in items]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     _shared = shared
     timeout = limits.current().evaluation_timeout if isolate else None
     pool = ProcessPoolExecutor(
@@ -90,6 +100,9 @@ def _apply_limits(applied: limits.Limits) -> None:
 def _result(
     future: Future[Result], item: Item, timeout: float | None, describe: Callable[[Item], str]
 ) -> Result:
+    from concurrent.futures import TimeoutError as FutureTimeout
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         return future.result(timeout=timeout)
     except FutureTimeout:
