@@ -14,7 +14,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from iacplan import __version__, deployed, diff, rules, sources
+from iacplan import __version__, deployed, diff, limits, rules, sources
 from iacplan.comment import sticky
 from iacplan.config import Config, load_config
 from iacplan.errors import InputError, NoDefinitions
@@ -40,7 +40,9 @@ def _clean_errors(command: F) -> F:
         except InputError as exc:
             if debug:
                 raise
-            click.echo(f"iacplan: error: {exc}", err=True)
+            # One line, whatever a parser put in the message.
+            message = " ".join(line.strip() for line in str(exc).splitlines())
+            click.echo(f"iacplan: error: {message}", err=True)
         except Exception as exc:
             if debug:
                 raise
@@ -345,10 +347,14 @@ def check(
     if base_ref is not None:
         if base_path is not None or template_path is not None:
             raise click.UsageError("--base-ref goes with neither --base nor --template")
-        reporting.judge(_changes_at_ref(head_paths or (Path("."),), base_ref, inputs), account)
+        with limits.applied(reporting.config.limits):
+            changes = _changes_at_ref(head_paths or (Path("."),), base_ref, inputs)
+        reporting.judge(changes, account)
     # With --template, --base belongs to the change set: it is the deployed template.
     base = None if template_path else base_path
-    reporting.judge(_changes(head_paths or (Path("."),), base, inputs), account)
+    with limits.applied(reporting.config.limits):
+        changes = _changes(head_paths or (Path("."),), base, inputs)
+    reporting.judge(changes, account)
 
 
 def _changes(
@@ -543,9 +549,10 @@ def terraform(
     account = _account(use_live, region, profile)
     reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
     given = _requirements(requirements_files)
-    run = terraform_run.plan(
-        terraform_run.find_binary(terraform_bin), terraform_args, chdir, keep_plan, _echo_err
-    )
+    with limits.applied(reporting.config.limits):
+        run = terraform_run.plan(
+            terraform_run.find_binary(terraform_bin), terraform_args, chdir, keep_plan, _echo_err
+        )
     if run.exit_code != 0:
         click.echo(f"iacplan: terraform failed (exit {run.exit_code}); nothing checked", err=True)
         sys.exit(run.exit_code)

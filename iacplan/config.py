@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from iacplan.errors import InputError
+from iacplan.limits import Limits
 from iacplan.model import Severity
 from iacplan.plan import Ordering
 from iacplan.rules import RULES, Policy, Suppression
 from iacplan.schemas import validate
+from iacplan.sources.files import refuse_big, refuse_deep
+
+if TYPE_CHECKING:
+    import yaml
 
 DEFAULT_NAME = ".iacplan.yaml"
 
@@ -22,6 +26,28 @@ class Config:
     policy: Policy = field(default_factory=Policy)
     versions_file: Path | None = None
     ordering: Ordering = field(default_factory=Ordering)
+    limits: Limits = field(default_factory=Limits.resolve)
+
+
+@cache
+def _loader() -> type[yaml.SafeLoader]:
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        """Safe YAML without aliases of mappings or lists: a few lines of them expand to
+        billions of nodes in any message that shows the value ("billion laughs")."""
+
+        def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                if isinstance(self.anchors.get(event.anchor), yaml.CollectionNode):
+                    raise yaml.composer.ComposerError(
+                        problem="an alias of a mapping or list (not supported in the config)",
+                        problem_mark=event.start_mark,
+                    )
+            return super().compose_node(parent, index)
+
+    return Loader
 
 
 def load_config(path: Path | None) -> Config:
@@ -30,17 +56,21 @@ def load_config(path: Path | None) -> Config:
         path = Path(DEFAULT_NAME)
         if not path.is_file():
             return Config()
+    refuse_big(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read the config: {exc}") from exc
+    import yaml  # about 25 ms: only when there is a config
+
     try:
-        raw: Any = yaml.safe_load(text)
+        raw: Any = yaml.load(text, Loader=_loader())  # a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         raise InputError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from exc
     raw = {} if raw is None else raw
+    refuse_deep(str(path), raw)
     validate(raw, "config.schema.json", str(path))
     known = {rule.id for rule in RULES}
     for rule_id in [*raw.get("severity", {}), *(s["rule"] for s in raw.get("suppressions", []))]:
@@ -54,6 +84,7 @@ def load_config(path: Path | None) -> Config:
         ),
         versions_file=path.parent / versions_file if versions_file else None,
         ordering=_ordering(raw.get("rollout"), path),
+        limits=Limits.resolve(raw.get("limits")),
     )
 
 

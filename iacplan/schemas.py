@@ -7,8 +7,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from iacplan.errors import InputError
 
 # Installed, the schemas ship as the iacplan.schemas package; in a source tree they sit
@@ -28,6 +26,8 @@ def load_schema(name: str) -> dict[str, Any]:
 
 def validate(document: Any, schema_name: str, source: str) -> None:
     """Raise InputError naming `source` and the offending field when `document` is invalid."""
+    import jsonschema  # about 0.1 s: only when a config or another catalog is read
+
     validator = jsonschema.Draft202012Validator(load_schema(schema_name))
     error = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if error is not None:

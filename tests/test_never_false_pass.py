@@ -1,15 +1,21 @@
-"""Never a false pass: make every sample's version unresolvable and nothing may be allowed; make
-an object version unresolvable and it is never taken for pinned."""
+"""Never a false pass: in every sample and every fixture that holds a version, replace the
+version with something unresolvable; nothing may then be allowed. Make an object version
+unresolvable and it is never taken for pinned."""
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from helpers import SAMPLES, iacplan
+from helpers import FIXTURES, REPO, SAMPLES, Run, iacplan
+
+# --- Terraform ---------------------------------------------------------------------------
 
 ATTRIBUTE = re.compile(r"^(\s*airflow_version\s*=).*$", re.MULTILINE)
 UNRESOLVABLE = {
@@ -27,6 +33,13 @@ UNRESOLVABLE = {
         'data "terraform_remote_state" "s" {\n  backend = "s3"\n}\n',
     ),
 }
+FIXTURE_TREES = sorted(
+    {
+        p.parent.parent
+        for p in FIXTURES.glob("terraform/*/*/*.tf")
+        if ATTRIBUTE.search(p.read_text())
+    }
+)
 
 
 def _text(tree: Path) -> str:
@@ -44,6 +57,15 @@ def make_unresolvable(tree: Path, expression: str, declaration: str) -> None:
             path.write_text("\n".join(kept) + "\n")
 
 
+def assert_never_allowed(run: Run, unknown_rule: str | None = "MWAA008") -> None:
+    assert run.exit_code in (0, 1), run.stderr
+    assert run.report["environments"], "nothing was checked"
+    for env in run.report["environments"]:
+        assert env["verdict"] in ("unverified", "rejected"), env
+    if unknown_rule:
+        assert unknown_rule in run.rules()
+
+
 @pytest.mark.parametrize("how", sorted(UNRESOLVABLE))
 @pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.iterdir() if p.is_dir()))
 def test_unresolvable_head_version_is_never_allowed(tmp_path: Path, sample: str, how: str) -> None:
@@ -51,7 +73,7 @@ def test_unresolvable_head_version_is_never_allowed(tmp_path: Path, sample: str,
     shutil.copytree(SAMPLES / sample / "head", head)
     make_unresolvable(head, *UNRESOLVABLE[how])
     run = iacplan("check", "--base", SAMPLES / sample / "base", head, "--format", "json")
-    assert run.exit_code in (0, 1), run.stderr
+    assert_never_allowed(run)
     for env in run.report["environments"]:
         assert env["head_version"] is None
         assert env["verdict"] == "unverified", env
@@ -104,3 +126,179 @@ def test_an_unresolvable_object_version_is_never_pinned(
             and "cannot be verified" in f["message"]
             for f in run.report["findings"]
         ), run.report["findings"]
+
+
+@pytest.mark.parametrize("how", sorted(UNRESOLVABLE))
+@pytest.mark.parametrize("fixture", FIXTURE_TREES, ids=lambda p: p.name)
+def test_unresolvable_version_in_a_fixture_is_never_allowed(
+    tmp_path: Path, fixture: Path, how: str
+) -> None:
+    tree = tmp_path / fixture.name
+    shutil.copytree(fixture, tree)
+    make_unresolvable(tree, *UNRESOLVABLE[how])
+    assert_never_allowed(iacplan("check", tree, "--format", "json"))
+
+
+def test_the_walk_covers_the_fixtures() -> None:
+    assert [p.name for p in FIXTURE_TREES] == ["monorepo"]
+
+
+# --- plans -------------------------------------------------------------------------------
+
+PLANS = sorted((REPO / "samples" / "terraform-plan").glob("*/plan.json"))
+
+
+def _unknown_after(change: dict[str, Any]) -> None:
+    change["after"].pop("airflow_version", None)
+    if isinstance(change.get("after_unknown"), dict):
+        change["after_unknown"]["airflow_version"] = True
+
+
+def _sensitive_after(change: dict[str, Any]) -> None:
+    if isinstance(change.get("after_sensitive"), dict):
+        change["after_sensitive"]["airflow_version"] = True
+    else:
+        change["after_sensitive"] = {"airflow_version": True}
+
+
+@pytest.mark.parametrize("how", [_unknown_after, _sensitive_after], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("sample", PLANS, ids=lambda p: p.parent.name)
+def test_a_plans_unknown_version_is_never_allowed(tmp_path: Path, sample: Path, how: Any) -> None:
+    plan = json.loads(sample.read_text())
+    changes = [
+        rc["change"]
+        for rc in plan.get("resource_changes", [])
+        if rc["type"].endswith("mwaa_environment") and isinstance(rc["change"].get("after"), dict)
+    ]
+    for change in changes:
+        how(change)
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan, indent=2))
+    run = iacplan("check", path, "--format", "json")
+    assert run.exit_code in (0, 1), run.stderr
+    for env in run.report["environments"]:
+        if env["planned_action"] in ("update", "no-op", "create", "replace"):
+            assert env["verdict"] in ("unverified", "rejected"), env
+            assert env["head_version"] is None
+
+
+def test_the_walk_covers_every_plan_with_an_environment() -> None:
+    names = {p.parent.name for p in PLANS}
+    assert {"after-unknown", "minor-upgrade", "downgrade", "replace"} <= names
+
+
+# --- CloudFormation templates ------------------------------------------------------------
+
+CFN = REPO / "samples" / "cloudformation"
+TEMPLATE_SAMPLES = sorted(p for p in CFN.iterdir() if (p / "head").is_dir())
+VERSION_LINE = re.compile(r"^(\s*AirflowVersion:).*$", re.MULTILINE)
+NEW_PARAMETERS = {
+    "IacplanUnresolved": {"Type": "String"},
+    "IacplanSsm": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/mwaa/version"},
+}
+CFN_UNRESOLVABLE: dict[str, Any] = {
+    "SSM dynamic reference": "{{resolve:ssm:/mwaa/airflow-version}}",
+    "parameter without default": {"Ref": "IacplanUnresolved"},
+    "SSM parameter": {"Ref": "IacplanSsm"},
+    "another stack's export": {"Fn::ImportValue": "shared-airflow-version"},
+}
+
+
+def unresolvable_template(path: Path, how: str) -> None:
+    value = CFN_UNRESOLVABLE[how]
+    text = path.read_text()
+    if path.suffix == ".json":
+        template = json.loads(text)
+        for resource in template["Resources"].values():
+            if resource["Type"] == "AWS::MWAA::Environment":
+                resource["Properties"]["AirflowVersion"] = value
+        template.setdefault("Parameters", {}).update(NEW_PARAMETERS)
+        path.write_text(json.dumps(template, indent=2))
+        return
+    assert VERSION_LINE.search(text), path
+    text = VERSION_LINE.sub(lambda m: f"{m[1]} {json.dumps(value)}", text)
+    block = "".join(
+        f"  {name}:\n" + "".join(f"    {k}: {json.dumps(v)}\n" for k, v in spec.items())
+        for name, spec in NEW_PARAMETERS.items()
+    )
+    if re.search(r"^Parameters:\s*$", text, re.MULTILINE):
+        text = re.sub(r"^Parameters:\s*\n", lambda m: m[0] + block, text, count=1, flags=re.M)
+    else:
+        text += "Parameters:\n" + block
+    path.write_text(text)
+
+
+def readme_command(sample: Path) -> list[str]:
+    match = re.search(r"^Run: iacplan (.+)$", (sample / "README.md").read_text(), re.MULTILINE)
+    return shlex.split(match[1]) if match else ["check", "--base", "base", "head"]
+
+
+@pytest.mark.parametrize("how", sorted(CFN_UNRESOLVABLE))
+@pytest.mark.parametrize("sample", TEMPLATE_SAMPLES, ids=lambda p: p.name)
+def test_an_unresolvable_template_version_is_never_allowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: Path, how: str
+) -> None:
+    copy = tmp_path / sample.name
+    shutil.copytree(sample, copy)
+    for template in (copy / "head").iterdir():
+        if template.suffix in (".yaml", ".yml", ".json", ".template"):
+            unresolvable_template(template, how)
+    monkeypatch.chdir(copy)
+    run = iacplan(*readme_command(sample), "--format", "json")
+    # A change set that says the version changes, with templates resolving it the same, is
+    # unknown too; a dynamic reference read as text is no version at all (MWAA004).
+    assert_never_allowed(run, unknown_rule=None)
+    assert {"MWAA004", "MWAA008"} & set(run.rules())
+
+
+# --- change sets -------------------------------------------------------------------------
+
+CHANGESETS = sorted(CFN.glob("*/changeset.json"))
+
+
+def _context_value(value: object) -> Any:
+    def change(resource: dict[str, Any]) -> None:
+        context = json.loads(resource["AfterContext"])
+        context["Properties"]["AirflowVersion"] = value
+        resource["AfterContext"] = json.dumps(context)
+        for detail in resource.get("Details", []):
+            detail["Target"].pop("AfterValue", None)
+
+    return change
+
+
+def _no_values(resource: dict[str, Any]) -> None:
+    resource.pop("AfterContext", None)
+    for detail in resource.get("Details", []):
+        detail["Target"].pop("AfterValue", None)
+
+
+CHANGESET_UNRESOLVABLE = {
+    "dynamic reference": _context_value("{{resolve:ssm:/mwaa/airflow-version}}"),
+    "a value that is no string": _context_value({"Ref": "AirflowVersion"}),
+    "no values": _no_values,
+}
+
+
+@pytest.mark.parametrize("how", sorted(CHANGESET_UNRESOLVABLE))
+@pytest.mark.parametrize("sample", CHANGESETS, ids=lambda p: p.parent.name)
+def test_an_unresolvable_change_set_version_is_never_allowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: Path, how: str
+) -> None:
+    copy = tmp_path / sample.parent.name
+    shutil.copytree(sample.parent, copy)
+    changeset = json.loads(sample.read_text())
+    for change in changeset["Changes"]:
+        resource = change["ResourceChange"]
+        if (
+            resource["ResourceType"] == "AWS::MWAA::Environment"
+            and resource["Action"] != "Remove"
+            and ("AfterContext" in resource or how == "no values")
+        ):
+            CHANGESET_UNRESOLVABLE[how](resource)
+    (copy / "changeset.json").write_text(json.dumps(changeset, indent=2))
+    if (copy / "head").is_dir():  # the proposed template fills in what the change set lacks
+        unresolvable_template(copy / "head" / "mwaa.yaml", "parameter without default")
+    monkeypatch.chdir(copy)
+    run = iacplan(*readme_command(sample.parent), "--format", "json")
+    assert_never_allowed(run, unknown_rule=None)

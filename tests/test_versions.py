@@ -9,11 +9,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.version import Version
 
-from helpers import SAMPLES, iacplan
+from helpers import REPO, SAMPLES, iacplan
 from iacplan.errors import InputError
 from iacplan.schemas import load_schema
 from iacplan.versions import load_catalog, parse_version
@@ -125,3 +125,70 @@ def test_versions_command_lists_the_catalog() -> None:
     line_243 = next(line for line in run.stdout.splitlines() if line.startswith("2.4.3"))
     assert "2025-12-30" in line_243 and "end of support" in line_243
     assert any(line.startswith("3.3.1") and "supported" in line for line in run.stdout.splitlines())
+
+
+# --- properties ------------------------------------------------------------------------------
+
+CATALOG_VERSIONS = [str(r.version) for r in load_catalog().releases]
+EXACT = st.one_of(
+    st.sampled_from(CATALOG_VERSIONS),
+    st.tuples(*[st.integers(0, 10**6)] * 3).map(lambda t: ".".join(map(str, t))),
+)
+
+
+@given(EXACT, EXACT)
+def test_ordering_agrees_with_packaging_the_numbers_and_the_catalog(a: str, b: str) -> None:
+    va, vb = parse_version(a), parse_version(b)
+    assert va is not None and vb is not None and str(va) == a and str(vb) == b
+    numbers = tuple(map(int, a.split("."))), tuple(map(int, b.split(".")))
+    assert (va < vb) == (Version(a) < Version(b)) == (numbers[0] < numbers[1])
+    assert (va == vb) == (a == b)
+    if a in CATALOG_VERSIONS and b in CATALOG_VERSIONS:  # the catalog is sorted as versions
+        assert (CATALOG_VERSIONS.index(a) < CATALOG_VERSIONS.index(b)) == (va < vb)
+
+
+SUFFIXES = [".0", ".", "rc1", "-beta", "+local", "a1", ".post1", "*"]
+_DIGITS = "０１２３４５６７８９"  # noqa: RUF001 (fullwidth digits: \d would match them)
+MALFORMED = st.one_of(
+    EXACT.map(lambda v: "v" + v),
+    EXACT.map(lambda v: "V" + v),
+    st.tuples(EXACT, st.sampled_from([" ", "\t", "\n", "\u00a0", "\ufeff"])).flatmap(
+        lambda p: st.sampled_from([p[1] + p[0], p[0] + p[1]])
+    ),
+    st.tuples(
+        EXACT, st.sampled_from([".0", ".", "rc1", "-beta", "+local", "a1", ".post1", "*"])
+    ).map("".join),
+    st.tuples(st.sampled_from(["=", "==", "~>", ">=", ".", "-"]), EXACT).map("".join),
+    EXACT.map(lambda v: v.rsplit(".", 1)[0]),  # no patch
+    EXACT.map(lambda v: v.replace(".", "_")),
+    EXACT.map(lambda v: v.replace(".", ".0", 1)),  # a leading zero: 2.010.3
+    EXACT.map(lambda v: "0" + v),
+    EXACT.map(lambda v: v.translate(str.maketrans("0123456789", _DIGITS))).filter(
+        lambda v: any(c in _DIGITS for c in v)
+    ),
+)
+
+
+@given(MALFORMED)
+def test_malformed_versions_are_rejected_never_normalised(text: str) -> None:
+    assert parse_version(text) is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(MALFORMED)
+def test_a_malformed_head_version_is_reported_as_written_and_rejected(
+    tmp_path_factory: pytest.TempPathFactory, text: str
+) -> None:
+    plan = json.loads(
+        (REPO / "samples" / "terraform-plan" / "minor-upgrade" / "plan.json").read_text()
+    )
+    for change in plan["resource_changes"]:
+        if change["type"] == "aws_mwaa_environment":
+            change["change"]["after"]["airflow_version"] = text
+    path = tmp_path_factory.mktemp("plan") / "plan.json"
+    path.write_text(json.dumps(plan))
+    run = iacplan("check", path, "--format", "json")
+    assert run.exit_code == 1, run.stderr
+    [env] = run.report["environments"]
+    assert env["head_version"] == text and env["verdict"] == "rejected"
+    assert "MWAA004" in run.rules()

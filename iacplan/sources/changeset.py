@@ -93,6 +93,8 @@ def load(
             continue
         logical_id = str(resource["LogicalResourceId"])
         location = Location(shown, json_line(text, "LogicalResourceId", logical_id))
+        if not isinstance(resource.get("Details") or [], list):
+            raise InputError(f"{location}: {logical_id}: Details is not a list")
         sides = _sides(resource, logical_id, location, templates)
         env_id = f"{stack}#{logical_id}"
         if sides[0] is not None:
@@ -135,7 +137,7 @@ def _context(resource: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
         return None
     try:
         context = json.loads(raw)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, or nested beyond Python's parser
         return None
     if not isinstance(context, dict):
         return None

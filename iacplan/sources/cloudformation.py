@@ -6,17 +6,20 @@ which Terraform-only runs must not pay.
 
 from __future__ import annotations
 
+import copyreg
 import re
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from iacplan.errors import InputError, NoDefinitions
 from iacplan.model import Bucket, Environment, Location, S3File, Value, ValueState, Versioning
-from iacplan.sources import s3_files
+from iacplan.sources import parallel, s3_files
 from iacplan.sources.cfn_values import RESOURCE_TOKEN, Parameters, Resolver, line_of
-from iacplan.sources.files import display_path, lines, read_text
+from iacplan.sources.files import display_path, lines, read_text, refuse_deep
+from iacplan.sources.prefilter import cloudformation_may_hold, looks_like_template
 
 MWAA_TYPE = "AWS::MWAA::Environment"
 BUCKET_TYPE = "AWS::S3::Bucket"
@@ -42,11 +45,25 @@ def decode(path: Path) -> object:
     """The file as cfn-lint's decoder reads it, with line marks; errors name file:line."""
     from cfnlint.decode import decode_str
 
+    _picklable_nodes()
     template, matches = decode_str(read_text(path))
     if matches:
         first = matches[0]
-        raise InputError(f"{display_path(path)}:{first.linenumber}: {first.message}")
+        message = first.message.splitlines()[0]  # YAML errors add lines pointing at the text
+        raise InputError(f"{display_path(path)}:{first.linenumber}: {message}")
+    refuse_deep(display_path(path), template, lambda node: line_of(node, 1))
     return template
+
+
+@cache
+def _picklable_nodes() -> None:
+    """Values read from a template are cfn-lint's node classes (strings and mappings that
+    know their line), which cannot be pickled: a worker process sends them as plain ones."""
+    from cfnlint.decode.node import dict_node, list_node, str_node
+
+    copyreg.pickle(str_node, lambda node: (str, (str(node),)))
+    copyreg.pickle(dict_node, lambda node: (dict, (dict(node),)))
+    copyreg.pickle(list_node, lambda node: (list, (list(node),)))
 
 
 def load_template(
@@ -81,11 +98,12 @@ def load_directory(
     directory: Path, parameters: Parameters, beside: bool = False
 ) -> list[Environment]:
     """Every template below `directory`; ids are the templates' paths relative to it.
-    Other YAML and JSON files (parameter files, configs) are skipped. `beside`: the tree is
-    Terraform's, so only files that name an AWS resource type are read as templates, and
-    finding none is fine (a Helm chart or a CI config is not an error there)."""
-    found: list[Environment] = []
+    Other YAML and JSON files (parameter files, configs) are skipped, and so are templates
+    whose text cannot define an environment (prefilter.py): they are not even decoded.
+    `beside`: the tree is Terraform's, so only files that name an AWS resource type are read
+    as templates, and finding none is fine (a Helm chart or a CI config is not an error there)."""
     templates = 0
+    candidates: list[Path] = []
     for path in sorted(directory.rglob("*")):
         relative = path.relative_to(directory)
         if any(part.startswith(".") for part in relative.parts) or not path.is_file():
@@ -94,19 +112,35 @@ def load_directory(
             continue
         if beside and (path.name.endswith(".tf.json") or not _names_aws_types(path)):
             continue
-        template = decode(path)
-        # Parameter files and configs have no Resources; a broken template is an error.
-        if isinstance(template, dict) and "Resources" in template:
-            _refuse_unreadable(path, template)
-            templates += 1
-            envs = environments(template, display_path(path), relative.as_posix(), parameters)
-            found += with_lint_notes(path, template, envs)
+        text = read_text(path)
+        if cloudformation_may_hold(text):
+            candidates.append(path)
+        else:
+            templates += looks_like_template(text)
+    if candidates:  # import cfn-lint and load its rules once, before any worker is forked
+        _lint_runner()
+    job = (directory, parameters)
+    found = parallel.run_all(_template_environments, job, candidates, display_path)
+    templates += sum(envs is not None for envs in found)
     if not templates and not beside:
         raise NoDefinitions(
             f"{display_path(directory)}: no Terraform files (.tf, .tf.json) or CloudFormation "
             "templates found"
         )
-    return found
+    return [env for envs in found for env in envs or ()]
+
+
+def _template_environments(job: tuple[Path, Parameters], path: Path) -> list[Environment] | None:
+    """The environments of a template in a directory, or None when the file is no template
+    (parameter files and configs have no Resources; a broken template is an error)."""
+    directory, parameters = job
+    template = decode(path)
+    if not isinstance(template, dict) or "Resources" not in template:
+        return None
+    _refuse_unreadable(path, template)
+    relative = path.relative_to(directory).as_posix()
+    envs = environments(template, display_path(path), relative, parameters)
+    return with_lint_notes(path, template, envs)
 
 
 def _names_aws_types(path: Path) -> bool:
@@ -388,24 +422,79 @@ def with_lint_notes(
     path: Path, template: Mapping[str, Any], found: list[Environment]
 ) -> list[Environment]:
     """cfn-lint's own errors on each environment and its bucket, as notes (no verdict change).
-    Only templates with an MWAA environment are linted: about 0.5 s each."""
+    Only templates with an MWAA environment are linted, and only that part of them (below)."""
     resources = template.get("Resources") or {}
     if not any(_type(resources.get(env.address)) == MWAA_TYPE for env in found):
         return found
-    from cfnlint.api import ManualArgs, lint
-
-    matches = lint(read_text(path), config=ManualArgs(regions=["us-east-1"]))
+    related = {env.address: {env.address, *_bucket_resources(template, env)} for env in found}
+    matches = list(_lint_runner().validate_template(_lint_part(template, related)))
     shown = display_path(path)
     result = []
     for env in found:
-        related = {env.address, *_bucket_resources(template, env)}
         notes = [
             f"cfn-lint {m.rule.id} at {shown}:{m.linenumber}: {m.message}"
             for m in matches
-            if len(m.path) > 1 and m.path[0] == "Resources" and m.path[1] in related
+            if len(m.path) > 1 and m.path[0] == "Resources" and m.path[1] in related[env.address]
         ]
         result.append(replace(env, notes=(*env.notes, *notes)) if notes else env)
     return result
+
+
+@cache
+def _lint_runner() -> Any:
+    """cfn-lint with its rules loaded once (loading them costs about 0.7 s)."""
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner.cli import Runner
+
+    return Runner(ConfigMixIn(regions=["us-east-1"]))
+
+
+def _lint_part(template: Mapping[str, Any], related: dict[str, set[str]]) -> Any:
+    """The template with only the resources whose errors become notes, and those they refer
+    to (so that their references resolve): linting a whole platform template takes seconds.
+    Every other section stays, and the decoder's nodes keep their lines."""
+    resources: Any = template.get("Resources") or {}
+    keep = {name for names in related.values() for name in names}
+    for name in list(keep):
+        keep |= _references(resources.get(name)) & set(resources)
+    part = type(resources)(  # cfn-lint's dict node, with its marks
+        {k: v for k, v in resources.items() if k in keep},
+        getattr(resources, "start_mark", None),
+        getattr(resources, "end_mark", None),
+    )
+    whole: Any = template
+    return type(whole)(
+        {**whole, "Resources": part},
+        getattr(whole, "start_mark", None),
+        getattr(whole, "end_mark", None),
+    )
+
+
+_SUB_REFERENCE = re.compile(r"\$\{(?!!)([\w:]+)")
+
+
+def _references(node: object) -> set[str]:
+    """Logical ids a resource refers to: Ref, Fn::GetAtt, Fn::Sub and DependsOn."""
+    found: set[str] = set()
+    pending = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key in ("Ref", "DependsOn") and isinstance(value, str):
+                    found.add(value)
+                elif key == "DependsOn" and isinstance(value, list):
+                    found |= {v for v in value if isinstance(v, str)}
+                elif key == "Fn::GetAtt":
+                    first = value[0] if isinstance(value, list) and value else value
+                    found.add(str(first).split(".")[0])
+                elif key == "Fn::Sub":
+                    text = value[0] if isinstance(value, list) and value else value
+                    found |= set(_SUB_REFERENCE.findall(str(text)))
+                pending.append(value)
+        elif isinstance(item, list):
+            pending += item
+    return found
 
 
 def _bucket_resources(template: Mapping[str, Any], env: Environment) -> set[str]:

@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
+from iacplan import limits
 from iacplan.errors import InputError
 
 TF_SUFFIXES = (".tf", ".tf.json")
@@ -55,7 +56,18 @@ def tf_files(directory: Path) -> tuple[Path, ...]:
         # The evaluator opens every such entry: a FIFO would block it forever.
         if not path.is_file() and not path.is_dir():
             raise InputError(f"{display_path(path)}: not a regular file (a pipe or broken link?)")
+        refuse_big(path)  # the evaluator reads them itself
     return tuple(p for p in files if p.is_file())
+
+
+def refuse_big(path: Path) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"{display_path(path)}: cannot read: {exc.strerror}") from exc
+    why = limits.too_big(size)
+    if why:
+        raise InputError(f"{display_path(path)}: {why}")
 
 
 def read_text(path: Path) -> str:
@@ -65,6 +77,7 @@ def read_text(path: Path) -> str:
 
 @cache
 def _read_text(path: Path) -> str:
+    refuse_big(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -88,15 +101,34 @@ def _lines(path: Path) -> list[str]:
 def parse_json(name: str, text: str, strict: bool = True) -> object:
     """The parsed JSON; when not `strict`, None for text that is not JSON (YAML, say)."""
     try:
-        return json.loads(text)
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
         if not strict:
             return None
         raise InputError(f"{name}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
     except RecursionError as exc:
-        raise InputError(f"{name}: JSON nested too deeply") from exc
+        raise InputError(f"{name}: JSON {_NESTED_BEYOND_PYTHON}") from exc
     except ValueError as exc:  # e.g. an integer beyond Python's digit limit
         raise InputError(f"{name}: invalid JSON: {exc}") from exc
+    refuse_deep(name, doc)
+    return doc
+
+
+# Python's parsers stop at its recursion limit (about 1,000 levels), below any setting.
+_NESTED_BEYOND_PYTHON = "nested too deeply for Python's parser (about 1,000 levels)"
+
+
+def refuse_deep(name: str, document: object, line: Callable[[object], int] | None = None) -> None:
+    """Refuse a document nested deeper than the limit; `line` finds a node's line, if known."""
+    found = limits.too_deep(document)
+    if found is not None:
+        node, why = found
+        where = f"{name}:{line(node)}" if line is not None else name
+        raise InputError(f"{where}: {why}")
+
+
+def nested_beyond_python(name: str) -> InputError:
+    return InputError(f"{name}: {_NESTED_BEYOND_PYTHON}")
 
 
 def json_line(text: str, key: str, value: str | None = None, start: int = 0) -> int:

@@ -23,12 +23,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import hcl2
-import tfparse
-from hcl2 import SerializationOptions
-
+from iacplan import limits
 from iacplan.errors import InputError, NoDefinitions
 from iacplan.model import Environment, Location, Value
+from iacplan.sources import parallel
 from iacplan.sources.files import (
     TF_SUFFIXES,
     clear_caches,
@@ -36,9 +34,13 @@ from iacplan.sources.files import (
     normpath,
     parse_json,
     read_text,
+    refuse_big,
     tf_files,
 )
+from iacplan.sources.hcl_blocks import module_blocks
+from iacplan.sources.prefilter import local_sources, terraform_may_hold
 from iacplan.sources.terraform_modules import (
+    MANIFEST,
     distrust_stale,
     installed_modules,
     known_module,
@@ -84,33 +86,93 @@ def load_tree(top: Path, inputs: TerraformInputs) -> list[Environment]:
     module_dirs = list(_module_dirs(top))
     if not module_dirs:
         raise NoDefinitions(f"{display_path(top)}: no Terraform files (.tf, .tf.json) found")
-    calls = _call_graph(module_dirs)
-    called = {call.target for d in module_dirs for call in calls[d.resolve()]}
-    environments: list[Environment] = []
-    for root in module_dirs:
-        if root.resolve() in called:
-            continue  # reached through its caller, with the caller's arguments
-        prefix = "" if root == top else f"{root.relative_to(top).as_posix()}:"
-        alone = root != top and not _looks_like_root(root)
-        result = _evaluate(root, inputs)
-        installed = installed_modules(root)
-        modules = _reachable(root.resolve(), calls)
-        modules += sorted({r.directory.resolve() for r in installed.values()} - set(modules))
-        buckets = _bucket_index(result, root, modules)
-        found = [
-            *_environments(result, root, prefix, buckets),
-            *_uninstantiated(result, root, modules, prefix),
-        ]
-        read = {e.address for e in found}
-        found += [
-            *remote_environments(result, root, prefix, installed, buckets, read),
-            *_unevaluated_remote_calls(result, root, modules, prefix),
-        ]
-        stale = stale_copies(result, installed)
-        found = distrust_stale(_with_overrides(found, modules), stale)
-        provider = provider_versions(result, root, stale)
-        environments += [replace(e, provider=provider, evaluated_alone=alone) for e in found]
-    return environments
+    roots, holders, calls = _roots_that_may_hold(module_dirs)
+    todo = [root for root in roots if holders & set(_reachable(root.resolve(), calls))]
+    tree = _Tree(top, calls, inputs)
+    found = parallel.run_all(_root_environments, tree, todo, display_path, isolate=True)
+    return [env for environments in found for env in environments]
+
+
+class _Tree(NamedTuple):
+    """What evaluating any root of a tree needs besides the root."""
+
+    top: Path
+    calls: Calls
+    inputs: TerraformInputs
+
+
+def _root_environments(tree: _Tree, root: Path) -> list[Environment]:
+    top, calls, inputs = tree
+    prefix = "" if root == top else f"{root.relative_to(top).as_posix()}:"
+    alone = root != top and not _looks_like_root(root)
+    installed = installed_modules(root)
+    modules = _reachable(root.resolve(), calls)
+    modules += sorted({r.directory.resolve() for r in installed.values()} - set(modules))
+    _refuse_many_instances(modules)
+    result = _evaluate(root, inputs)
+    buckets = _bucket_index(result, root, modules)
+    found = [
+        *_environments(result, root, prefix, buckets),
+        *_uninstantiated(result, root, modules, prefix),
+    ]
+    read = {e.address for e in found}
+    found += [
+        *remote_environments(result, root, prefix, installed, buckets, read),
+        *_unevaluated_remote_calls(result, root, modules, prefix),
+    ]
+    stale = stale_copies(result, installed)
+    found = distrust_stale(_with_overrides(found, modules), stale)
+    provider = provider_versions(result, root, stale)
+    return [replace(e, provider=provider, evaluated_alone=alone) for e in found]
+
+
+def _roots_that_may_hold(module_dirs: list[Path]) -> tuple[list[Path], set[Path], Calls]:
+    """The roots worth evaluating (uncalled module directories from which a module that may
+    hold an environment is reached), those modules, and the calls from every directory that
+    may reach one (cycles among them refused). Reading is cheap, parsing is not:
+    calls are first guessed from every "./…" string (a superset of the local module sources),
+    and parsed only in the directories that may reach such a module; the guess never drops a
+    call, so an environment is never dropped (prefilter.py)."""
+    tree = {d.resolve() for d in module_dirs}
+    holders: set[Path] = set()
+    guessed: dict[Path, set[Path]] = {}
+    pending = sorted(tree)
+    while pending:  # the tree, and directories outside it that its strings point to
+        directory = pending.pop()
+        if directory in guessed:
+            continue
+        texts = [read_text(p) for p in tf_files(directory)]
+        if any(map(terraform_may_hold, texts)) or _installed_may_hold(directory):
+            holders.add(directory)
+        targets = {(directory / s).resolve() for t in texts for s in local_sources(t)}
+        guessed[directory] = {t for t in targets if t.is_dir()}
+        pending += sorted(guessed[directory] - guessed.keys())
+    callers: dict[Path, set[Path]] = {}
+    for caller, targets in guessed.items():
+        for target in targets:
+            callers.setdefault(target, set()).add(caller)
+    may_reach, pending = set(holders), sorted(holders)
+    while pending:
+        for caller in sorted(callers.get(pending.pop(), set()) - may_reach):
+            may_reach.add(caller)
+            pending.append(caller)
+    calls = _call_graph([d for d in module_dirs if d.resolve() in may_reach])
+    called = {c.target for d in tree & may_reach for c in calls[d]}
+    roots = [d for d in module_dirs if d.resolve() in may_reach - called]
+    return roots, holders, calls
+
+
+def _installed_may_hold(directory: Path) -> bool:
+    """Whether a module `terraform init` downloaded into the directory may hold one."""
+    downloaded = directory / MANIFEST.parent
+    if not downloaded.is_dir():
+        return False
+    for path in sorted(downloaded.rglob("*")):
+        if path.name.endswith(TF_SUFFIXES) and path.is_file():
+            refuse_big(path)
+            if terraform_may_hold(path.read_bytes().decode("utf-8", errors="replace")):
+                return True
+    return False
 
 
 class Call(NamedTuple):
@@ -140,9 +202,7 @@ def _call_graph(starts: list[Path]) -> Calls:
                         f"{where}: module source {display_path(call.target)} is not a directory"
                     )
                 pending.append(call.target)
-    done: set[Path] = set()
-    for start in sorted(calls):
-        _refuse_cycles(start, calls, [], done)
+    _refuse_cycles_and_depth(calls)
     return calls
 
 
@@ -156,17 +216,43 @@ def _reachable(root: Path, calls: Calls) -> list[Path]:
     return found
 
 
-def _refuse_cycles(directory: Path, calls: Calls, stack: list[Path], done: set[Path]) -> None:
-    if directory in done:
-        return
-    stack = [*stack, directory]
-    for call in calls.get(directory, []):
-        if call.target in stack:
-            loop = [*stack[stack.index(call.target) :], call.target]
-            cycle = " → ".join(display_path(d) for d in loop)
-            raise InputError(f"{display_path(call.file)}:{call.line}: module call cycle: {cycle}")
-        _refuse_cycles(call.target, calls, stack, done)
-    done.add(directory)
+def _refuse_cycles_and_depth(calls: Calls) -> None:
+    """Refuse a cycle of calls, and a chain of calls longer than the limit. Iterative: the
+    chain may be longer than Python's recursion allows."""
+    height: dict[Path, int] = {}  # the longest chain of calls below a module, once known
+    for start in sorted(calls):
+        path, todo = [start], [iter(calls[start])]
+        while todo:
+            call = next(todo[-1], None)
+            if call is None:
+                done = path.pop()
+                todo.pop()
+                height[done] = max((1 + height[c.target] for c in calls[done]), default=0)
+            elif call.target in path:
+                loop = [*path[path.index(call.target) :], call.target]
+                cycle = " → ".join(display_path(d) for d in loop)
+                raise InputError(
+                    f"{display_path(call.file)}:{call.line}: module call cycle: {cycle}"
+                )
+            elif call.target not in height:
+                path.append(call.target)
+                todo.append(iter(calls[call.target]))
+    limit = limits.current().max_module_depth
+    for start in sorted(calls):
+        if height[start] > limit:
+            chain, directory = [], start
+            while height[directory]:
+                call = next(
+                    c for c in calls[directory] if height[c.target] == height[directory] - 1
+                )
+                chain.append(call)
+                directory = call.target
+            too_far = chain[limit]
+            raise InputError(
+                f"{display_path(too_far.file)}:{too_far.line}: module calls nested more than "
+                f"{limit} deep, from {display_path(start)} down to {display_path(directory)} "
+                f"({limits.how_to_raise('max_module_depth')})"
+            )
 
 
 def _module_dirs(top: Path) -> Iterator[Path]:
@@ -203,7 +289,7 @@ def _module_declarations(directory: Path) -> tuple[Declared, ...]:
             doc = parse_json(display_path(path), text)
             blocks = [doc.get("module", {})] if isinstance(doc, dict) else []
         elif _MODULE_BLOCK.search(text):
-            blocks = _parse_hcl(text, path).get("module", [])
+            blocks = _parse_module_blocks(text, path).get("module", [])
         else:
             continue
         for block in blocks:
@@ -263,8 +349,23 @@ def _unevaluated_remote_calls(
             )
 
 
+def _parse_module_blocks(text: str, path: Path) -> dict[str, Any]:
+    """The file's module blocks, parsed on their own where they can be cut out (parsing is
+    slow); the whole file otherwise, and always when a cut-out part does not parse (so that
+    an error names the right line)."""
+    cut = module_blocks(text)
+    if cut is not None:
+        try:
+            return _parse_hcl(cut, path)
+        except InputError:
+            pass
+    return _parse_hcl(text, path)
+
+
 def _parse_hcl(text: str, path: Path) -> dict[str, Any]:
-    options = SerializationOptions(strip_string_quotes=True, with_comments=False)
+    import hcl2  # about 0.1 s: only for files with module calls
+
+    options = hcl2.SerializationOptions(strip_string_quotes=True, with_comments=False)
     try:
         doc: dict[str, Any] = hcl2.loads(text, serialization_options=options)
     except Exception as exc:  # lark raises many types; every one means "not valid HCL"
@@ -288,9 +389,12 @@ def _vars_paths(root: Path, inputs: TerraformInputs, scratch: Path) -> list[str]
     names += sorted(
         p.name for p in root.iterdir() if p.name.endswith((".auto.tfvars", ".auto.tfvars.json"))
     )
+    for name in names:
+        refuse_big(root / name)
     for var_file in inputs.var_files:
         if not var_file.is_file():
             raise InputError(f"{display_path(var_file)}: var file not found")
+        refuse_big(var_file)
         names.append(os.path.relpath(var_file.resolve(), root.resolve()))
     if inputs.variables:
         cli_vars = scratch / "cli.auto.tfvars.json"
@@ -300,6 +404,8 @@ def _vars_paths(root: Path, inputs: TerraformInputs, scratch: Path) -> list[str]
 
 
 def _evaluate(root: Path, inputs: TerraformInputs) -> dict[str, Any]:
+    import tfparse  # loads the Go runtime: only when a root is evaluated
+
     with tempfile.TemporaryDirectory(prefix="iacplan-") as scratch:
         vars_paths = _vars_paths(root, inputs, Path(scratch))
         try:
@@ -308,7 +414,36 @@ def _evaluate(root: Path, inputs: TerraformInputs) -> dict[str, Any]:
             )
         except tfparse.ParseError as exc:
             raise InputError(_tfparse_message(str(exc), root)) from exc
+        except RecursionError as exc:  # decoding the evaluator's JSON answer
+            raise InputError(
+                f"{display_path(root)}: the configuration is nested too deeply for Python's "
+                "parser (about 1,000 levels)"
+            ) from exc
     return result
+
+
+# A literal count in a resource or module block (`count = 1e9`); a map key named count is
+# refused too, which is harmless: nobody writes one that large.
+_LITERAL_COUNT = re.compile(
+    r'(?<![\w."-])"?count"?\s*[=:]\s*(?P<count>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)(?![\w.])'
+)
+
+
+def _refuse_many_instances(module_dirs: list[Path]) -> None:
+    """Refuse a literal count above the limit before the evaluator expands it: its time grows
+    with the square of the instances. (A count from a variable is not seen here.)"""
+    limit = limits.current().max_instances
+    for directory in module_dirs:
+        for path in tf_files(directory):
+            text = read_text(path)
+            for match in _LITERAL_COUNT.finditer(text):
+                if float(match["count"]) > limit:
+                    line = text.count("\n", 0, match.start()) + 1
+                    raise InputError(
+                        f"{display_path(path)}:{line}: count = {match['count']} is more than "
+                        f"the {limit} instances iacplan evaluates "
+                        f"({limits.how_to_raise('max_instances')})"
+                    )
 
 
 def _tfparse_message(message: str, root: Path) -> str:

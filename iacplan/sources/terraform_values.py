@@ -260,8 +260,8 @@ class BucketIndex:
 
     def _versioning(self, bucket: dict[str, Any]) -> tuple[Versioning, str, Location]:
         address, here = bucket["__tfmeta"]["path"], self._location(bucket)
-        keys = {bucket["id"], bucket.get("bucket")}
-        targeting = [v for v in self._versionings if v.get("bucket") in keys]
+        keys = {key for key in (bucket["id"], bucket.get("bucket")) if isinstance(key, str)}
+        targeting = [v for v in self._versionings if _text(v.get("bucket")) in keys]
         if len(targeting) > 1:
             where = ", ".join(v["__tfmeta"]["path"] for v in targeting)
             return Versioning.UNKNOWN, f"several versioning resources set it: {where}", here
@@ -301,6 +301,10 @@ def _dynamic_versioning(bucket: dict[str, Any], root: Path) -> bool:
     meta = bucket["__tfmeta"]
     text = lines(normpath(root / meta["filename"]))[meta["line_start"] - 1 : meta["line_end"]]
     return any(re.match(r'\s*dynamic\s+"?versioning"?\s*\{', line) for line in text)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _unresolved_bucket(versioning: dict[str, Any]) -> bool:

@@ -189,7 +189,8 @@ def test_a_var_file_the_pr_adds_is_not_read_at_the_revision(
 
 
 def test_an_error_in_the_revision_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    repo = repo_with(tmp_path, {"infra/main.tf": "resource {\n"})
+    # A broken file that names the resource type: one that cannot is not even parsed.
+    repo = repo_with(tmp_path, {"infra/main.tf": 'resource "aws_mwaa_environment" {\n'})
     write_tree(repo, {"infra/main.tf": BUCKET + env_block("2.10.3")})
     monkeypatch.chdir(repo)
     run = iacplan("check", "--base-ref", "HEAD", "infra")

@@ -11,6 +11,7 @@ import pytest
 from conftest import TreeMaker
 from helpers import FIXTURES, files, iacplan, loaded, mwaa
 
+MWAA = mwaa('"2.10.3"', "m")
 BUCKET = """
 resource "aws_s3_bucket" "src" {
   bucket = "src-bucket"
@@ -440,13 +441,13 @@ def test_syntax_error_names_file_and_line(tree: TreeMaker) -> None:
 
 
 def test_syntax_error_in_a_module_call_file(tree: TreeMaker) -> None:
-    root = tree({"main.tf": 'module "m" {\n  source = "./m"\n  x = [\n}\n'})
+    root = tree({"main.tf": 'module "m" {\n  source = "./m"\n  x = [\n}\n', "m/main.tf": MWAA})
     run = iacplan("check", root)
     assert run.exit_code == 2 and "main.tf:" in run.stderr
 
 
 def test_missing_local_module_source(tree: TreeMaker) -> None:
-    root = tree({"main.tf": 'module "m" {\n  source = "./nope"\n}\n'})
+    root = tree({"main.tf": 'module "m" {\n  source = "./nope"\n}\n' + MWAA})
     run = iacplan("check", root)
     assert run.exit_code == 2 and "main.tf:2: module source " in run.stderr and "nope" in run.stderr
 
@@ -546,7 +547,7 @@ def test_a_fifo_named_tf_is_refused_not_hung(tree: TreeMaker) -> None:
 
 
 def test_multi_line_error_position_names_file_and_line(tree: TreeMaker) -> None:
-    root = tree({"main.tf": 'locals {\n  a = "2.10.3" +\n}\n'})
+    root = tree({"main.tf": 'locals {\n  a = "2.10.3" +\n}\n' + MWAA})
     run = iacplan("check", root)
     assert run.exit_code == 2
     assert re.search(r"t/main\.tf:\d+: ", run.stderr), run.stderr

@@ -1,0 +1,128 @@
+"""Independent units of work (Terraform roots, templates) spread over worker processes.
+
+Evaluating roots and linting templates is most of a run on a big tree, and a machine has
+cores to spare. Terraform roots are also evaluated apart from the main process whenever
+possible, even a single one: the evaluator (Go, through tfparse) may run for ever on a huge
+count or crash on odd input, and a worker can be stopped after a time limit and its crash
+reported as one line. Workers are forked: cheap, and they inherit what is already imported.
+Go's runtime does not survive a fork, so roots are sent to workers only while tfparse is not
+loaded in this process (the main process of a run never loads it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
+
+from iacplan import limits
+from iacplan.errors import InputError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+Shared = TypeVar("Shared")
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+# Below this many units a pool costs more than it saves (unless the work must be isolated).
+MIN_UNITS = 8
+
+
+def workers() -> int:
+    """How many processes work at once: IACPLAN_WORKERS, else the cores this process may use.
+    IACPLAN_WORKERS=1 turns the workers off: everything runs in this process, with no time
+    limit on the evaluator."""
+    configured = os.environ.get("IACPLAN_WORKERS", "").strip()
+    if configured:
+        try:
+            return max(1, int(configured))
+        except ValueError as exc:
+            raise InputError(f"IACPLAN_WORKERS={configured!r}: not a number") from exc
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _one_process() -> bool:
+    return os.environ.get("IACPLAN_WORKERS", "").strip() == "1"
+
+
+# What every item of the current run_all shares (a tree's call graph, say): forked workers
+# inherit it instead of receiving a copy with each item.
+_shared: object = None
+
+
+def run_all(
+    function: Callable[[Shared, Item], Result],
+    shared: Shared,
+    items: Sequence[Item],
+    describe: Callable[[Item], str],
+    isolate: bool = False,
+) -> list[Result]:
+    """`function(shared, item)` for each item, in order. `isolate` asks for worker processes
+    and the time limit even for one item (the Terraform evaluator); `describe` names an item
+    in errors."""
+    global _shared
+    count = min(workers(), len(items))
+    # (multiprocessing and concurrent.futures cost 20 ms to import: only when used)
+    forkable = sys.platform != "win32" and "tfparse" not in sys.modules
+    pooled = (
+        forkable and not _one_process() and (isolate or (count > 1 and len(items) >= MIN_UNITS))
+    )
+    if not items or not pooled:
+        return [function(shared, item) for item in items]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    _shared = shared
+    timeout = limits.current().evaluation_timeout if isolate else None
+    pool = ProcessPoolExecutor(
+        max(1, count),
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_apply_limits,
+        initargs=(limits.current(),),
+    )
+    futures: list[Future[Result]] = [pool.submit(_call, function, item) for item in items]
+    try:
+        return [_result(f, item, timeout, describe) for f, item in zip(futures, items, strict=True)]
+    finally:
+        _stop(pool)
+
+
+def _call(function: Callable[[Shared, Item], Result], item: Item) -> Result:
+    return function(_shared, item)  # type: ignore[arg-type]
+
+
+def _apply_limits(applied: limits.Limits) -> None:
+    limits.set_current(applied)
+
+
+def _result(
+    future: Future[Result], item: Item, timeout: float | None, describe: Callable[[Item], str]
+) -> Result:
+    from concurrent.futures import TimeoutError as FutureTimeout
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result(timeout=timeout)
+    except FutureTimeout:
+        raise InputError(
+            f"{describe(item)}: evaluation did not end within {timeout:g} s (a count or "
+            f"for_each with very many instances?) ({limits.how_to_raise('evaluation_timeout')})"
+        ) from None
+    except BrokenProcessPool as exc:
+        raise InputError(
+            f"{describe(item)}: the process evaluating it ended abruptly (a crash of the "
+            "Terraform evaluator on this input, or too little memory)"
+        ) from exc
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Shut the pool down without waiting for a worker still at work (one past its time)."""
+    processes = list(getattr(pool, "_processes", {}).values())  # no public way to stop them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+    for process in processes:
+        process.join()

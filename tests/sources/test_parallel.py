@@ -1,0 +1,129 @@
+"""Worker processes: the same report as one process, a time limit on the evaluator, and the
+pre-filter that keeps unrelated parts of a monorepo from being evaluated."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import TreeMaker
+from helpers import REPO, iacplan, mwaa, write_tree
+
+TEMPLATE = """\
+Resources:
+  Airflow:
+    Type: AWS::MWAA::Environment
+    Properties:
+      Name: analytics-{n}
+      AirflowVersion: "2.10.{patch}"
+"""
+
+
+def cli(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI in a fresh process: workers are forked only where tfparse was never loaded."""
+    return subprocess.run(
+        [sys.executable, "-c", "from iacplan.cli import main; main()", *map(str, args)],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def monorepo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    files: dict[str, str | bytes] = {}
+    for n in range(10):
+        files[f"tf/root{n}/main.tf"] = (
+            f'module "m" {{\n  source = "../modules/m{n % 3}"\n  v = "2.10.{n % 2 * 2 + 1}"\n}}\n'
+        )
+        files[f"cfn/team{n}/stack.yaml"] = TEMPLATE.format(n=n, patch=n % 2 * 2 + 1)
+    for m in range(3):
+        files[f"tf/modules/m{m}/main.tf"] = 'variable "v" {}\n' + mwaa("var.v", f"e{m}")
+    return write_tree(tmp_path_factory.mktemp("mono"), files)
+
+
+def test_workers_give_the_same_bytes_as_one_process(monorepo: Path) -> None:
+    args = ("check", monorepo / "tf", monorepo / "cfn", "--format", "json")
+    pooled, alone = cli(*args), cli(*args, env={"IACPLAN_WORKERS": "1"})
+    assert pooled.returncode == 0, pooled.stderr
+    assert pooled.stdout == alone.stdout
+    assert pooled.stdout.count('"kind": "terraform"') == 10
+    assert pooled.stdout.count('"kind": "cloudformation"') == 10
+
+
+def test_an_evaluation_past_the_time_limit_is_stopped(tmp_path: Path) -> None:
+    # A count from a variable is seen only by the evaluator, whose time grows with its square.
+    root = write_tree(
+        tmp_path / "slow",
+        {
+            "main.tf": 'variable "n" {\n  default = 100000\n}\n'
+            'resource "aws_s3_bucket" "b" {\n  count  = var.n\n  bucket = "b${count.index}"\n}\n'
+            + mwaa('"2.10.3"')
+        },
+    )
+    run = cli("check", root, env={"IACPLAN_EVALUATION_TIMEOUT": "2"})
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert run.stderr.startswith("iacplan: error: ") and run.stderr.count("\n") == 1
+    assert "slow: evaluation did not end within 2 s" in run.stderr
+    assert "IACPLAN_EVALUATION_TIMEOUT" in run.stderr
+
+
+# --- the pre-filter ----------------------------------------------------------------------
+
+
+def test_parts_that_cannot_hold_an_environment_are_not_read(tree: TreeMaker) -> None:
+    root = tree(
+        {
+            "prod/main.tf": mwaa('"2.10.3"'),
+            "broken/main.tf": 'resource "aws_s3_bucket" "b" {\n  bucket = \n}\n',
+            "missing/main.tf": 'module "m" {\n  source = "./nope"\n}\n',
+        }
+    )
+    run = iacplan("check", root, "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    assert [e["id"] for e in run.report["environments"]] == ["prod:aws_mwaa_environment.main"]
+
+
+def test_a_root_is_evaluated_when_a_module_it_calls_holds_one(tree: TreeMaker) -> None:
+    root = tree(
+        {
+            "live/prod/main.tf": 'module "platform" {\n  source = "../../modules/platform"\n}\n',
+            "modules/platform/main.tf": 'module "data" {\n  source = "../data"\n}\n',
+            "modules/data/main.tf": 'module "x" {\n  source = "../../../outside/x"\n}\n',
+        }
+    )
+    write_tree(root.parent / "outside", {"x/main.tf": mwaa('"2.10.3"', "deep")})
+    run = iacplan("check", root, "--format", "json")
+    assert [e["id"] for e in run.report["environments"]] == [
+        "live/prod:module.platform.module.data.module.x.aws_mwaa_environment.deep"
+    ]
+
+
+def test_an_environment_spelled_with_escapes_is_still_found(tree: TreeMaker) -> None:
+    resource = '{"resource": {"aws_\\u006dwaa_environment": {"e": {"airflow_version": "2.1"}}}}'
+    root = tree({"main.tf.json": resource})
+    run = iacplan("check", root, "--format", "json")
+    assert [e["id"] for e in run.report["environments"]] == ["aws_mwaa_environment.e"]
+
+
+@pytest.mark.parametrize("kind", ["terraform", "cloudformation"])
+def test_the_prefilter_drops_nothing_from_the_benchmark_trees(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kind: str
+) -> None:
+    subprocess.run(
+        [sys.executable, REPO / "benchmarks" / "generate.py", "--size", "small", "--shape",
+         "sparse", "--out", tmp_path],
+        check=True,
+    )  # fmt: skip
+    filtered = iacplan("check", tmp_path / kind, "--format", "json")
+    monkeypatch.setattr("iacplan.sources.prefilter._TERRAFORM", __import__("re").compile(""))
+    monkeypatch.setattr("iacplan.sources.prefilter._CLOUDFORMATION", __import__("re").compile(""))
+    everything = iacplan("check", tmp_path / kind, "--format", "json")
+    assert filtered.exit_code == everything.exit_code == 0, filtered.stderr + everything.stderr
+    assert filtered.stdout == everything.stdout
+    assert filtered.report["environments"]

@@ -1,0 +1,55 @@
+"""Costly imports happen only when a run needs them (startup time is most of a small run)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import CFN_SAMPLES, REPO, SAMPLES
+
+HEAVY = ("cfnlint", "jsonschema", "boto3", "botocore", "yaml", "hcl2", "lark", "tfparse")
+_CODE = """
+import sys
+from iacplan.cli import main
+try:
+    main({args!r})
+except SystemExit as exit:
+    assert exit.code in (0, 1), exit.code
+heavy = {{m.split(".")[0] for m in sys.modules}} & set({heavy!r})
+print("imported:", *sorted(heavy), file=sys.stderr)
+"""
+
+
+def _imported(*args: str | Path, cwd: Path = REPO) -> set[str]:
+    code = _CODE.format(args=[str(a) for a in args], heavy=HEAVY)
+    child = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+    assert child.returncode == 0, child.stderr
+    return set(child.stderr.rpartition("imported:")[2].split())
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # Terraform without module calls: the evaluator runs in a worker process.
+        (["check", SAMPLES / "minor-upgrade" / "head"], set()),
+        # Module calls are read with python-hcl2.
+        (["check", SAMPLES / "local-module" / "head"], {"hcl2", "lark"}),
+        (["check", REPO / "samples" / "terraform-plan" / "minor-upgrade" / "plan.json"], set()),
+        (["check", CFN_SAMPLES / "changeset-property-values" / "changeset.json"], set()),
+        # A template needs cfn-lint, which brings PyYAML with it.
+        (["check", CFN_SAMPLES / "yaml-minor-upgrade" / "head"], {"cfnlint", "yaml"}),
+    ],
+)
+def test_only_what_the_input_needs_is_imported(args: list[str | Path], expected: set[str]) -> None:
+    assert _imported(*args) == expected
+
+
+def test_a_config_brings_yaml_and_jsonschema(tmp_path: Path) -> None:
+    (tmp_path / ".iacplan.yaml").write_text("severity:\n  MWAA009: error\n")
+    imported = _imported("check", SAMPLES / "minor-upgrade" / "head", cwd=tmp_path)
+    assert imported == {"yaml", "jsonschema"}
