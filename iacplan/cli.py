@@ -10,20 +10,22 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from iacplan import __version__, deployed, diff, limits, rules, sources
+from iacplan import __version__, diff, limits, rules, sources
 from iacplan.comment import sticky
 from iacplan.config import Config, load_config
 from iacplan.errors import InputError, NoDefinitions
 from iacplan.model import Change, Environment, Severity
-from iacplan.render import RENDERERS, markdown, text
+from iacplan.render import RENDERERS
 from iacplan.report import Report, build
-from iacplan.sources import git, live, terraform_run
 from iacplan.sources.files import TF_SUFFIXES, clear_caches, parse_json, read_text
 from iacplan.versions import Catalog, load_catalog
+
+if TYPE_CHECKING:  # imported where used: --live, --base-ref and comments are not every run's
+    from iacplan.sources import git, live
 
 F = TypeVar("F", bound=Callable[..., Any])
 FAIL_ON = {"error": Severity.ERROR, "warning": Severity.WARNING, "never": None}
@@ -188,7 +190,11 @@ def _live_options(command: F) -> F:
 def _account(use: bool, region: str | None, profile: str | None) -> live.Account | None:
     if not use and (region is not None or profile is not None):
         raise click.UsageError("--region and --profile go with --live")
-    return live.Account(region, profile) if use else None
+    if not use:
+        return None
+    from iacplan.sources import live
+
+    return live.Account(region, profile)
 
 
 @dataclass(frozen=True)
@@ -217,6 +223,9 @@ class _Reporting:
         """Read the account (with --live), apply the rules, write every requested format,
         exit by the policy."""
         if account is not None:
+            from iacplan import deployed
+            from iacplan.sources import live
+
             changes = deployed.against_account(changes, lambda wanted: live.read(wanted, account))
         context = rules.Context(catalog=self.catalog, today=_today())
         findings = rules.run(changes, context, self.config.policy)
@@ -227,6 +236,8 @@ class _Reporting:
             except OSError as exc:
                 raise InputError(f"{destination}: cannot write: {exc.strerror}") from exc
         if self.format_name == "text" and sys.stdout.isatty():
+            from iacplan.render import text
+
             shown = text.render(report, _use_colour(), shutil.get_terminal_size().columns)
         else:
             shown = RENDERERS[self.format_name](report, False)
@@ -420,6 +431,8 @@ def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, inputs: sources.Inpu
     environments the PR adds (unless git sees it renamed); one the PR deletes, environments it
     removes. With several HEAD_PATHS, ids are prefixed by the path: each is its own
     configuration."""
+    from iacplan.sources import git
+
     changes: list[Change] = []
     definitions = False
     with git.revision(ref) as revision:
@@ -548,6 +561,8 @@ def terraform(
     terraform's when it fails, else the policy's."""
     account = _account(use_live, region, profile)
     reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
+    from iacplan.sources import terraform_run
+
     given = _requirements(requirements_files)
     with limits.applied(reporting.config.limits):
         run = terraform_run.plan(
@@ -630,7 +645,7 @@ def _comment_body(report_path: Path | None, markdown_path: Path | None) -> str:
     if report_path is not None:
         name = sources.display_path(report_path)
         data = parse_json(name, read_text(report_path))
-        return markdown.render(Report.from_dict(data, name))
+        return RENDERERS["markdown"](Report.from_dict(data, name), False)
     assert markdown_path is not None
     return read_text(markdown_path)
 

@@ -11,6 +11,16 @@ import pytest
 from helpers import CFN_SAMPLES, REPO, SAMPLES
 
 HEAVY = ("cfnlint", "jsonschema", "boto3", "botocore", "yaml", "hcl2", "lark", "tfparse")
+# What only some runs need: --live, --base-ref, one output format each, and packaging's
+# requirement parser for a requirements file that pins apache-airflow.
+OPTIONAL = (
+    "packaging.requirements",
+    "packaging.specifiers",
+    "iacplan.deployed",
+    "iacplan.sources.live",
+    "iacplan.sources.git",
+    *(f"iacplan.render.{name}" for name in ("markdown", "sarif", "github", "junit")),
+)
 _CODE = """
 import sys
 from iacplan.cli import main
@@ -19,12 +29,13 @@ try:
 except SystemExit as exit:
     assert exit.code in (0, 1), exit.code
 heavy = {{m.split(".")[0] for m in sys.modules}} & set({heavy!r})
+heavy |= set(sys.modules) & set({optional!r})
 print("imported:", *sorted(heavy), file=sys.stderr)
 """
 
 
 def _imported(*args: str | Path, cwd: Path = REPO) -> set[str]:
-    code = _CODE.format(args=[str(a) for a in args], heavy=HEAVY)
+    code = _CODE.format(args=[str(a) for a in args], heavy=HEAVY, optional=OPTIONAL)
     child = subprocess.run(
         [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300
     )
@@ -43,6 +54,11 @@ def _imported(*args: str | Path, cwd: Path = REPO) -> set[str]:
         (["check", CFN_SAMPLES / "changeset-property-values" / "changeset.json"], set()),
         # A template needs cfn-lint, which brings PyYAML with it.
         (["check", CFN_SAMPLES / "yaml-minor-upgrade" / "head"], {"cfnlint", "yaml"}),
+        # One output format's module, and only that one (SARIF's paths are the repository's).
+        (
+            ["check", SAMPLES / "minor-upgrade" / "head", "--format", "sarif"],
+            {"iacplan.render.sarif", "iacplan.sources.git"},
+        ),
     ],
 )
 def test_only_what_the_input_needs_is_imported(args: list[str | Path], expected: set[str]) -> None:

@@ -1,19 +1,32 @@
-"""Output formats, each a function from the Report to text."""
+"""Output formats, each a module here with a function from the Report to text."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from importlib import import_module
 
-from iacplan.render import github, json, junit, markdown, sarif, text
 from iacplan.report import Report
 
 Renderer = Callable[[Report, bool], str]  # (report, colour) -> text
 
-RENDERERS: dict[str, Renderer] = {
-    "text": text.render,
-    "markdown": markdown.render,
-    "json": json.render,
-    "sarif": sarif.render,
-    "github": github.render,
-    "junit": junit.render,
-}
+FORMATS = ("text", "markdown", "json", "sarif", "github", "junit")
+
+
+class _Renderers(Mapping[str, Renderer]):
+    """Each format's module is imported when a run asks for it: a run writes one or two, and
+    importing all of them (XML, hashing, git for the annotations) slows every start."""
+
+    def __getitem__(self, name: str) -> Renderer:
+        if name not in FORMATS:
+            raise KeyError(name)
+        render: Renderer = import_module(f"iacplan.render.{name}").render
+        return render
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(FORMATS)
+
+    def __len__(self) -> int:
+        return len(FORMATS)
+
+
+RENDERERS: Mapping[str, Renderer] = _Renderers()

@@ -9,7 +9,7 @@ from typing import Any
 
 from iacplan.errors import InputError
 from iacplan.model import Environment
-from iacplan.sources import changeset, cloudformation, requirements, terraform_hcl, terraform_plan
+from iacplan.sources import cloudformation, requirements, terraform_hcl
 from iacplan.sources.cfn_values import Parameters, read_parameters
 from iacplan.sources.files import (
     TF_SUFFIXES,
@@ -85,6 +85,9 @@ def load(path: Path, inputs: Inputs, name: str | None = None) -> Loaded:
     if path.name.endswith(TF_SUFFIXES):
         # A .tf file is part of a module: Terraform evaluates the whole directory.
         return Loaded(tuple(terraform_hcl.load_tree(path.parent, inputs.terraform)))
+    # Plans and change sets are files: their modules are imported only for one (~8 ms).
+    from iacplan.sources import changeset, terraform_plan
+
     text = read_text(path)
     shown = display_path(path)
     doc = parse_json(shown, text, strict=path.suffix.lower() == ".json")
@@ -106,6 +109,8 @@ def load(path: Path, inputs: Inputs, name: str | None = None) -> Loaded:
 
 def load_plan_text(text: str, name: str) -> Loaded:
     """A plan as `terraform show -json` printed it; `name` is what locations show."""
+    from iacplan.sources import terraform_plan
+
     doc = parse_json(name, text, strict=True)
     if not terraform_plan.is_plan(doc):
         raise InputError(f"{name}: not a Terraform plan JSON")
@@ -114,11 +119,15 @@ def load_plan_text(text: str, name: str) -> Loaded:
 
 
 def _plan(name: str, doc: dict[str, Any], text: str) -> Loaded:
+    from iacplan.sources import terraform_plan
+
     base, head = terraform_plan.load(name, doc, text)
     return Loaded(tuple(head), tuple(base), local_ids=True)
 
 
 def _changeset(path: Path, pages: list[dict[str, Any]], inputs: Inputs) -> Loaded:
+    from iacplan.sources import changeset
+
     # The change set's own parameters are what it executes with; the deployed stack's values
     # are in no file, so the deployed template's parameters are unknown.
     head_parameters = _parameters(inputs).overridden_by(changeset.parameters(path, pages))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
@@ -71,11 +72,13 @@ def run_all(
     )
     if not items or not pooled:
         return [function(shared, item) for item in items]
+    timeout = limits.current().evaluation_timeout if isolate else None
+    if len(items) == 1:  # a pool's start costs about 50 ms, a bare fork a few
+        return [_forked(function, shared, items[0], timeout, describe)]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     _shared = shared
-    timeout = limits.current().evaluation_timeout if isolate else None
     pool = ProcessPoolExecutor(
         max(1, count),
         mp_context=multiprocessing.get_context("fork"),
@@ -87,6 +90,56 @@ def run_all(
         return [_result(f, item, timeout, describe) for f, item in zip(futures, items, strict=True)]
     finally:
         _stop(pool)
+
+
+def _forked(
+    function: Callable[[Shared, Item], Result],
+    shared: Shared,
+    item: Item,
+    timeout: float | None,
+    describe: Callable[[Item], str],
+) -> Result:
+    """`function(shared, item)` in one forked child, its outcome pickled back through a pipe."""
+    import pickle
+    import select
+    import signal
+
+    reading, writing = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns, and never runs the parent's exit handlers
+        try:
+            os.close(reading)
+            try:
+                outcome: tuple[bool, object] = (True, function(shared, item))
+            except Exception as exc:  # carried to the parent, which raises it
+                outcome = (False, exc)
+            with os.fdopen(writing, "wb") as pipe:
+                pipe.write(pickle.dumps(outcome))
+        finally:
+            os._exit(0)
+    os.close(writing)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    chunks: list[bytes] = []
+    try:
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not select.select([reading], [], [], left)[0]:
+                os.kill(pid, signal.SIGKILL)
+                raise _timed_out(item, timeout, describe)
+            chunk = os.read(reading, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(reading)
+        os.waitpid(pid, 0)
+    if not chunks:
+        raise _crashed(item, describe)
+    ok, value = pickle.loads(b"".join(chunks))
+    if not ok:
+        raise value
+    result: Result = value
+    return result
 
 
 def _call(function: Callable[[Shared, Item], Result], item: Item) -> Result:
@@ -106,15 +159,23 @@ def _result(
     try:
         return future.result(timeout=timeout)
     except FutureTimeout:
-        raise InputError(
-            f"{describe(item)}: evaluation did not end within {timeout:g} s (a count or "
-            f"for_each with very many instances?) ({limits.how_to_raise('evaluation_timeout')})"
-        ) from None
+        raise _timed_out(item, timeout, describe) from None
     except BrokenProcessPool as exc:
-        raise InputError(
-            f"{describe(item)}: the process evaluating it ended abruptly (a crash of the "
-            "Terraform evaluator on this input, or too little memory)"
-        ) from exc
+        raise _crashed(item, describe) from exc
+
+
+def _timed_out(item: Item, timeout: float | None, describe: Callable[[Item], str]) -> InputError:
+    return InputError(
+        f"{describe(item)}: evaluation did not end within {timeout:g} s (a count or "
+        f"for_each with very many instances?) ({limits.how_to_raise('evaluation_timeout')})"
+    )
+
+
+def _crashed(item: Item, describe: Callable[[Item], str]) -> InputError:
+    return InputError(
+        f"{describe(item)}: the process evaluating it ended abruptly (a crash of the "
+        "Terraform evaluator on this input, or too little memory)"
+    )
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

@@ -201,13 +201,12 @@ def _constraint(target: str, where: Location) -> ConstraintsLine:
 
 def _airflow_pin(line: str, where: Location) -> tuple[Pin | None, str | None]:
     """The apache-airflow requirement of a line, if it is one that can be checked."""
+    name = _NAME.match(line)
+    # The name normalised as PEP 503 says (packaging.utils.canonicalize_name does the same).
+    if name is None or re.sub(r"[-_.]+", "-", name[0]).lower() != "apache-airflow":
+        return None, None  # another project, or not a requirement (a URL, a path, an archive)
     # packaging is imported here, not at start-up (~20 ms), and parses apache-airflow lines only.
     from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
-
-    name = _NAME.match(line)
-    if name is None or canonicalize_name(name[0]) != "apache-airflow":
-        return None, None  # another project, or not a requirement (a URL, a path, an archive)
 
     # Per-requirement options (--hash=…) follow the requirement, as pip splits them.
     spec = " ".join(takewhile(lambda word: not word.startswith("-"), line.split()))

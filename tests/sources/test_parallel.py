@@ -127,3 +127,23 @@ def test_the_prefilter_drops_nothing_from_the_benchmark_trees(
     assert filtered.exit_code == everything.exit_code == 0, filtered.stderr + everything.stderr
     assert filtered.stdout == everything.stdout
     assert filtered.report["environments"]
+
+
+def test_one_root_is_evaluated_in_a_child_whose_errors_and_crashes_are_reported(
+    tmp_path: Path,
+) -> None:
+    broken = write_tree(tmp_path / "broken", {"main.tf": mwaa('"2.10.3"') + "resource {\n"})
+    run = cli("check", broken)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert run.stderr.startswith("iacplan: error: ") and "broken/main.tf" in run.stderr
+    assert run.stderr.count("\n") == 1
+    crash = (
+        "import os, sys\n"
+        "from iacplan.sources import parallel\n"
+        "try:\n"
+        "    parallel.run_all(lambda shared, item: os._exit(3), None, ['root'], str, isolate=True)\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    child = subprocess.run([sys.executable, "-c", crash], capture_output=True, text=True)
+    assert child.stdout.startswith("InputError root: the process evaluating it ended abruptly")
