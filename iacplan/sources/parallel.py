@@ -22,6 +22,7 @@ from iacplan.errors import InputError
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
+    from multiprocessing.context import BaseContext
 
 Shared = TypeVar("Shared")
 Item = TypeVar("Item")
@@ -29,6 +30,11 @@ Result = TypeVar("Result")
 
 # Below this many units a pool costs more than it saves (unless the work must be isolated).
 MIN_UNITS = 8
+# A worker's memory grows with each unit (the evaluator's heap, the files it read and parsed):
+# after this many units per worker, fresh workers are forked. Measured on 850 Terraform roots
+# with 2 workers: peak 353 MB never recycled; 237 MB at 100, 210 MB at 50, 188 MB at 20 (and
+# 10% slower).
+ITEMS_PER_WORKER = 50
 
 
 def workers() -> int:
@@ -75,15 +81,38 @@ def run_all(
     timeout = limits.current().evaluation_timeout if isolate else None
     if len(items) == 1:  # a pool's start costs about 50 ms, a bare fork a few
         return [_forked(function, shared, items[0], timeout, describe)]
+    import gc
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
     _shared = shared
+    fork = multiprocessing.get_context("fork")
+    # What this process holds is left alone by the collector from here on, so the workers keep
+    # sharing its pages instead of each copying them (counting references writes to objects,
+    # collecting writes to every tracked one). Measured: a third less memory on many templates.
+    gc.freeze()
+    results: list[Result] = []
+    batch = count * ITEMS_PER_WORKER
+    try:
+        for start in range(0, len(items), batch):
+            chunk = items[start : start + batch]
+            results += _pooled(function, chunk, count, fork, timeout, describe)
+    finally:
+        gc.unfreeze()
+    return results
+
+
+def _pooled(
+    function: Callable[[Shared, Item], Result],
+    items: Sequence[Item],
+    count: int,
+    fork: BaseContext,
+    timeout: float | None,
+    describe: Callable[[Item], str],
+) -> list[Result]:
+    from concurrent.futures import ProcessPoolExecutor
+
     pool = ProcessPoolExecutor(
-        max(1, count),
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_apply_limits,
-        initargs=(limits.current(),),
+        count, mp_context=fork, initializer=_apply_limits, initargs=(limits.current(),)
     )
     futures: list[Future[Result]] = [pool.submit(_call, function, item) for item in items]
     try:

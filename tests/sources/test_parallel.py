@@ -56,6 +56,19 @@ def test_workers_give_the_same_bytes_as_one_process(monorepo: Path) -> None:
     assert pooled.stdout.count('"kind": "cloudformation"') == 10
 
 
+def test_fresh_workers_every_few_units_give_the_same_bytes(monorepo: Path) -> None:
+    args = ["check", str(monorepo / "tf"), str(monorepo / "cfn"), "--format", "json"]
+    code = (
+        "from iacplan.sources import parallel\n"
+        "parallel.ITEMS_PER_WORKER = 2\n"
+        "from iacplan.cli import main\n"
+        f"main({args!r})\n"
+    )
+    batched = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert batched.returncode == 0, batched.stderr
+    assert batched.stdout == cli(*args, env={"IACPLAN_WORKERS": "1"}).stdout
+
+
 def test_an_evaluation_past_the_time_limit_is_stopped(tmp_path: Path) -> None:
     # A count from a variable is seen only by the evaluator, whose time grows with its square.
     root = write_tree(
@@ -141,7 +154,7 @@ def test_one_root_is_evaluated_in_a_child_whose_errors_and_crashes_are_reported(
         "import os, sys\n"
         "from iacplan.sources import parallel\n"
         "try:\n"
-        "    parallel.run_all(lambda shared, item: os._exit(3), None, ['root'], str, isolate=True)\n"
+        "    parallel.run_all(lambda s, i: os._exit(3), None, ['root'], str, isolate=True)\n"
         "except Exception as exc:\n"
         "    print(type(exc).__name__, exc)\n"
     )
