@@ -4,8 +4,9 @@
     python benchmarks/run.py --sizes medium --shapes dense --runs 3
 
 The two tools run alternately on the same tree, several times; the report gives medians,
-ratios and peak memory. checkov is installed by this script into its own virtualenv
-(--checkov-venv): it cannot share one with iacplan (its bc-python-hcl2 replaces python-hcl2).
+ratios and peak memory. Each is installed by this script into its own virtualenv: checkov
+(--checkov-venv) cannot share one with iacplan (its bc-python-hcl2 replaces python-hcl2), and
+iacplan (--iacplan-venv) is installed from this checkout as a user installs it.
 Peak memory is the largest sum of the proportional memory (PSS) of the measured process and
 all its descendants, sampled every 20 ms from /proc (Linux), and at least the largest single
 process's resident memory (getrusage). The machine may be shared: the 1-minute load average
@@ -130,9 +131,19 @@ def checkov_command(venv: Path) -> list[str]:
             "cloudformation", "-o", "json", "-d"]  # fmt: skip
 
 
-def iacplan_command() -> list[str]:
-    script = Path(sys.executable).parent / "iacplan"
-    return [str(script), "check", "--format", "json"]
+def iacplan_command(venv: Path | None) -> list[str]:
+    """iacplan installed from this checkout into its own virtualenv, as a user installs it
+    (`pip install .`, bytecode compiled: an editable install under PYTHONDONTWRITEBYTECODE
+    compiles every module on every start); with no virtualenv, this interpreter's iacplan."""
+    if venv is None:
+        return [str(Path(sys.executable).parent / "iacplan"), "check", "--format", "json"]
+    if not (venv / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    print(f"installing iacplan from {REPO} into {venv}", flush=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    subprocess.run([*pip, "--force-reinstall", "--no-deps", str(REPO)], check=True)
+    subprocess.run([*pip, str(REPO)], check=True)  # dependencies, when the venv is new
+    return [str(venv / "bin" / "iacplan"), "check", "--format", "json"]
 
 
 def machine() -> list[str]:
@@ -171,7 +182,17 @@ def main() -> None:
     parser.add_argument("--large-runs", type=int, default=2, help="runs on the large trees")
     parser.add_argument("--cold-runs", type=int, default=10, help="0 skips the cold-start case")
     parser.add_argument("--trees", type=Path, default=Path("/tmp/iacplan-bench"))
-    parser.add_argument("--checkov-venv", type=Path, default=Path("/work/bench-venv-checkov"))
+    parser.add_argument(
+        "--checkov-venv", type=Path, help="default: TREES/checkov-venv, installed when missing"
+    )
+    parser.add_argument(
+        "--iacplan-venv", type=Path, help="default: TREES/iacplan-venv, installed from here"
+    )
+    parser.add_argument(
+        "--iacplan-here",
+        action="store_true",
+        help="run this interpreter's iacplan instead of installing it (smoke tests)",
+    )
     parser.add_argument(
         "--peer",
         help="the peer's command, the tree appended (default: checkov in its own virtualenv)",
@@ -185,8 +206,11 @@ def main() -> None:
     args = parser.parse_args()
 
     peer_name = "peer" if args.peer else "checkov"
+    args.checkov_venv = args.checkov_venv or args.trees / "checkov-venv"
     peer = shlex.split(args.peer) if args.peer else checkov_command(args.checkov_venv)
-    iacplan = iacplan_command()
+    iacplan = iacplan_command(
+        None if args.iacplan_here else args.iacplan_venv or args.trees / "iacplan-venv"
+    )
     lines = ["## Measured", "", *machine(), ""]
     if peer_name == "checkov":
         version = subprocess.run([peer[0], "--version"], capture_output=True, text=True)
@@ -233,7 +257,8 @@ def main() -> None:
         cold = run_alternating(
             {
                 "iacplan": [*iacplan, str(SMALL_ROOT)],
-                "import click": [sys.executable, "-c", "import click"],
+                # the interpreter iacplan runs on, so both pay the same start-up
+                "import click": [str(Path(iacplan[0]).parent / "python"), "-c", "import click"],
             },
             args.cold_runs,
         )

@@ -54,6 +54,7 @@ def test_the_runner_writes_results_with_a_fake_peer(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, BENCHMARKS / "run.py", "--sizes", "small", "--shapes", "sparse",
          "--runs", "1", "--cold-runs", "1", "--peer", peer, "--trees", tmp_path / "trees",
+         "--iacplan-here",
          "--results", results],
         check=True,
         capture_output=True,
