@@ -34,7 +34,9 @@ from generate import SHAPES, generate
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-START, END = "<!-- results:start -->", "<!-- results:end -->"
+# The blocks of RESULTS.md this script rewrites; the notes around them are kept.
+TREES = ("<!-- results:start -->", "<!-- results:end -->")
+COLD = ("<!-- cold:start -->", "<!-- cold:end -->")
 CHECKOV_VERSION = "3.3.30"
 SMALL_ROOT = REPO / "samples" / "terraform" / "minor-upgrade" / "head"
 
@@ -211,6 +213,19 @@ def main() -> None:
     iacplan = iacplan_command(
         None if args.iacplan_here else args.iacplan_venv or args.trees / "iacplan-venv"
     )
+    if [size for size in args.sizes.split(",") if size]:  # --sizes '' measures the cold start only
+        lines = _trees(args, iacplan, peer, peer_name)
+        _write_block(args.results, TREES, lines)
+        print("\n".join(lines))
+    if args.cold_runs:
+        lines = _cold_start(iacplan, args.cold_runs)
+        _write_block(args.results, COLD, lines)
+        print("\n".join(lines))
+
+
+def _trees(
+    args: argparse.Namespace, iacplan: list[str], peer: list[str], peer_name: str
+) -> list[str]:
     lines = ["## Measured", "", *machine(), ""]
     if peer_name == "checkov":
         version = subprocess.run([peer[0], "--version"], capture_output=True, text=True)
@@ -251,46 +266,47 @@ def main() -> None:
                     _loads([ours, theirs] if theirs else [ours]),
                 ]
             )
-    lines += _table(rows)
-    if args.cold_runs:
-        print(f"cold start: {args.cold_runs} runs", flush=True)
-        cold = run_alternating(
-            {
-                "iacplan": [*iacplan, str(SMALL_ROOT)],
-                # the interpreter iacplan runs on, so both pay the same start-up
-                "import click": [str(Path(iacplan[0]).parent / "python"), "-c", "import click"],
-            },
-            args.cold_runs,
-        )
-        ours, click = cold["iacplan"], cold["import click"]
-        shown = shlex.join([*iacplan, "samples/terraform/minor-upgrade/head"])
-        rows = [
-            ["command", "runs", "median", "ratio", "load (1 min)"],
-            [shown, str(args.cold_runs), f"{ours.median:.3f} s",
-             f"{ours.median / click.median:.1f}x", _loads([ours, click])],
-            ["python -c 'import click'", str(args.cold_runs), f"{click.median:.3f} s", "1.0x", ""],
-        ]  # fmt: skip
-        lines += [
-            "",
-            'Cold start on one small Terraform root, against `python -c "import click"`:',
-            "",
-            *_table(rows),
-        ]
-    _write_results(args.results, lines)
-    print("\n".join(lines))
+    return lines + _table(rows)
 
 
-def _write_results(path: Path, lines: list[str]) -> None:
-    """Replace the measured block of `path` (between the markers), keeping the notes."""
-    block = "\n".join([START, *lines, END])
-    text = (
-        path.read_text(encoding="utf-8") if path.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
+def _cold_start(iacplan: list[str], runs: int) -> list[str]:
+    print(f"cold start: {runs} runs", flush=True)
+    cold = run_alternating(
+        {
+            "iacplan": [*iacplan, str(SMALL_ROOT)],
+            # the interpreter iacplan runs on, so both pay the same start-up
+            "import click": [str(Path(iacplan[0]).parent / "python"), "-c", "import click"],
+        },
+        runs,
     )
-    if START not in text:
-        text += f"\n{START}\n{END}\n"
-    before, _, rest = text.partition(START)
-    _, _, after = rest.partition(END)
-    path.write_text(before + block + after, encoding="utf-8")
+    ours, click = cold["iacplan"], cold["import click"]
+    shown = shlex.join([*iacplan, "samples/terraform/minor-upgrade/head"])
+    rows = [
+        ["command", "runs", "median", "ratio", "load (1 min)"],
+        [shown, str(runs), f"{ours.median:.3f} s", f"{ours.median / click.median:.1f}x",
+         _loads([ours, click])],
+        ["python -c 'import click'", str(runs), f"{click.median:.3f} s", "1.0x", ""],
+    ]  # fmt: skip
+    return [
+        "## Cold start",
+        "",
+        *machine(),
+        "",
+        'One small Terraform root, against `python -c "import click"`, alternating:',
+        "",
+        *_table(rows),
+    ]
+
+
+def _write_block(path: Path, markers: tuple[str, str], lines: list[str]) -> None:
+    """Replace one block of `path` (between its markers, added at the end when missing)."""
+    start, end = markers
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    if start not in text:
+        text += f"\n{start}\n{end}\n"
+    before, _, rest = text.partition(start)
+    _, _, after = rest.partition(end)
+    path.write_text(before + "\n".join([start, *lines, end]) + after, encoding="utf-8")
 
 
 if __name__ == "__main__":
