@@ -110,7 +110,7 @@ def load_directory(
             continue
         if path.suffix not in TEMPLATE_SUFFIXES:
             continue
-        if beside and (path.name.endswith(".tf.json") or not _names_aws_types(path)):
+        if beside and (path.name.endswith(".tf.json") or not _may_be_template(path)):
             continue
         text = read_text(path)
         if cloudformation_may_hold(text):
@@ -143,12 +143,14 @@ def _template_environments(job: tuple[Path, Parameters], path: Path) -> list[Env
     return with_lint_notes(path, template, envs)
 
 
-def _names_aws_types(path: Path) -> bool:
-    """Whether a file could be a template holding an environment or a nested stack: every
-    such resource type starts with "AWS::" (modules and SAM types too)."""
+def _may_be_template(path: Path) -> bool:
+    """Beside Terraform, whether a YAML or JSON file could be a template: it names an AWS type,
+    or has a Resources section (a template that spells its types with escapes, or uses module
+    types only, does not name "AWS::")."""
     try:
         with path.open("rb") as handle:
-            return b"AWS::" in handle.read()
+            data = handle.read()
+            return b"AWS::" in data or b"Resources" in data
     except OSError as exc:
         raise InputError(f"{display_path(path)}: cannot read: {exc.strerror}") from exc
 

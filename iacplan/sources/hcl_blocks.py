@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 
 # What matters at the top level and inside blocks: the start of a string, a comment or a
-# heredoc, a brace, and a `module` keyword at the start of a line.
+# heredoc, a brace, and the word `module` (at the top level, outside strings and comments, only
+# a block starts with it, even after a comment on the same line: `/* data */ module "x" {`).
 _TOKEN = re.compile(
-    r'"|#|//|/\*|<<-?(?P<heredoc>[A-Za-z_][\w-]*)[ \t]*\r?\n|\{|\}|^[ \t]*(?P<module>module)\b',
+    r'"|#|//|/\*|<<-?(?P<heredoc>[A-Za-z_][\w-]*)[ \t]*\r?\n|\{|\}|(?<![\w.-])(?P<module>module)\b',
     re.MULTILINE,
 )
 _IN_STRING = re.compile(r'\\.|\$\$\{|%%\{|[$%]\{|"|\n', re.DOTALL)

@@ -16,10 +16,11 @@ import re
 # \u, \U (HCL, JSON) or \/ (JSON) escapes, which could spell any of them.
 _TERRAFORM = re.compile(r"mwaa|airflow|\\[uU/]", re.IGNORECASE)
 # The environment, and what iacplan reports as an unknown environment: nested stacks, SAM
-# applications and modules; YAML and JSON escapes (\x, \u, \U, \N, \/, a line continuation).
+# applications and modules; YAML and JSON escapes (\x, \u, \U, \N, \/, a line continuation
+# over any line break YAML knows: LF, CR, CRLF, NEL, LS, PS).
 _CLOUDFORMATION = re.compile(
     r"AWS::MWAA::Environment|AWS::CloudFormation::Stack|AWS::Serverless::Application"
-    r"|::MODULE\b|\\[xuUN/]|\\\r?\n"
+    r"|::MODULE\b|\\[xuUN/]|\\[\r\n\x85\u2028\u2029]"
 )
 # Every string that starts like a local module source: a superset of the `source` arguments
 # of local module calls (which must be literal strings), confirmed later by the parser.

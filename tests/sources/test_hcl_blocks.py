@@ -42,6 +42,9 @@ resource "x" "y" {
   source = "../second" # a comment with a } brace
   count  = 2
 }
+/* the data platform */ module "third" {
+  source = "./third"
+}
 """
 
 
@@ -53,7 +56,7 @@ def test_only_top_level_module_blocks_are_cut_out() -> None:
     cut = module_blocks(TRICKY)
     assert cut is not None
     assert _modules(cut) == _modules(TRICKY)
-    assert [next(iter(m)) for m in _modules(cut)] == ["first", "second"]
+    assert [next(iter(m)) for m in _modules(cut)] == ["first", "second", "third"]
     assert "heredoc" not in cut and "commented" not in cut and "resource" not in cut
 
 
@@ -78,7 +81,7 @@ def test_a_cut_that_parses_says_what_the_whole_file_says(text: str, data: st.Dat
     i = data.draw(st.integers(0, len(text)))
     j = data.draw(st.integers(i, len(text)))
     insert = data.draw(
-        st.sampled_from(['"', "{", "}", "#", "/*", "*/", "<<EOT\n", "\nEOT\n", "${"])
+        st.sampled_from(['"', "{", "}", "#", "/*", "*/", "<<EOT\n", "\nEOT\n", "${", "/* c */ "])
     )
     mutated = text[:i] + insert + text[j:]
     cut = module_blocks(mutated)

@@ -124,6 +124,32 @@ def test_an_environment_spelled_with_escapes_is_still_found(tree: TreeMaker) -> 
     assert [e["id"] for e in run.report["environments"]] == ["aws_mwaa_environment.e"]
 
 
+@pytest.mark.parametrize("line_break", ["\n", "\r\n", "\r", "\x85", "\u2028", "\u2029"])
+def test_a_type_continued_over_any_yaml_line_break_is_still_found(
+    tree: TreeMaker, line_break: str
+) -> None:
+    template = f'Resources:\n  Env:\n    Type: "AWS::MWAA::\\{line_break}Environment"\n'
+    root = tree({"mwaa.yaml": template.encode()})
+    run = iacplan("check", root, "--format", "json")
+    assert [e["id"] for e in run.report["environments"]] == ["mwaa.yaml#Env"]
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        '{"Resources": {"Env": {"Type": "AWS\\u003a:MWAA::Environment"}}}',
+        '{"Resources": {"Env": {"Type": "Acme::Airflow::Platform::MODULE"}}}',
+    ],
+    ids=["escaped type", "module type only"],
+)
+def test_a_template_beside_terraform_without_a_literal_aws_type_is_still_read(
+    tree: TreeMaker, template: str
+) -> None:
+    root = tree({"main.tf": 'variable "x" {}\n', "stack.json": template})
+    run = iacplan("check", root, "--format", "json")
+    assert [e["id"] for e in run.report["environments"]] == ["stack.json#Env"]
+
+
 @pytest.mark.parametrize("kind", ["terraform", "cloudformation"])
 def test_the_prefilter_drops_nothing_from_the_benchmark_trees(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kind: str
