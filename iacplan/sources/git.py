@@ -23,8 +23,8 @@ from typing import IO
 
 from iacplan.errors import InputError
 from iacplan.sources.files import shown_as
+from iacplan.sources.signals import terminated_as_interrupt
 from iacplan.sources.terraform_modules import MANIFEST
-from iacplan.sources.terraform_run import terminated_as_interrupt
 
 _SYMLINK = "120000"
 # Files Terraform reads without being told (a root module's directory): git often ignores them

@@ -12,6 +12,7 @@ loaded in this process (the main process of a run never loads it).
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from iacplan import limits
 from iacplan.errors import InputError
+from iacplan.sources.signals import terminated_as_interrupt
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -79,26 +81,29 @@ def run_all(
     if not items or not pooled:
         return [function(shared, item) for item in items]
     timeout = limits.current().evaluation_timeout if isolate else None
-    if len(items) == 1:  # a pool's start costs about 50 ms, a bare fork a few
-        return [_forked(function, shared, items[0], timeout, describe)]
-    import gc
-    import multiprocessing
+    # A SIGTERM unwinds through the code below, which stops the child processes it started.
+    with terminated_as_interrupt():
+        if len(items) == 1:  # a pool's start costs about 50 ms, a bare fork a few
+            return [_forked(function, shared, items[0], timeout, describe)]
+        import gc
+        import multiprocessing
 
-    _shared = shared
-    fork = multiprocessing.get_context("fork")
-    # What this process holds is left alone by the collector from here on, so the workers keep
-    # sharing its pages instead of each copying them (counting references writes to objects,
-    # collecting writes to every tracked one). Measured: a third less memory on many templates.
-    gc.freeze()
-    results: list[Result] = []
-    batch = count * ITEMS_PER_WORKER
-    try:
-        for start in range(0, len(items), batch):
-            chunk = items[start : start + batch]
-            results += _pooled(function, chunk, count, fork, timeout, describe)
-    finally:
-        gc.unfreeze()
-    return results
+        _shared = shared
+        fork = multiprocessing.get_context("fork")
+        # What this process holds is left alone by the collector from here on, so the workers
+        # keep sharing its pages instead of each copying them (counting references writes to
+        # objects, collecting writes to every tracked one). Measured: a third less memory on
+        # many templates.
+        gc.freeze()
+        results: list[Result] = []
+        batch = count * ITEMS_PER_WORKER
+        try:
+            for start in range(0, len(items), batch):
+                chunk = items[start : start + batch]
+                results += _pooled(function, chunk, count, fork, timeout, describe)
+        finally:
+            gc.unfreeze()
+        return results
 
 
 def _pooled(
@@ -112,7 +117,7 @@ def _pooled(
     from concurrent.futures import ProcessPoolExecutor
 
     pool = ProcessPoolExecutor(
-        count, mp_context=fork, initializer=_apply_limits, initargs=(limits.current(),)
+        count, mp_context=fork, initializer=_start_worker, initargs=(limits.current(),)
     )
     futures: list[Future[Result]] = [pool.submit(_call, function, item) for item in items]
     try:
@@ -131,40 +136,49 @@ def _forked(
     """`function(shared, item)` in one forked child, its outcome pickled back through a pipe."""
     import pickle
     import select
-    import signal
 
     reading, writing = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns, and never runs the parent's exit handlers
         try:
+            _as_worker()
             os.close(reading)
             try:
                 outcome: tuple[bool, object] = (True, function(shared, item))
             except Exception as exc:  # carried to the parent, which raises it
                 outcome = (False, exc)
+            try:
+                data = pickle.dumps(outcome)
+            except Exception as exc:  # what cannot travel is told as text
+                told = f"{describe(item)}: {outcome[1]!r:.1000} (not picklable: {exc})"
+                data = pickle.dumps((False, RuntimeError(told)))
             with os.fdopen(writing, "wb") as pipe:
-                pipe.write(pickle.dumps(outcome))
+                pipe.write(data)
         finally:
             os._exit(0)
     os.close(writing)
     deadline = None if timeout is None else time.monotonic() + timeout
     chunks: list[bytes] = []
+    finished = False
     try:
         while True:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not select.select([reading], [], [], left)[0]:
-                os.kill(pid, signal.SIGKILL)
-                raise _timed_out(item, timeout, describe)
+                raise _timed_out(describe(item), timeout)
             chunk = os.read(reading, 1 << 20)
             if not chunk:
                 break
             chunks.append(chunk)
-    finally:
+        finished = True
+    finally:  # a time limit passed, or an interrupt: the child must not outlive the run
         os.close(reading)
+        if not finished:
+            os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-    if not chunks:
-        raise _crashed(item, describe)
-    ok, value = pickle.loads(b"".join(chunks))
+    try:
+        ok, value = pickle.loads(b"".join(chunks))
+    except Exception:  # nothing, or a part: the child died on the way (a crash, out of memory)
+        raise _crashed(describe(item)) from None
     if not ok:
         raise value
     result: Result = value
@@ -175,8 +189,16 @@ def _call(function: Callable[[Shared, Item], Result], item: Item) -> Result:
     return function(_shared, item)  # type: ignore[arg-type]
 
 
-def _apply_limits(applied: limits.Limits) -> None:
+def _start_worker(applied: limits.Limits) -> None:
     limits.set_current(applied)
+    _as_worker()
+
+
+def _as_worker() -> None:
+    """Interrupts are the main process's to handle: it stops its workers itself (and a worker
+    that unwound would print a traceback of its own)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _result(
@@ -188,31 +210,35 @@ def _result(
     try:
         return future.result(timeout=timeout)
     except FutureTimeout:
-        raise _timed_out(item, timeout, describe) from None
+        raise _timed_out(describe(item), timeout) from None
     except BrokenProcessPool as exc:
-        raise _crashed(item, describe) from exc
+        # Every unit left in a broken pool fails alike: the one that broke it is not known.
+        raise _crashed(f"{describe(item)} (or a unit evaluated beside it)") from exc
 
 
-def _timed_out(item: Item, timeout: float | None, describe: Callable[[Item], str]) -> InputError:
+def _timed_out(what: str, timeout: float | None) -> InputError:
     return InputError(
-        f"{describe(item)}: evaluation did not end within {timeout:g} s (a count or "
-        f"for_each with very many instances?) ({limits.how_to_raise('evaluation_timeout')})"
+        f"{what}: evaluation did not end within {timeout:g} s (a count or for_each with very "
+        f"many instances?) ({limits.how_to_raise('evaluation_timeout')})"
     )
 
 
-def _crashed(item: Item, describe: Callable[[Item], str]) -> InputError:
+def _crashed(what: str) -> InputError:
     return InputError(
-        f"{describe(item)}: the process evaluating it ended abruptly (a crash of the "
-        "Terraform evaluator on this input, or too little memory)"
+        f"{what}: the process evaluating it ended abruptly (a crash of the Terraform "
+        "evaluator on this input, or too little memory)"
     )
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
     """Shut the pool down without waiting for a worker still at work (one past its time)."""
     processes = list(getattr(pool, "_processes", {}).values())  # no public way to stop them
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
             process.kill()
     for process in processes:
         process.join()
+    if manager is not None:  # the next batch must not fork while its thread still runs
+        manager.join(timeout=5)

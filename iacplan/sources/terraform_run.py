@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from iacplan.errors import InputError
 from iacplan.model import Environment
 from iacplan.sources import Loaded, load_plan_text
+from iacplan.sources.signals import terminated_as_interrupt
 
 # `-detailed-exitcode` makes a successful plan with changes exit 2.
 _DETAILED_EXIT_CHANGES = 2
@@ -101,17 +100,6 @@ def _noted(loaded: Loaded, note: str) -> Loaded:
 def _exit_code(code: int) -> int:
     """A child killed by a signal reports -N; a shell would say 128+N."""
     return 128 - code if code < 0 else code
-
-
-@contextmanager
-def terminated_as_interrupt() -> Iterator[None]:
-    """CI cancels with SIGTERM: unwind like Ctrl-C, so the child stops and the plan (with its
-    secrets in clear) is removed."""
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _stream(command: list[str], cwd: Path | None, echo: Callable[[str], None]) -> int:

@@ -4,8 +4,10 @@ pre-filter that keeps unrelated parts of a monorepo from being evaluated."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -186,3 +188,78 @@ def test_one_root_is_evaluated_in_a_child_whose_errors_and_crashes_are_reported(
     )
     child = subprocess.run([sys.executable, "-c", crash], capture_output=True, text=True)
     assert child.stdout.startswith("InputError root: the process evaluating it ended abruptly")
+
+
+def _child_pids(pid: int) -> list[int]:
+    return [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").glob("*/children")
+        for child in task.read_text().split()
+    ]
+
+
+@pytest.mark.parametrize("units", [1, 3])
+def test_a_terminated_run_stops_the_evaluations_it_started(units: int) -> None:
+    code = (
+        "import time\n"
+        "from iacplan.sources import parallel\n"
+        "def unit(shared, item):\n"
+        "    time.sleep(60)\n"
+        f"parallel.run_all(unit, None, list(range({units})), str, True)\n"
+    )
+    run = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not (children := _child_pids(run.pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert children
+    time.sleep(0.5)  # the workers are at work
+    run.send_signal(signal.SIGTERM)
+    assert run.wait(timeout=20) != 0
+    assert "KeyboardInterrupt" in (run.stderr.read() if run.stderr else "")
+    for child in children:
+        assert not Path(f"/proc/{child}").exists(), "a worker outlived the run"
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected"),
+    [
+        # one unit in a pool crashes: the others fail alike, so none is blamed alone
+        (
+            "os._exit(3) if i == 2 else time.sleep(1)",
+            " (or a unit evaluated beside it): the process",
+        ),
+        # an error that cannot be pickled still arrives, as its text
+        ("(_ for _ in ()).throw(ValueError(threading.Lock()))", "RuntimeError 0: ValueError("),
+    ],
+)
+def test_what_goes_wrong_in_a_worker_is_told_as_it_is(unit: str, expected: str) -> None:
+    items = 3 if "os._exit" in unit else 1
+    code = (
+        "import os, threading, time\n"
+        "from iacplan.sources import parallel\n"
+        "def unit(s, i):\n"
+        f"    return {unit}\n"
+        "try:\n"
+        f"    parallel.run_all(unit, None, list(range({items})), str, True)\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert expected in child.stdout, child.stdout + child.stderr
+
+
+def test_a_run_from_another_thread_still_works() -> None:
+    # only the main thread may set signal handlers: elsewhere the run goes on without them
+    code = (
+        "import threading\n"
+        "from iacplan.sources import parallel\n"
+        "def unit(s, i):\n"
+        "    return i * 2\n"
+        "got = []\n"
+        "work = lambda: got.append(parallel.run_all(unit, None, [1, 2], str, True))\n"
+        "thread = threading.Thread(target=work)\n"
+        "thread.start(); thread.join()\n"
+        "print(got)\n"
+    )
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert child.stdout == "[[2, 4]]\n", child.stdout + child.stderr
