@@ -117,7 +117,7 @@ def _pooled(
     from concurrent.futures import ProcessPoolExecutor
 
     pool = ProcessPoolExecutor(
-        count, mp_context=fork, initializer=_start_worker, initargs=(limits.current(),)
+        count, mp_context=fork, initializer=_start_worker, initargs=(limits.current(), os.getpid())
     )
     futures: list[Future[Result]] = [pool.submit(_call, function, item) for item in items]
     try:
@@ -138,10 +138,11 @@ def _forked(
     import select
 
     reading, writing = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child: never returns, and never runs the parent's exit handlers
         try:
-            _as_worker()
+            _as_worker(parent)
             os.close(reading)
             try:
                 outcome: tuple[bool, object] = (True, function(shared, item))
@@ -189,16 +190,25 @@ def _call(function: Callable[[Shared, Item], Result], item: Item) -> Result:
     return function(_shared, item)  # type: ignore[arg-type]
 
 
-def _start_worker(applied: limits.Limits) -> None:
+def _start_worker(applied: limits.Limits, parent: int) -> None:
     limits.set_current(applied)
-    _as_worker()
+    _as_worker(parent)
 
 
-def _as_worker() -> None:
+def _as_worker(parent: int) -> None:
     """Interrupts are the main process's to handle: it stops its workers itself (and a worker
-    that unwound would print a traceback of its own)."""
+    that unwound would print a traceback of its own). A main process killed outright (SIGKILL,
+    out of memory) cannot: a pool worker would wait on its queue forever, so Linux is asked to
+    kill it with its parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before this process could ask
+        os._exit(1)
 
 
 def _result(
