@@ -33,6 +33,11 @@ def shown_as(actual: Path, shown: Path) -> Iterator[None]:
         del _SHOWN_AS[actual]
 
 
+def shown_paths() -> tuple[tuple[Path, Path], ...]:
+    """The `shown_as` blocks open now."""
+    return tuple(_SHOWN_AS.items())
+
+
 def display_path(path: Path) -> str:
     """Relative to the working directory when below it, else absolute; always with /."""
     absolute = Path(os.path.abspath(path))

@@ -6,20 +6,22 @@ possible, even a single one: the evaluator (Go, through tfparse) may run for eve
 count or crash on odd input, and a worker can be stopped after a time limit and its crash
 reported as one line. Workers are forked: cheap, and they inherit what is already imported.
 Go's runtime does not survive a fork, so roots are sent to workers only while tfparse is not
-loaded in this process (the main process of a run never loads it).
+loaded in this process (the main process of a run never loads it). A single root goes to one
+child (`iacplan.forked`), which the `iacplan` command may have forked at its start.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from iacplan import limits
+from iacplan import forked, limits
 from iacplan.errors import InputError
+from iacplan.sources import files
 from iacplan.sources.signals import terminated_as_interrupt
 
 if TYPE_CHECKING:
@@ -52,10 +54,6 @@ def workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _one_process() -> bool:
-    return os.environ.get("IACPLAN_WORKERS", "").strip() == "1"
-
-
 # What every item of the current run_all shares (a tree's call graph, say): forked workers
 # inherit it instead of receiving a copy with each item.
 _shared: object = None
@@ -76,7 +74,9 @@ def run_all(
     # (multiprocessing and concurrent.futures cost 20 ms to import: only when used)
     forkable = sys.platform != "win32" and "tfparse" not in sys.modules
     pooled = (
-        forkable and not _one_process() and (isolate or (count > 1 and len(items) >= MIN_UNITS))
+        forkable
+        and not forked.one_process()
+        and (isolate or (count > 1 and len(items) >= MIN_UNITS))
     )
     if not items or not pooled:
         return [function(shared, item) for item in items]
@@ -84,7 +84,8 @@ def run_all(
     # A SIGTERM unwinds through the code below, which stops the child processes it started.
     with terminated_as_interrupt():
         if len(items) == 1:  # a pool's start costs about 50 ms, a bare fork a few
-            return [_forked(function, shared, items[0], timeout, describe)]
+            return [_alone(function, shared, items[0], timeout, describe)]
+        forked.discard()
         import gc
         import multiprocessing
 
@@ -126,64 +127,42 @@ def _pooled(
         _stop(pool)
 
 
-def _forked(
+def _alone(
     function: Callable[[Shared, Item], Result],
     shared: Shared,
     item: Item,
     timeout: float | None,
     describe: Callable[[Item], str],
 ) -> Result:
-    """`function(shared, item)` in one forked child, its outcome pickled back through a pipe."""
-    import pickle
-    import select
-
-    reading, writing = os.pipe()
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns, and never runs the parent's exit handlers
-        try:
-            _as_worker(parent)
-            os.close(reading)
-            try:
-                outcome: tuple[bool, object] = (True, function(shared, item))
-            except Exception as exc:  # carried to the parent, which raises it
-                outcome = (False, exc)
-            try:
-                data = pickle.dumps(outcome)
-            except Exception as exc:  # what cannot travel is told as text
-                told = f"{describe(item)}: {outcome[1]!r:.1000} (not picklable: {exc})"
-                data = pickle.dumps((False, RuntimeError(told)))
-            with os.fdopen(writing, "wb") as pipe:
-                pipe.write(data)
-        finally:
-            os._exit(0)
-    os.close(writing)
-    deadline = None if timeout is None else time.monotonic() + timeout
-    chunks: list[bytes] = []
-    finished = False
     try:
-        while True:
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if not select.select([reading], [], [], left)[0]:
-                raise _timed_out(describe(item), timeout)
-            chunk = os.read(reading, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        finished = True
-    finally:  # a time limit passed, or an interrupt: the child must not outlive the run
-        os.close(reading)
-        if not finished:
-            os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    try:
-        ok, value = pickle.loads(b"".join(chunks))
-    except Exception:  # nothing, or a part: the child died on the way (a crash, out of memory)
+        result: Result = forked.run(
+            (describe(item), _unit, (function, shared, item, _state())), timeout
+        )
+    except forked.TimedOut:
+        raise _timed_out(describe(item), timeout) from None
+    except forked.Crashed:
         raise _crashed(describe(item)) from None
-    if not ok:
-        raise value
-    result: Result = value
     return result
+
+
+State = tuple[limits.Limits, tuple[tuple[Path, Path], ...]]
+
+
+def _state() -> State:
+    """What this process set that a unit reads: a child forked at the start of the run (see
+    `forked.prepare`) has not got it."""
+    return limits.current(), files.shown_paths()
+
+
+def _unit(
+    function: Callable[[Shared, Item], Result], shared: Shared, item: Item, state: State
+) -> Result:
+    applied, shown = state
+    limits.set_current(applied)
+    with ExitStack() as stack:
+        for actual, display in shown:
+            stack.enter_context(files.shown_as(actual, display))
+        return function(shared, item)
 
 
 def _call(function: Callable[[Shared, Item], Result], item: Item) -> Result:
@@ -192,23 +171,7 @@ def _call(function: Callable[[Shared, Item], Result], item: Item) -> Result:
 
 def _start_worker(applied: limits.Limits, parent: int) -> None:
     limits.set_current(applied)
-    _as_worker(parent)
-
-
-def _as_worker(parent: int) -> None:
-    """Interrupts are the main process's to handle: it stops its workers itself (and a worker
-    that unwound would print a traceback of its own). A main process killed outright (SIGKILL,
-    out of memory) cannot: a pool worker would wait on its queue forever, so Linux is asked to
-    kill it with its parent."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if sys.platform == "linux":
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before this process could ask
-        os._exit(1)
+    forked.as_worker(parent)
 
 
 def _result(

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from conftest import TreeMaker
-from helpers import REPO, iacplan, mwaa, write_tree
+from helpers import CASES, REPO, command, iacplan, mwaa, write_tree
+
+NO_GIT_CONFIG = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
 
 TEMPLATE = """\
 Resources:
@@ -25,11 +27,15 @@ Resources:
 """
 
 
-def cli(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """The CLI in a fresh process: workers are forked only where tfparse was never loaded."""
+def cli(
+    *args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The `iacplan` command in a fresh process, as a user runs it: workers are forked only
+    where tfparse was never loaded, and `check` prepares its evaluator's child at the start."""
     return subprocess.run(
-        [sys.executable, "-c", "from iacplan.cli import main; main()", *map(str, args)],
+        [sys.executable, "-m", "iacplan", *map(str, args)],
         env={**os.environ, **(env or {})},
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=600,
@@ -56,6 +62,46 @@ def test_workers_give_the_same_bytes_as_one_process(monorepo: Path) -> None:
     assert pooled.stdout == alone.stdout
     assert pooled.stdout.count('"kind": "terraform"') == 10
     assert pooled.stdout.count('"kind": "cloudformation"') == 10
+
+
+@pytest.mark.parametrize(
+    "sample", [c for c in CASES if c.parent.name == "terraform"], ids=lambda p: p.name
+)
+def test_each_terraform_sample_gives_the_same_bytes_as_in_one_process(sample: Path) -> None:
+    # one root each: evaluated by the child the command prepared before importing the rest
+    args = (*command(sample), "--format", "json")
+    prepared, alone = cli(*args, cwd=sample), cli(*args, cwd=sample, env={"IACPLAN_WORKERS": "1"})
+    assert (prepared.stdout, prepared.stderr) == (alone.stdout, alone.stderr)
+    assert prepared.returncode == alone.returncode
+
+
+def test_a_revision_evaluated_in_the_prepared_child_reads_like_the_working_tree(
+    tmp_path: Path,
+) -> None:
+    # Its root is a temporary directory, shown as the working tree's: the child must know. The
+    # PR removes the environment, so the head needs no evaluation and the revision gets the child.
+    repo = write_tree(tmp_path / "repo", {"infra/main.tf": 'variable "v" {}\n' + mwaa("var.v")})
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    for step in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
+        subprocess.run([*git, *step], cwd=repo, check=True, env={**os.environ, **NO_GIT_CONFIG})
+    write_tree(repo, {"infra/main.tf": 'resource "aws_s3_bucket" "b" {}\n'})
+    args = ("check", "--base-ref", "main", "infra", "--format", "json")
+    prepared = cli(*args, cwd=repo, env=NO_GIT_CONFIG)
+    alone = cli(*args, cwd=repo, env={**NO_GIT_CONFIG, "IACPLAN_WORKERS": "1"})
+    assert '"file": "infra/main.tf"' in prepared.stdout, prepared.stdout + prepared.stderr
+    assert prepared.stdout == alone.stdout
+
+
+def test_the_limits_of_the_config_reach_the_prepared_child(tmp_path: Path) -> None:
+    # read after the child was forked: it gets them with its job
+    root = write_tree(
+        tmp_path,
+        {"main.tf": mwaa('"2.10.3"', extra="  count = 11\n"), ".iacplan.yaml": "limits: {}\n"},
+    )
+    assert cli("check", ".", cwd=root).returncode == 0
+    (root / ".iacplan.yaml").write_text("limits:\n  max_instances: 10\n")
+    run = cli("check", ".", cwd=root)
+    assert run.returncode == 2 and "count = 11 is more than the 10 instances" in run.stderr
 
 
 def test_fresh_workers_every_few_units_give_the_same_bytes(monorepo: Path) -> None:

@@ -1,0 +1,21 @@
+"""The `iacplan` command, and `python -m iacplan`."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    if "check" in sys.argv[1:]:
+        # The child that will evaluate Terraform starts now, while the CLI is imported (see
+        # iacplan.forked). A run that needs none stops it; a word "check" elsewhere costs a fork.
+        from iacplan import forked
+
+        forked.prepare("tfparse", "iacplan.sources.terraform_hcl")
+    from iacplan.cli import main as cli
+
+    cli()
+
+
+if __name__ == "__main__":
+    main()
