@@ -241,7 +241,11 @@ class _Reporting:
             shown = text.render(report, _use_colour(), shutil.get_terminal_size().columns)
         else:
             shown = RENDERERS[self.format_name](report, False)
-        click.echo(shown, nl=False)
+        try:
+            click.echo(shown, nl=False)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader stopped early (`| head`): the verdict still stands
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # and exit flushes
         sys.exit(1 if self.fail_on is not None and report.active(self.fail_on) else 0)
 
 

@@ -261,3 +261,19 @@ def test_colour_only_on_a_terminal_and_never_with_no_color() -> None:
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     assert "\x1b[" in run_on_terminal(env)
     assert "\x1b[" not in run_on_terminal({**env, "NO_COLOR": "1"})
+
+
+@pytest.mark.parametrize(("sample", "verdict"), [("minor-upgrade", 0), ("downgrade", 1)])
+def test_a_reader_that_stops_early_does_not_change_the_verdict(sample: str, verdict: int) -> None:
+    # `iacplan check | head`: the pipe closes before the report is written
+    run = subprocess.Popen(
+        [sys.executable, "-m", "iacplan", "check", "--base", "base", "head", "--format", "json"],
+        cwd=SAMPLES / sample,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert run.stdout is not None and run.stderr is not None
+    run.stdout.close()
+    assert run.wait(timeout=60) == verdict
+    assert run.stderr.read() == ""
