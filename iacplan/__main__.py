@@ -8,7 +8,8 @@ import sys
 def main() -> None:
     if "check" in sys.argv[1:]:
         # The child that will evaluate Terraform starts now, while the CLI is imported (see
-        # iacplan.forked). A run that needs none stops it; a word "check" elsewhere costs a fork.
+        # iacplan.forked). A run that needs none leaves it waiting until the end; a word
+        # "check" elsewhere on the command line costs no more than that.
         from iacplan import forked
 
         forked.prepare("tfparse", "iacplan.sources.terraform_hcl")

@@ -145,17 +145,18 @@ def _alone(
     return result
 
 
-State = tuple[limits.Limits, tuple[tuple[Path, Path], ...]]
+_State = tuple[limits.Limits, tuple[tuple[Path, Path], ...]]
 
 
-def _state() -> State:
+def _state() -> _State:
     """What this process set that a unit reads: a child forked at the start of the run (see
-    `forked.prepare`) has not got it."""
+    `forked.prepare`) has not got it. Whatever else of the kind a unit comes to read belongs
+    here too (tests/sources/test_parallel.py compares such runs with one process)."""
     return limits.current(), files.shown_paths()
 
 
 def _unit(
-    function: Callable[[Shared, Item], Result], shared: Shared, item: Item, state: State
+    function: Callable[[Shared, Item], Result], shared: Shared, item: Item, state: _State
 ) -> Result:
     applied, shown = state
     limits.set_current(applied)
