@@ -6,6 +6,8 @@ import json
 import re
 import shlex
 import textwrap
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,3 +101,22 @@ def command(sample: Path) -> list[str]:
     if match is None:
         return ["check", "--base", "base", "head"]
     return shlex.split(match[1])
+
+
+def all_ended(pids: Iterable[int], within: float = 10) -> bool:
+    """Whether every process in `pids` has ended, waiting up to `within` seconds. A zombie has
+    ended: it waits only for whoever adopted it to read its status."""
+
+    def alive(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    pids = list(pids)
+    deadline = time.monotonic() + within
+    while any(alive(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

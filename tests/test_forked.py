@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
+
+from helpers import all_ended
 
 
 def script(body: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -23,13 +23,6 @@ def script(body: str, **env: str) -> subprocess.CompletedProcess[str]:
         check=False,
         env={**os.environ, **env},
     )
-
-
-def alive(pid: int) -> bool:
-    try:  # a zombie is dead: it waits only for whoever adopted it to read its status
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def test_the_prepared_child_takes_the_first_job_and_a_fresh_fork_the_next() -> None:
@@ -76,11 +69,7 @@ def test_what_goes_wrong_in_the_prepared_child_is_told(job: str, told: str) -> N
 def test_a_prepared_child_given_no_job_does_not_outlive_the_run(how: str) -> None:
     end = "forked.discard()\n" if how == "discarded" else ""
     run = script(f"forked.prepare('json')\nprint(forked._prepared.pid, flush=True)\n{end}")
-    child = int(run.stdout)
-    deadline = time.monotonic() + 10
-    while alive(child) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not alive(child)
+    assert all_ended([int(run.stdout)])
 
 
 def test_nothing_is_prepared_when_the_run_must_stay_in_one_process() -> None:

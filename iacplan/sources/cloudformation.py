@@ -145,12 +145,13 @@ def _template_environments(job: tuple[Path, Parameters], path: Path) -> list[Env
 
 def _may_be_template(path: Path) -> bool:
     """Beside Terraform, whether a YAML or JSON file could be a template: it names an AWS type,
-    or has a Resources section (a template that spells its types with escapes, or uses module
-    types only, does not name "AWS::")."""
+    has a Resources section (a template that uses module types only, or spells its types with
+    escapes, does not name "AWS::"), or holds a backslash (escapes can spell "Resources" too;
+    the pre-filter then looks at them closely)."""
     try:
         with path.open("rb") as handle:
             data = handle.read()
-            return b"AWS::" in data or b"Resources" in data
+            return b"AWS::" in data or b"Resources" in data or b"\\" in data
     except OSError as exc:
         raise InputError(f"{display_path(path)}: cannot read: {exc.strerror}") from exc
 

@@ -51,7 +51,7 @@ def workers() -> int:
             return max(1, int(configured))
         except ValueError as exc:
             raise InputError(f"IACPLAN_WORKERS={configured!r}: not a number") from exc
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return forked.cores()
 
 
 # What every item of the current run_all shares (a tree's call graph, say): forked workers

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import TreeMaker
-from helpers import CASES, REPO, command, iacplan, mwaa, write_tree
+from helpers import CASES, REPO, all_ended, command, iacplan, mwaa, write_tree
 
 NO_GIT_CONFIG = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
 
@@ -187,8 +187,9 @@ def test_a_type_continued_over_any_yaml_line_break_is_still_found(
     [
         '{"Resources": {"Env": {"Type": "AWS\\u003a:MWAA::Environment"}}}',
         '{"Resources": {"Env": {"Type": "Acme::Airflow::Platform::MODULE"}}}',
+        '{"\\u0052esources": {"Env": {"Type": "AWS\\u003a:MWAA::Environment"}}}',
     ],
-    ids=["escaped type", "module type only"],
+    ids=["escaped type", "module type only", "escaped type and section"],
 )
 def test_a_template_beside_terraform_without_a_literal_aws_type_is_still_read(
     tree: TreeMaker, template: str
@@ -244,13 +245,6 @@ def _child_pids(pid: int) -> list[int]:
     ]
 
 
-def _alive(pid: int) -> bool:
-    try:  # a zombie is dead: it waits only for whoever adopted it to read its status
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
 @pytest.mark.parametrize("units", [1, 3])
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
 def test_a_run_stopped_from_outside_leaves_no_evaluation_behind(
@@ -273,10 +267,7 @@ def test_a_run_stopped_from_outside_leaves_no_evaluation_behind(
     assert run.wait(timeout=20) != 0
     if how == signal.SIGTERM:  # unwound, as from Ctrl-C
         assert "KeyboardInterrupt" in (run.stderr.read() if run.stderr else "")
-    deadline = time.monotonic() + 10
-    while any(_alive(child) for child in children) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(_alive(child) for child in children), "a worker outlived the run"
+    assert all_ended(children), "a worker outlived the run"
 
 
 @pytest.mark.parametrize(
