@@ -8,11 +8,11 @@ import sys
 def main() -> None:
     if "check" in sys.argv[1:]:
         # The child that will evaluate Terraform starts now, while the CLI is imported (see
-        # iacplan.forked). A run that needs none leaves it waiting until the end; a word
+        # iacplan.runtime.forked). A run that needs none leaves it waiting until the end; a word
         # "check" elsewhere on the command line costs no more than that.
-        from iacplan import forked
+        from iacplan.runtime import forked
 
-        forked.prepare("tfparse", "iacplan.sources.terraform_hcl")
+        forked.prepare("tfparse", "iacplan.inputs.terraform.hcl")
     from iacplan.cli import main as cli
 
     cli()

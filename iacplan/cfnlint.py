@@ -14,14 +14,14 @@ from typing import Any, ClassVar
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
+from iacplan.catalog.versions import load_catalog
+from iacplan.inputs.cloudformation.template import environments
+from iacplan.inputs.cloudformation.values import Parameters, line_of
 from iacplan.model import Change, ChangeKind, Environment, Location
 from iacplan.rules import Context, Hit, Rule, judge
 from iacplan.rules.bucket import unversioned
 from iacplan.rules.catalog import END_OF_SUPPORT, UNKNOWN_VERSION
 from iacplan.rules.unresolved import UNRESOLVED_VERSION
-from iacplan.sources.cfn_values import Parameters, line_of
-from iacplan.sources.cloudformation import environments
-from iacplan.versions import load_catalog
 
 _SOURCE_URL = "https://github.com/iacplan/iacplan#rules"
 

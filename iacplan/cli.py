@@ -14,18 +14,21 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from iacplan import __version__, diff, limits, rules, sources
+from iacplan import __version__, diff, rules
+from iacplan import inputs as sources
+from iacplan.catalog.versions import Catalog, load_catalog
 from iacplan.comment import sticky
 from iacplan.config import Config, load_config
 from iacplan.errors import InputError, NoDefinitions
+from iacplan.inputs.files import TF_SUFFIXES, clear_caches, parse_json, read_text
 from iacplan.model import Change, Environment, Severity
 from iacplan.render import RENDERERS
 from iacplan.report import Report, build
-from iacplan.sources.files import TF_SUFFIXES, clear_caches, parse_json, read_text
-from iacplan.versions import Catalog, load_catalog
+from iacplan.runtime import limits
 
 if TYPE_CHECKING:  # imported where used: --live, --base-ref and comments are not every run's
-    from iacplan.sources import git, live
+    from iacplan.inputs import account as live
+    from iacplan.inputs import revision as git
 
 F = TypeVar("F", bound=Callable[..., Any])
 FAIL_ON = {"error": Severity.ERROR, "warning": Severity.WARNING, "never": None}
@@ -192,7 +195,7 @@ def _account(use: bool, region: str | None, profile: str | None) -> live.Account
         raise click.UsageError("--region and --profile go with --live")
     if not use:
         return None
-    from iacplan.sources import live
+    from iacplan.inputs import account as live
 
     return live.Account(region, profile)
 
@@ -224,7 +227,7 @@ class _Reporting:
         exit by the policy."""
         if account is not None:
             from iacplan import deployed
-            from iacplan.sources import live
+            from iacplan.inputs import account as live
 
             changes = deployed.against_account(changes, lambda wanted: live.read(wanted, account))
         context = rules.Context(catalog=self.catalog, today=_today())
@@ -435,7 +438,7 @@ def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, inputs: sources.Inpu
     environments the PR adds (unless git sees it renamed); one the PR deletes, environments it
     removes. With several HEAD_PATHS, ids are prefixed by the path: each is its own
     configuration."""
-    from iacplan.sources import git
+    from iacplan.inputs import revision as git
 
     changes: list[Change] = []
     definitions = False
@@ -565,7 +568,7 @@ def terraform(
     terraform's when it fails, else the policy's."""
     account = _account(use_live, region, profile)
     reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
-    from iacplan.sources import terraform_run
+    from iacplan.inputs.terraform import runner as terraform_run
 
     given = _requirements(requirements_files)
     with limits.applied(reporting.config.limits):

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from iacplan.errors import InputError
-from iacplan.limits import Limits
+from iacplan.inputs.files import refuse_big, refuse_deep
 from iacplan.model import Severity
-from iacplan.plan import Ordering
 from iacplan.rules import RULES, Policy, Suppression
+from iacplan.runtime.limits import Limits
 from iacplan.schemas import validate
-from iacplan.sources.files import refuse_big, refuse_deep
+from iacplan.upgrade.plan import Ordering
 
 if TYPE_CHECKING:
     import yaml

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from iacplan import diff
+from iacplan.inputs.account import Lookup
 from iacplan.model import (
     Bucket,
     Change,
@@ -23,7 +24,6 @@ from iacplan.model import (
     ValueState,
     Versioning,
 )
-from iacplan.sources.live import Lookup
 
 Reader = Callable[[Sequence[Lookup]], Mapping[Lookup, LiveEnvironment]]
 

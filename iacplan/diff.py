@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import pairwise
 
+from iacplan.catalog.versions import parse_version
 from iacplan.errors import InputError
 from iacplan.model import Action, Change, ChangeKind, Environment, ValueState
-from iacplan.versions import parse_version
 
 
 def pair(base: Iterable[Environment] | None, head: Iterable[Environment]) -> list[Change]:

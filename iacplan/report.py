@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Any
 
 from iacplan import __version__
+from iacplan.catalog.versions import Catalog
 from iacplan.model import (
     Bucket,
     Change,
@@ -21,10 +22,9 @@ from iacplan.model import (
     ValueState,
     Versioning,
 )
-from iacplan.plan import Ordering, Plan, Rollout, RolloutEntry, rollout
-from iacplan.plan import make as make_plan
 from iacplan.schemas import validate
-from iacplan.versions import Catalog
+from iacplan.upgrade.plan import Ordering, Plan, Rollout, RolloutEntry, rollout
+from iacplan.upgrade.plan import make as make_plan
 
 SCHEMA_VERSION = "1.0"
 

@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 from click.testing import CliRunner
 
-from iacplan import sources
+from iacplan import inputs as sources
 from iacplan.cli import main
 from iacplan.model import Environment, Value, ValueState
 from iacplan.schemas import load_schema

@@ -17,8 +17,8 @@ OPTIONAL = (
     "packaging.requirements",
     "packaging.specifiers",
     "iacplan.deployed",
-    "iacplan.sources.live",
-    "iacplan.sources.git",
+    "iacplan.inputs.account",
+    "iacplan.inputs.revision",
     *(f"iacplan.render.{name}" for name in ("markdown", "sarif", "github", "junit")),
 )
 _CODE = """
@@ -57,7 +57,7 @@ def _imported(*args: str | Path, cwd: Path = REPO) -> set[str]:
         # One output format's module, and only that one (SARIF's paths are the repository's).
         (
             ["check", SAMPLES / "minor-upgrade" / "head", "--format", "sarif"],
-            {"iacplan.render.sarif", "iacplan.sources.git"},
+            {"iacplan.render.sarif", "iacplan.inputs.revision"},
         ),
     ],
 )

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from html import escape
 
 from iacplan.model import Finding, Severity
-from iacplan.plan import Plan, Route
 from iacplan.report import EnvironmentEntry, Report, Verdict, overall_verdict
+from iacplan.upgrade.plan import Plan, Route
 
 LIMIT = 60_000
 

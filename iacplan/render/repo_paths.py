@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from iacplan.sources.git import toplevel
+from iacplan.inputs.revision import toplevel
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import textwrap
 import click
 
 from iacplan.model import Finding, Severity
-from iacplan.plan import Plan
 from iacplan.report import EnvironmentEntry, Report, Verdict, overall_verdict
+from iacplan.upgrade.plan import Plan
 
 WIDTH = 100  # for files and pipes; a terminal passes its own width
 

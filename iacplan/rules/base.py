@@ -8,8 +8,8 @@ from datetime import date
 
 from packaging.version import Version
 
+from iacplan.catalog.versions import Catalog, parse_version
 from iacplan.model import Change, ChangeKind, Location, Severity, ValueState
-from iacplan.versions import Catalog, parse_version
 
 
 @dataclass(frozen=True)

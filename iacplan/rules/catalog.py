@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from iacplan.catalog.versions import malformed_hint, parse_version
 from iacplan.model import Change, ChangeKind, Severity, ValueState
 from iacplan.rules.base import Context, Hit, Rule
-from iacplan.versions import malformed_hint, parse_version
 
 
 def _unknown_version(change: Change, context: Context) -> Iterator[Hit]:

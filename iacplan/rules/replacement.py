@@ -6,7 +6,13 @@ from collections.abc import Iterator
 
 from packaging.version import Version
 
-from iacplan.constraints import Constraint, ConstraintError, Release, parse_release, show
+from iacplan.catalog.terraform_versions import (
+    Constraint,
+    ConstraintError,
+    Release,
+    parse_release,
+    show,
+)
 from iacplan.model import Change, ChangeKind, Environment, ProviderVersions, Severity
 from iacplan.rules.base import Context, Hit, Rule, versions
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 from packaging.version import Version
 
+from iacplan.catalog.versions import parse_version
 from iacplan.model import Change, ChangeKind, Location, Severity, ValueState
-from iacplan.plan import constraint_line
 from iacplan.rules.base import Context, Hit, Rule
-from iacplan.versions import parse_version
+from iacplan.upgrade.plan import constraint_line
 
 # From 2.7.2 MWAA adds the constraints line itself when requirements.txt has none.
 ADDS_CONSTRAINTS_SINCE = Version("2.7.2")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from iacplan.catalog.versions import parse_version
 from iacplan.model import Change, Environment, Severity, ValueState
 from iacplan.rules.base import Context, Hit, Rule
-from iacplan.versions import parse_version
 
 
 def _side(env: Environment, side: str) -> Iterator[Hit]:

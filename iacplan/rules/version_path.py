@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from packaging.version import Version
 
+from iacplan.catalog.versions import Catalog, parse_version, series
 from iacplan.model import Change, Severity, ValueState
 from iacplan.rules.base import Context, Hit, Rule, versions
-from iacplan.versions import Catalog, parse_version, series
 
 
 def _stepping_stone(catalog: Catalog, target_major: int, context: Context) -> str | None:

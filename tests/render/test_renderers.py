@@ -10,11 +10,12 @@ import pytest
 
 from conftest import TreeMaker
 from helpers import SAMPLES, iacplan, mwaa
-from iacplan import diff, rules, sources
+from iacplan import diff, rules
+from iacplan import inputs as sources
+from iacplan.catalog.versions import load_catalog
 from iacplan.errors import InputError
 from iacplan.render import RENDERERS, markdown, text
 from iacplan.report import Report, build
-from iacplan.versions import load_catalog
 
 TODAY = date(2026, 11, 24)
 

@@ -10,6 +10,8 @@ import pytest
 import yaml
 
 from iacplan import deployed, diff, rules
+from iacplan.catalog.versions import load_catalog
+from iacplan.inputs.requirements import parse_text
 from iacplan.model import (
     AccountError,
     Bucket,
@@ -25,8 +27,6 @@ from iacplan.model import (
     Versioning,
 )
 from iacplan.report import build
-from iacplan.sources.requirements import parse_text
-from iacplan.versions import load_catalog
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "version_cases.yaml").read_text(encoding="utf-8")

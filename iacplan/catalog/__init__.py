@@ -1,0 +1,2 @@
+"""The knowledge changes are judged against: Airflow versions, the MWAA catalog, Terraform
+version constraints."""

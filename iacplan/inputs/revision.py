@@ -1,0 +1,256 @@
+"""The same paths as they are at a git revision (`--base-ref`), read without touching the
+user's working tree, index, stash or refs.
+
+The revision's whole tree is written to a temporary directory with git's plumbing (`ls-tree`
+and `cat-file --batch`: no checkout, no hooks, no `.gitattributes` export rules, no lock on the
+repository), so modules and var files that a path references outside itself (`../modules/x`)
+are there too. Files in it are displayed as the working tree's (`infra/main.tf`, never the
+temporary directory), and the directory is removed on every way out, SIGTERM included.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from iacplan.errors import InputError
+from iacplan.inputs.files import shown_as
+from iacplan.inputs.terraform.modules import MANIFEST
+from iacplan.runtime.signals import terminated_as_interrupt
+
+_SYMLINK = "120000"
+# Files Terraform reads without being told (a root module's directory): git often ignores them
+# (GitHub's Terraform .gitignore lists *.tfvars), and then only the working tree has them.
+_AUTO_VAR_FILES = ("terraform.tfvars", "terraform.tfvars.json")
+_AUTO_VAR_SUFFIXES = (".auto.tfvars", ".auto.tfvars.json")
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A commit's tree, written out below `root`; `toplevel` is the working tree's top."""
+
+    ref: str
+    commit: str
+    root: Path
+    toplevel: Path
+
+    def path(self, here: Path) -> Path:
+        """Where a path of the working tree is in the revision's tree: mapped by its name,
+        so a symbolic link on the way is the revision's link, not the working tree's."""
+        return self.root / _inside(here, self.toplevel)
+
+    def renamed(self, here: Path) -> Path | None:
+        """Where a path that is not in the revision was then, when git sees its files as
+        renamed since (`git mv infra/prod infra/production`); None when it finds no rename."""
+        rel = _inside(here, self.toplevel).as_posix()
+        listing = _git(
+            ["diff", "--name-status", "-z", "-M", "--no-ext-diff", self.commit],
+            self.toplevel,
+            self.ref,
+        ).split("\0")
+        olds: dict[str, int] = {}
+        fields = iter(listing)
+        for state in fields:
+            # Each entry is a status, then one path, or two (old, new) for a rename or copy.
+            old = next(fields, "")
+            if not state.startswith(("R", "C")):
+                continue
+            new = next(fields, "")
+            if not state.startswith("R"):
+                continue
+            if new == rel:
+                return self.root / old
+            rest = new.removeprefix(rel + "/")
+            if rest != new and old.endswith("/" + rest):
+                then = old[: -len(rest) - 1]
+                olds[then] = olds.get(then, 0) + 1
+        if not olds:
+            return None
+        return self.root / max(olds, key=lambda then: olds[then])
+
+    def var_file(self, here: Path) -> Path | None:
+        """A var or parameters file as the revision's side reads it: a file tracked in the
+        repository is taken as it was at the revision (None when it did not exist then: the PR
+        adds it); an untracked file or one outside the repository is the same on both sides."""
+        if not _tracked(here, self.toplevel):
+            return here
+        then = self.path(here)
+        return then if then.is_file() else None
+
+
+def toplevel(cwd: Path | None = None) -> Path | None:
+    """The top of the git working tree around `cwd`; None outside one or without git."""
+    try:
+        return Path(_git(["rev-parse", "--show-toplevel"], cwd or Path.cwd(), "").strip())
+    except InputError:
+        return None
+
+
+@contextmanager
+def revision(ref: str) -> Iterator[Revision]:
+    """The tree of `ref` in a temporary directory for the duration of the block."""
+    cwd = Path.cwd()
+    top = Path(os.path.realpath(_git(["rev-parse", "--show-toplevel"], cwd, ref).strip()))
+    commit = _git(
+        ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"], top, ref
+    ).strip()
+    with terminated_as_interrupt():
+        root = Path(tempfile.mkdtemp(prefix="iacplan-base-")).resolve()
+        try:
+            _write_tree(commit, top, root, ref)
+            with shown_as(root, top):
+                yield Revision(ref, commit, root, top)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def copy_untracked(here: Path, revision: Revision) -> None:
+    """What Terraform reads below `here` that git does not track is the same on both sides
+    (one walk of the head's tree for both):
+    - module copies `terraform init` leaves in `.terraform/modules`: without them a registry
+      module's environments would get other ids on the revision's side (added + removed). A
+      copy that does not match the revision's call is judged stale there, so its environments
+      are unknown, never wrong;
+    - auto-loaded var files (`terraform.tfvars`, `*.auto.tfvars`, …), as untracked
+      `--var-file`s are: otherwise a value they set would apply to the head only, and a change
+      from it to a literal would read unchanged. A file the revision tracks at the same place
+      is the revision's own and stays."""
+    start = here if here.is_dir() else here.parent
+    for directory, dirnames, filenames in os.walk(start):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        target = revision.path(Path(directory))
+        if not target.is_dir():
+            continue
+        installed = Path(directory) / MANIFEST.parent
+        if (installed / MANIFEST.name).is_file():
+            shutil.copytree(installed, target / MANIFEST.parent, symlinks=True, dirs_exist_ok=True)
+        for name in filenames:
+            if name not in _AUTO_VAR_FILES and not name.endswith(_AUTO_VAR_SUFFIXES):
+                continue
+            file = Path(directory) / name
+            # lexists: never write through a link of the revision (it may lead anywhere).
+            if not os.path.lexists(target / name) and not _tracked(file, revision.toplevel):
+                shutil.copyfile(file, target / name)
+
+
+def _relative(path: Path, top: Path) -> Path | None:
+    """`path` relative to `top` by its name: links inside the repository are not followed
+    (the revision has its own), links above it are (a checkout reached through a link)."""
+    absolute = Path(os.path.abspath(path))
+    for above in (absolute, *absolute.parents):
+        if above == top or Path(os.path.realpath(above)) == top:
+            return absolute.relative_to(above)
+    real = Path(os.path.realpath(path))  # a link from outside the repository into it
+    return real.relative_to(top) if real.is_relative_to(top) else None
+
+
+def _inside(path: Path, top: Path) -> Path:
+    rel = _relative(path, top)
+    if rel is None:
+        raise InputError(
+            f"{path}: outside the git repository {top}: --base-ref reads only paths in it"
+        )
+    return rel
+
+
+def _tracked(path: Path, top: Path) -> bool:
+    real = Path(os.path.realpath(path))
+    if not real.is_relative_to(top):
+        return False
+    return bool(_git(["ls-files", "-z", "--", str(real.relative_to(top))], top, ""))
+
+
+def _write_tree(commit: str, top: Path, root: Path, ref: str) -> None:
+    """Every blob of the commit, with its path; submodules (no blob) are left out."""
+    listing = _git(["ls-tree", "-r", "-z", "--full-tree", commit], top, ref)
+    blobs = []
+    for entry in listing.split("\0"):
+        if not entry:
+            continue
+        meta, _, name = entry.partition("\t")
+        mode, kind, oid = meta.split()
+        if kind == "blob":
+            blobs.append((mode, oid, name))
+    if not blobs:
+        return
+    with subprocess.Popen(
+        ["git", "cat-file", "--batch", "--buffer"],
+        cwd=top,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    ) as cat:
+        requests, answers = cat.stdin, cat.stdout
+        assert requests is not None and answers is not None
+
+        def ask() -> None:
+            # From a thread, so that git's answers are read while the requests are written.
+            try:
+                requests.write(b"".join(f"{oid}\n".encode() for _, oid, _ in blobs))
+                requests.close()
+            except (BrokenPipeError, ValueError):
+                pass  # git was stopped: the reader says why
+
+        threading.Thread(target=ask, daemon=True).start()
+        try:
+            for mode, _, name in blobs:
+                _write_blob(answers, root / name, (top, root) if mode == _SYMLINK else None)
+        finally:
+            cat.kill()
+
+
+def _write_blob(stream: IO[bytes], path: Path, link: tuple[Path, Path] | None) -> None:
+    """`link`: (working tree top, revision root) when the blob is a symbolic link."""
+    header = stream.readline().split()
+    if len(header) != 3:
+        raise InputError(f"git cat-file gave no content for {path.name}")
+    data = stream.read(int(header[2]))
+    stream.read(1)  # the newline after each object
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if link is not None:
+        os.symlink(_link_target(os.fsdecode(data), *link), path)
+    else:
+        path.write_bytes(data)
+
+
+def _link_target(target: str, top: Path, root: Path) -> str:
+    """An absolute link into the repository points to the same place in the revision's tree,
+    not back into the working tree; one leaving the repository is kept (both sides read it)."""
+    if not os.path.isabs(target):
+        return target
+    rel = _relative(Path(target), top)
+    return str(root / rel) if rel is not None else target
+
+
+def _git(args: list[str], cwd: Path, ref: str) -> str:
+    what = f"--base-ref {ref}" if ref else "git"
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "GIT_LITERAL_PATHSPECS": "1"},  # a path is a path, not a glob
+        )
+    except FileNotFoundError as exc:
+        raise InputError(f"{what}: git is not installed (not on PATH)") from exc
+    if done.returncode == 0:
+        return done.stdout
+    if args[0] == "rev-parse" and "--show-toplevel" in args:
+        raise InputError(f"{what}: {cwd} is not inside a git working tree")
+    if "--verify" in args:
+        raise InputError(
+            f"{what}: no such commit in this repository (a shallow CI checkout may need "
+            "`fetch-depth: 0`, or `git fetch origin <branch>`)"
+        )
+    message = (done.stderr.strip().splitlines() or ["no message"])[-1]
+    raise InputError(f"{what}: git {args[0]} failed: {message}")

@@ -1,0 +1,615 @@
+"""Terraform directories: find the root modules of a tree, evaluate each with tfparse.
+
+tfparse (Go HCL and Trivy's evaluator) resolves variables, tfvars, locals, functions, local
+modules, count and for_each. Where it cannot, the result must end as *unknown*, never as a
+version, and it says so in several ways:
+- an unresolved reference as a dict (``{"__attribute__": "var.v", ...}``);
+- a partly unknown template as the raw string, a function over one as ``null``, a computed
+  attribute as a random block id (terraform_values.py reads these);
+- a resource whose count or for_each cannot be resolved as one instance, or none at all;
+- module call cycles as endless recursion, override files as if they were not there.
+python-hcl2 reads the raw syntax where the evaluated result is not enough (module calls).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from iacplan.errors import InputError, NoDefinitions
+from iacplan.inputs.files import (
+    TF_SUFFIXES,
+    clear_caches,
+    display_path,
+    normpath,
+    parse_json,
+    read_text,
+    refuse_big,
+    tf_files,
+)
+from iacplan.inputs.prefilter import local_sources, terraform_may_hold
+from iacplan.inputs.terraform.hcl_blocks import module_blocks
+from iacplan.inputs.terraform.modules import (
+    MANIFEST,
+    distrust_stale,
+    installed_modules,
+    known_module,
+    looks_like_mwaa,
+    remote_environments,
+    stale_copies,
+)
+from iacplan.inputs.terraform.providers import provider_versions
+from iacplan.inputs.terraform.values import (
+    BucketIndex,
+    attribute,
+    doubt_about,
+    existence_doubts,
+    find_stand_ins,
+    ignored_changes,
+    read_files,
+    read_tags,
+    read_value,
+    resources,
+    untrusted,
+)
+from iacplan.model import Environment, Location, Value
+from iacplan.runtime import limits, parallel
+
+RESOURCE_TYPE = "aws_mwaa_environment"
+_ROOT_MARKERS = re.compile(r'^\s*(provider\s+"|backend\s+"|cloud\s*\{)', re.MULTILINE)
+_MODULE_BLOCK = re.compile(r'^\s*module\s+"', re.MULTILINE)
+_TFPARSE_POSITION = re.compile(
+    r"(?P<file>[^\s:]+):(?P<line>\d+),\d+(?:-\d+(?:,\d+)?)?: (?P<msg>.*)", re.S
+)
+
+
+@dataclass(frozen=True)
+class TerraformInputs:
+    """Inputs as `terraform plan` takes them; applied to every root module evaluated."""
+
+    var_files: tuple[Path, ...] = ()
+    variables: tuple[tuple[str, str], ...] = ()
+
+
+def load_tree(top: Path, inputs: TerraformInputs) -> list[Environment]:
+    """Every MWAA environment the root modules under `top` (a directory) declare."""
+    clear_caches()
+    _module_declarations.cache_clear()
+    module_dirs = list(_module_dirs(top))
+    if not module_dirs:
+        raise NoDefinitions(f"{display_path(top)}: no Terraform files (.tf, .tf.json) found")
+    roots, holders, calls = _roots_that_may_hold(module_dirs)
+    todo = [root for root in roots if holders & set(_reachable(root.resolve(), calls))]
+    tree = _Tree(top, calls, inputs)
+    found = parallel.run_all(_root_environments, tree, todo, display_path, isolate=True)
+    return [env for environments in found for env in environments]
+
+
+class _Tree(NamedTuple):
+    """What evaluating any root of a tree needs besides the root."""
+
+    top: Path
+    calls: Calls
+    inputs: TerraformInputs
+
+
+def _root_environments(tree: _Tree, root: Path) -> list[Environment]:
+    top, calls, inputs = tree
+    prefix = "" if root == top else f"{root.relative_to(top).as_posix()}:"
+    alone = root != top and not _looks_like_root(root)
+    installed = installed_modules(root)
+    modules = _reachable(root.resolve(), calls)
+    modules += sorted({r.directory.resolve() for r in installed.values()} - set(modules))
+    _refuse_many_instances(modules)
+    result = _evaluate(root, inputs)
+    buckets = _bucket_index(result, root, modules)
+    found = [
+        *_environments(result, root, prefix, buckets),
+        *_uninstantiated(result, root, modules, prefix),
+    ]
+    read = {e.address for e in found}
+    found += [
+        *remote_environments(result, root, prefix, installed, buckets, read),
+        *_unevaluated_remote_calls(result, root, modules, prefix),
+    ]
+    stale = stale_copies(result, installed)
+    found = distrust_stale(_with_overrides(found, modules), stale)
+    provider = provider_versions(result, root, stale)
+    return [replace(e, provider=provider, evaluated_alone=alone) for e in found]
+
+
+def _roots_that_may_hold(module_dirs: list[Path]) -> tuple[list[Path], set[Path], Calls]:
+    """The roots worth evaluating (uncalled module directories from which a module that may
+    hold an environment is reached), those modules, and the calls from every directory that
+    may reach one (cycles among them refused). Reading is cheap, parsing is not:
+    calls are first guessed from every "./…" string (a superset of the local module sources),
+    and parsed only in the directories that may reach such a module; the guess never drops a
+    call, so an environment is never dropped (prefilter.py)."""
+    tree = {d.resolve() for d in module_dirs}
+    holders: set[Path] = set()
+    guessed: dict[Path, set[Path]] = {}
+    pending = sorted(tree)
+    while pending:  # the tree, and directories outside it that its strings point to
+        directory = pending.pop()
+        if directory in guessed:
+            continue
+        texts = [read_text(p) for p in tf_files(directory)]
+        if any(map(terraform_may_hold, texts)) or _installed_may_hold(directory):
+            holders.add(directory)
+        targets = {(directory / s).resolve() for t in texts for s in local_sources(t)}
+        guessed[directory] = {t for t in targets if t.is_dir()}
+        pending += sorted(guessed[directory] - guessed.keys())
+    callers: dict[Path, set[Path]] = {}
+    for caller, targets in guessed.items():
+        for target in targets:
+            callers.setdefault(target, set()).add(caller)
+    may_reach, pending = set(holders), sorted(holders)
+    while pending:
+        for caller in sorted(callers.get(pending.pop(), set()) - may_reach):
+            may_reach.add(caller)
+            pending.append(caller)
+    calls = _call_graph([d for d in module_dirs if d.resolve() in may_reach])
+    called = {c.target for d in tree & may_reach for c in calls[d]}
+    roots = [d for d in module_dirs if d.resolve() in may_reach - called]
+    return roots, holders, calls
+
+
+def _installed_may_hold(directory: Path) -> bool:
+    """Whether a module `terraform init` downloaded into the directory may hold one."""
+    downloaded = directory / MANIFEST.parent
+    if not downloaded.is_dir():
+        return False
+    for path in sorted(downloaded.rglob("*")):
+        if path.name.endswith(TF_SUFFIXES) and path.is_file():
+            refuse_big(path)
+            if terraform_may_hold(path.read_bytes().decode("utf-8", errors="replace")):
+                return True
+    return False
+
+
+class Call(NamedTuple):
+    """A local module call: the directory called, and where the call is."""
+
+    target: Path
+    file: Path
+    line: int
+
+
+Calls = dict[Path, list[Call]]  # module directory -> the local module calls in it
+
+
+def _call_graph(starts: list[Path]) -> Calls:
+    """Local module calls reachable from `starts`, refusing cycles: the evaluator would
+    recurse forever on a module that calls itself, directly or through others."""
+    calls: Calls = {}
+    pending = [d.resolve() for d in starts]
+    while pending:
+        directory = pending.pop()
+        if directory not in calls:
+            calls[directory] = sorted(_local_module_calls(directory))
+            for call in calls[directory]:
+                if not call.target.is_dir():
+                    where = f"{display_path(call.file)}:{call.line}"
+                    raise InputError(
+                        f"{where}: module source {display_path(call.target)} is not a directory"
+                    )
+                pending.append(call.target)
+    _refuse_cycles_and_depth(calls)
+    return calls
+
+
+def _reachable(root: Path, calls: Calls) -> list[Path]:
+    found, pending = [root], [root]
+    while pending:
+        for call in calls.get(pending.pop(), []):
+            if call.target not in found:
+                found.append(call.target)
+                pending.append(call.target)
+    return found
+
+
+def _refuse_cycles_and_depth(calls: Calls) -> None:
+    """Refuse a cycle of calls, and a chain of calls longer than the limit. Iterative: the
+    chain may be longer than Python's recursion allows."""
+    height: dict[Path, int] = {}  # the longest chain of calls below a module, once known
+    for start in sorted(calls):
+        path, todo = [start], [iter(calls[start])]
+        while todo:
+            call = next(todo[-1], None)
+            if call is None:
+                done = path.pop()
+                todo.pop()
+                height[done] = max((1 + height[c.target] for c in calls[done]), default=0)
+            elif call.target in path:
+                loop = [*path[path.index(call.target) :], call.target]
+                cycle = " → ".join(display_path(d) for d in loop)
+                raise InputError(
+                    f"{display_path(call.file)}:{call.line}: module call cycle: {cycle}"
+                )
+            elif call.target not in height:
+                path.append(call.target)
+                todo.append(iter(calls[call.target]))
+    limit = limits.current().max_module_depth
+    for start in sorted(calls):
+        if height[start] > limit:
+            chain, directory = [], start
+            while height[directory]:
+                call = next(
+                    c for c in calls[directory] if height[c.target] == height[directory] - 1
+                )
+                chain.append(call)
+                directory = call.target
+            too_far = chain[limit]
+            raise InputError(
+                f"{display_path(too_far.file)}:{too_far.line}: module calls nested more than "
+                f"{limit} deep, from {display_path(start)} down to {display_path(directory)} "
+                f"({limits.how_to_raise('max_module_depth')})"
+            )
+
+
+def _module_dirs(top: Path) -> Iterator[Path]:
+    # Hidden folders (.terraform, .git) hold downloaded or foreign copies, not the user's code.
+    # Directory links are followed (monorepos link shared roots), each real directory once,
+    # so a link loop ends.
+    seen: set[Path] = set()
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
+        real = Path(dirpath).resolve()
+        if real in seen:
+            dirnames[:] = []
+            continue
+        seen.add(real)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        if any(f.endswith(TF_SUFFIXES) for f in filenames):
+            yield Path(dirpath)
+
+
+class Declared(NamedTuple):
+    """A module call as written: its name, raw arguments, and the line of its source."""
+
+    name: str
+    body: dict[str, Any]
+    file: Path
+    line: int
+
+
+@cache
+def _module_declarations(directory: Path) -> tuple[Declared, ...]:
+    found = []
+    for path in tf_files(directory):
+        text = read_text(path)
+        if path.name.endswith(".tf.json"):
+            doc = parse_json(display_path(path), text)
+            blocks = [doc.get("module", {})] if isinstance(doc, dict) else []
+        elif _MODULE_BLOCK.search(text):
+            blocks = _parse_module_blocks(text, path).get("module", [])
+        else:
+            continue
+        for block in blocks:
+            for name, body in block.items() if isinstance(block, dict) else ():
+                if isinstance(body, dict):
+                    offset = text.find(f'"{body.get("source")}"')
+                    line = text.count("\n", 0, offset) + 1 if offset >= 0 else 1
+                    found.append(Declared(name, body, path, line))
+    return tuple(found)
+
+
+def _local_module_calls(directory: Path) -> Iterator[Call]:
+    """Each local module call (``source = "./..."`` or ``"../..."``) in the directory."""
+    for declared in _module_declarations(directory):
+        source = declared.body.get("source")
+        if isinstance(source, str) and source.startswith(("./", "../")):
+            yield Call((directory / source).resolve(), declared.file, declared.line)
+
+
+_NO_MODULE_INSTANCE = (
+    "no instance of this module call was evaluated: its count or for_each, or its caller's, "
+    "is zero, empty, or cannot be resolved statically"
+)
+
+
+def _unevaluated_remote_calls(
+    result: dict[str, Any], root: Path, module_dirs: list[Path], prefix: str
+) -> Iterator[Environment]:
+    """MWAA-like remote module calls with no evaluated instance, as unknown environments."""
+    evaluated = {  # labels of count and for_each instances carry their key: `mwaa["a"]`
+        (
+            (root / b["__tfmeta"]["filename"]).resolve(),
+            str(b["__tfmeta"].get("label")).split("[")[0],
+        )
+        for b in result.get("module", [])
+    }
+    for directory in module_dirs:
+        for call in _module_declarations(directory):
+            source = call.body.get("source")
+            if not isinstance(source, str) or source.startswith(("./", "../")):
+                continue
+            if (call.file.resolve(), call.name) in evaluated or call.body.get("count") == 0:
+                continue
+            if known_module(source) is None and not looks_like_mwaa(call.body):
+                continue
+            location = Location(display_path(call.file), call.line)
+            module = Path(os.path.relpath(directory, root.resolve())).as_posix()
+            where = "" if module == "." else f"{module}//"
+            yield Environment(
+                id=f"{prefix}{where}module.{call.name}",
+                kind="terraform",
+                address=f"module.{call.name}",
+                name=Value.unknown(_NO_MODULE_INSTANCE, location),
+                version=Value.unknown(_NO_MODULE_INSTANCE, location),
+                location=location,
+                bucket=None,
+            )
+
+
+def _parse_module_blocks(text: str, path: Path) -> dict[str, Any]:
+    """The file's module blocks, parsed on their own where they can be cut out (parsing is
+    slow); the whole file otherwise, and always when a cut-out part does not parse (so that
+    an error names the right line)."""
+    cut = module_blocks(text)
+    if cut is not None:
+        try:
+            return _parse_hcl(cut, path)
+        except InputError:
+            pass
+    return _parse_hcl(text, path)
+
+
+def _parse_hcl(text: str, path: Path) -> dict[str, Any]:
+    import hcl2  # about 0.1 s: only for files with module calls
+
+    options = hcl2.SerializationOptions(strip_string_quotes=True, with_comments=False)
+    try:
+        doc: dict[str, Any] = hcl2.loads(text, serialization_options=options)
+    except Exception as exc:  # lark raises many types; every one means "not valid HCL"
+        line = getattr(exc, "line", None)
+        where = f"{display_path(path)}:{line}" if isinstance(line, int) else display_path(path)
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{where}: invalid HCL: {first}") from exc
+    return doc
+
+
+def _looks_like_root(directory: Path) -> bool:
+    if (directory / "terraform.tfvars").is_file() or (directory / ".terraform.lock.hcl").is_file():
+        return True
+    return any(_ROOT_MARKERS.search(read_text(p)) for p in tf_files(directory))
+
+
+def _vars_paths(root: Path, inputs: TerraformInputs, scratch: Path) -> list[str]:
+    # Terraform's order: terraform.tfvars(.json), *.auto.tfvars(.json) in lexical order, then
+    # the command line. tfparse loads none of them by itself and wants paths relative to root.
+    names = [n for n in ("terraform.tfvars", "terraform.tfvars.json") if (root / n).is_file()]
+    names += sorted(
+        p.name for p in root.iterdir() if p.name.endswith((".auto.tfvars", ".auto.tfvars.json"))
+    )
+    for name in names:
+        refuse_big(root / name)
+    for var_file in inputs.var_files:
+        if not var_file.is_file():
+            raise InputError(f"{display_path(var_file)}: var file not found")
+        refuse_big(var_file)
+        names.append(os.path.relpath(var_file.resolve(), root.resolve()))
+    if inputs.variables:
+        cli_vars = scratch / "cli.auto.tfvars.json"
+        cli_vars.write_text(json.dumps(dict(inputs.variables)), encoding="utf-8")
+        names.append(os.path.relpath(cli_vars, root.resolve()))
+    return names
+
+
+def _evaluate(root: Path, inputs: TerraformInputs) -> dict[str, Any]:
+    import tfparse  # loads the Go runtime: only when a root is evaluated
+
+    with tempfile.TemporaryDirectory(prefix="iacplan-") as scratch:
+        vars_paths = _vars_paths(root, inputs, Path(scratch))
+        try:
+            result: dict[str, Any] = tfparse.load_from_path(
+                str(root), stop_on_hcl_error=True, vars_paths=vars_paths
+            )
+        except tfparse.ParseError as exc:
+            raise InputError(_tfparse_message(str(exc), root)) from exc
+        except RecursionError as exc:  # decoding the evaluator's JSON answer
+            raise InputError(
+                f"{display_path(root)}: the configuration is nested too deeply for Python's "
+                "parser (about 1,000 levels)"
+            ) from exc
+    return result
+
+
+# A literal count in a resource or module block (`count = 1e9`); a map key named count is
+# refused too, which is harmless: nobody writes one that large.
+_LITERAL_COUNT = re.compile(
+    r'(?<![\w."-])"?count"?\s*[=:]\s*(?P<count>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)(?![\w.])'
+)
+
+
+def _refuse_many_instances(module_dirs: list[Path]) -> None:
+    """Refuse a literal count above the limit before the evaluator expands it: its time grows
+    with the square of the instances. (A count from a variable is not seen here.)"""
+    limit = limits.current().max_instances
+    for directory in module_dirs:
+        for path in tf_files(directory):
+            text = read_text(path)
+            for match in _LITERAL_COUNT.finditer(text):
+                if float(match["count"]) > limit:
+                    line = text.count("\n", 0, match.start()) + 1
+                    raise InputError(
+                        f"{display_path(path)}:{line}: count = {match['count']} is more than "
+                        f"the {limit} instances iacplan evaluates "
+                        f"({limits.how_to_raise('max_instances')})"
+                    )
+
+
+def _tfparse_message(message: str, root: Path) -> str:
+    message = message.removeprefix("unable to create TerraformConverter: ")
+    match = _TFPARSE_POSITION.search(message)
+    if match is None:
+        return f"{display_path(root)}: {message}"
+    file = Path(match["file"])
+    path = file if file.is_absolute() else root / file
+    detail = match["msg"].strip().replace("\n", " ")
+    return f"{display_path(path)}:{match['line']}: {detail}"
+
+
+def _bucket_index(result: dict[str, Any], root: Path, module_dirs: list[Path]) -> BucketIndex:
+    dropped = [
+        f"{display_path(d.file)}:{d.line}"
+        for d in _unevaluated(result, root, module_dirs, "aws_s3_bucket_versioning")
+    ]
+    return BucketIndex(result, root, existence_doubts(result), dropped)
+
+
+def _environments(
+    result: dict[str, Any], root: Path, prefix: str, buckets: BucketIndex
+) -> Iterator[Environment]:
+    stand_ins = find_stand_ins(result)
+    doubts = existence_doubts(result)
+    moves = _moves(result, root)
+    for block in resources(result, RESOURCE_TYPE):
+        # (a data source of the same type reads an environment, it defines none)
+        meta = block["__tfmeta"]
+        file = normpath(root / meta["filename"])
+
+        def value(name: str, block: dict[str, Any] = block, file: Path = file) -> Value:
+            return read_value(block, name, file, stand_ins)
+
+        version = value("airflow_version")
+        doubt = doubt_about(meta["path"], doubts)
+        if doubt:
+            version = Value.unknown(doubt, version.location)
+        moved_from = _moved_from(meta["path"], moves)
+        yield Environment(
+            id=prefix + meta["path"],
+            kind="terraform",
+            address=meta["path"],
+            name=value("name"),
+            version=version,
+            location=Location(display_path(file), meta["line_start"]),
+            bucket=buckets.link(block.get("source_bucket_arn"), value("source_bucket_arn")),
+            moved_from=prefix + moved_from if moved_from else None,
+            files=read_files(value, ignored_changes(file, meta)),
+            tags=read_tags(block, stand_ins),
+        )
+
+
+def _with_overrides(environments: list[Environment], module_dirs: list[Path]) -> list[Environment]:
+    """Terraform merges override files (override.tf, *_override.tf) into the blocks they
+    name, after every other file; the evaluator does not. Where a module has one, no value
+    of the configuration can be trusted, so every version and file is unknown."""
+    overrides = [display_path(p) for d in module_dirs for p in tf_files(d) if _is_override(p)]
+    if not overrides:
+        return environments
+    reason = f"override files are not merged by iacplan ({', '.join(overrides)})"
+    unique = {env.id: env for env in reversed(environments)}  # an override repeats a block
+    return [untrusted(env, reason) for env in sorted(unique.values(), key=lambda e: e.id)]
+
+
+def _is_override(path: Path) -> bool:
+    stem = path.name.removesuffix(".json").removesuffix(".tf")
+    return stem == "override" or stem.endswith("_override")
+
+
+def _moves(result: dict[str, Any], root: Path) -> list[tuple[str, str]]:
+    """(from, to) address pairs of the root module's `moved` blocks, read from the source
+    text: tfparse evaluates `to` into the resource itself."""
+    moves = []
+    for block in result.get("moved", []):
+        meta = block["__tfmeta"]
+        if meta["path"] != "moved":
+            continue  # inside a module: its addresses are relative to each module instance
+        attributes = {}
+        for name in ("from", "to"):
+            found = attribute(normpath(root / meta["filename"]), meta, name)
+            if found:
+                attributes[name] = found[1]
+        if "from" in attributes and "to" in attributes:
+            moves.append((attributes["from"], attributes["to"]))
+    return moves
+
+
+def _moved_from(address: str, moves: list[tuple[str, str]]) -> str | None:
+    for old, new in moves:
+        if address == new or address.startswith((new + "[", new + ".")):
+            return old + address[len(new) :]
+    return None
+
+
+class Declaration(NamedTuple):
+    directory: Path
+    file: Path
+    name: str
+    line: int
+
+
+def _unevaluated(
+    result: dict[str, Any], root: Path, module_dirs: list[Path], resource_type: str
+) -> Iterator[Declaration]:
+    """Declarations of `resource_type` of which tfparse evaluated no instance. It drops a
+    resource whose for_each cannot be resolved, so no instance is no proof of count = 0."""
+    evaluated = {
+        ((root / b["__tfmeta"]["filename"]).resolve(), b["__tfmeta"]["line_start"])
+        for b in resources(result, resource_type)
+    }
+    for directory in module_dirs:
+        for path in tf_files(directory):
+            for name, line, certainly_none in _declarations(path, resource_type):
+                if not certainly_none and (path.resolve(), line) not in evaluated:
+                    yield Declaration(directory, path, name, line)
+
+
+_NO_INSTANCE = (
+    "no instance of it was evaluated: its count or for_each, or its module's, is zero, "
+    "empty, or cannot be resolved statically"
+)
+
+
+def _uninstantiated(
+    result: dict[str, Any], root: Path, module_dirs: list[Path], prefix: str
+) -> Iterator[Environment]:
+    """Each declared environment with no evaluated instance, as one whose version is unknown."""
+    for declaration in _unevaluated(result, root, module_dirs, RESOURCE_TYPE):
+        location = Location(display_path(declaration.file), declaration.line)
+        # Relative to the root, so the same declaration pairs across base and head.
+        module = Path(os.path.relpath(declaration.directory, root.resolve())).as_posix()
+        where = "" if module == "." else f"{module}//"
+        yield Environment(
+            id=f"{prefix}{where}{RESOURCE_TYPE}.{declaration.name}",
+            kind="terraform",
+            address=f"{RESOURCE_TYPE}.{declaration.name}",
+            name=Value.unknown(_NO_INSTANCE, location),
+            version=Value.unknown(_NO_INSTANCE, location),
+            location=location,
+            bucket=None,
+        )
+
+
+@cache
+def _declaration_pattern(resource_type: str) -> re.Pattern[str]:
+    # A resource header, and a literal `count = 0` on the next line (the one case that is
+    # certainly no instance; anything else that yields none is reported as unknown).
+    return re.compile(
+        rf'^[ \t]*resource\s+"?{resource_type}"?\s+(?:/\*.*?\*/\s*)?"?(?P<name>[\w-]+)"?\s*\{{'
+        r"(?:[ \t]*\r?\n[ \t]*count\s*=\s*(?P<count>\d+)[ \t]*\r?$)?",
+        re.MULTILINE,
+    )
+
+
+def _declarations(path: Path, resource_type: str) -> Iterator[tuple[str, int, bool]]:
+    """(name, line, certainly no instance) of each `resource_type` declared in a file."""
+    text = read_text(path)
+    if path.name.endswith(".tf.json"):
+        doc = parse_json(display_path(path), text)
+        declared = doc.get("resource", {}) if isinstance(doc, dict) else {}
+        blocks = declared.get(resource_type, {}) if isinstance(declared, dict) else {}
+        for name, body in blocks.items() if isinstance(blocks, dict) else ():
+            offset = text.find(f'"{name}"', text.find(f'"{resource_type}"'))
+            line = text.count("\n", 0, offset) + 1
+            yield name, line, isinstance(body, dict) and body.get("count") == 0
+        return
+    for match in _declaration_pattern(resource_type).finditer(text):
+        yield match["name"], text.count("\n", 0, match.start("name")) + 1, match["count"] == "0"

@@ -1,0 +1,1 @@
+"""The upgrade plan: ordered steps for one change."""
