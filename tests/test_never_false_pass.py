@@ -182,9 +182,43 @@ def test_a_plans_unknown_version_is_never_allowed(tmp_path: Path, sample: Path, 
             assert env["head_version"] is None
 
 
+VERSIONED_PLANS = [
+    p
+    for p in PLANS
+    if any(
+        rc["type"] == "aws_s3_bucket_versioning" and isinstance(rc["change"].get("after"), dict)
+        for rc in json.loads(p.read_text()).get("resource_changes", [])
+    )
+]
+
+
+@pytest.mark.parametrize(
+    "mark",
+    [[{"status": True}], [True], True],
+    ids=["status", "block-element", "block"],
+)
+@pytest.mark.parametrize("sample", VERSIONED_PLANS, ids=lambda p: p.parent.name)
+def test_a_plans_unknown_versioning_status_is_never_enabled(
+    tmp_path: Path, sample: Path, mark: Any
+) -> None:
+    """Only `true` leaves of after_unknown are unknown (`[{}]` is not), but a true status is."""
+    plan = json.loads(sample.read_text())
+    for rc in plan["resource_changes"]:
+        if rc["type"] == "aws_s3_bucket_versioning" and isinstance(rc["change"].get("after"), dict):
+            rc["change"]["after_unknown"] = {"versioning_configuration": mark}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan, indent=2))
+    run = iacplan("check", path, "--format", "json")
+    assert run.exit_code in (0, 1), run.stderr
+    assert run.report["environments"]
+    for env in run.report["environments"]:
+        assert (env["source_bucket"] or {}).get("versioning") != "enabled", env
+
+
 def test_the_walk_covers_every_plan_with_an_environment() -> None:
     names = {p.parent.name for p in PLANS}
-    assert {"after-unknown", "minor-upgrade", "downgrade", "replace"} <= names
+    assert {"after-unknown", "minor-upgrade", "downgrade", "replace", "versioning-enabled"} <= names
+    assert {p.parent.name for p in VERSIONED_PLANS} >= {"minor-upgrade", "versioning-enabled"}
 
 
 # --- CloudFormation templates ------------------------------------------------------------
