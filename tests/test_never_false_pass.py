@@ -251,15 +251,17 @@ def unresolvable_template(path: Path, how: str) -> None:
         return
     assert VERSION_LINE.search(text), path
     text = VERSION_LINE.sub(lambda m: f"{m[1]} {json.dumps(value)}", text)
+    path.write_text(_with_parameters(text))
+
+
+def _with_parameters(text: str) -> str:
     block = "".join(
         f"  {name}:\n" + "".join(f"    {k}: {json.dumps(v)}\n" for k, v in spec.items())
         for name, spec in NEW_PARAMETERS.items()
     )
     if re.search(r"^Parameters:\s*$", text, re.MULTILINE):
-        text = re.sub(r"^Parameters:\s*\n", lambda m: m[0] + block, text, count=1, flags=re.M)
-    else:
-        text += "Parameters:\n" + block
-    path.write_text(text)
+        return re.sub(r"^Parameters:\s*\n", lambda m: m[0] + block, text, count=1, flags=re.M)
+    return text + "Parameters:\n" + block
 
 
 def readme_command(sample: Path) -> list[str]:
@@ -283,6 +285,38 @@ def test_an_unresolvable_template_version_is_never_allowed(
     # unknown too; a dynamic reference read as text is no version at all (MWAA004).
     assert_never_allowed(run, unknown_rule=None)
     assert {"MWAA004", "MWAA008"} & set(run.rules())
+
+
+YAML_TEMPLATE_SAMPLES = [
+    p
+    for p in TEMPLATE_SAMPLES
+    if any(t.suffix in (".yaml", ".yml") for t in (p / "head").iterdir())
+]
+
+
+@pytest.mark.parametrize("how", sorted(CFN_UNRESOLVABLE))
+@pytest.mark.parametrize("sample", YAML_TEMPLATE_SAMPLES, ids=lambda p: p.name)
+def test_a_version_written_again_below_is_the_one_judged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: Path, how: str
+) -> None:
+    """CloudFormation keeps a key's last value: a second, unresolvable AirflowVersion under
+    the known one is what deploys, so the known first one must never make it allowed."""
+    copy = tmp_path / sample.name
+    shutil.copytree(sample, copy)
+    value = json.dumps(CFN_UNRESOLVABLE[how])
+    for template in (copy / "head").iterdir():
+        if template.suffix in (".yaml", ".yml"):
+            text = VERSION_LINE.sub(lambda m: f"{m[0]}\n{m[1]} {value}", template.read_text())
+            template.write_text(_with_parameters(text))
+    monkeypatch.chdir(copy)
+    run = iacplan(*readme_command(sample), "--format", "json")
+    assert_never_allowed(run, unknown_rule=None)
+    assert {"MWAA004", "MWAA008"} & set(run.rules())
+    assert all(
+        any("AirflowVersion is written again" in n for n in env["notes"])
+        for env in run.report["environments"]
+        if env["kind"] == "cloudformation"
+    )
 
 
 # --- change sets -------------------------------------------------------------------------

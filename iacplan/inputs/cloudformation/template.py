@@ -16,6 +16,7 @@ from typing import Any
 
 from iacplan.errors import InputError, NoDefinitions
 from iacplan.inputs import s3_files
+from iacplan.inputs.cloudformation import duplicates
 from iacplan.inputs.cloudformation.values import RESOURCE_TOKEN, Parameters, Resolver, line_of
 from iacplan.inputs.files import display_path, lines, read_text, refuse_deep
 from iacplan.inputs.prefilter import cloudformation_may_hold, looks_like_template
@@ -47,7 +48,12 @@ def decode(path: Path) -> object:
     from cfnlint.decode import decode_str
 
     _picklable_nodes()
-    template, matches = decode_str(read_text(path))
+    text = read_text(path)
+    template, matches = decode_str(text)
+    if matches and all(m.message.startswith("Duplicate found") for m in matches):
+        # CloudFormation deploys such a template, each key taking its last value: read it so.
+        template = duplicates.decode_last_wins(text, display_path(path)) or template
+        matches = [] if template is not None else matches
     if matches:
         first = matches[0]
         message = first.message.splitlines()[0]  # YAML errors add lines pointing at the text
@@ -181,7 +187,8 @@ def environments(
                 env = replace(env, version=Value.unknown(rewrite, env.version.location))
         if env is not None:
             found.append(_with_id(env, id_prefix))
-    return found
+    dropped = duplicates.notes(template, file)
+    return [replace(env, notes=(*env.notes, *dropped)) for env in found] if dropped else found
 
 
 def _macro(template: Mapping[str, Any]) -> str | None:

@@ -384,6 +384,62 @@ def test_cfn_lint_errors_on_the_environment_are_notes(tmp_path: Path) -> None:
     assert env(run)["verdict"] == "allowed"  # information only
 
 
+# --- keys written twice (issue 16, item 10) ---------------------------------------------------
+
+
+def test_a_property_written_twice_takes_its_last_value_with_a_note(tmp_path: Path) -> None:
+    """CloudFormation deploys such a template with the last value; cfn-lint refuses it."""
+    run = check(tmp_path, template('"2.10.3"', extra='      AirflowVersion: "2.8.1"\n'))
+    environment = env(run)
+    assert environment["head_version"] == "2.8.1"
+    assert environment["notes"] == [
+        f"{tmp_path / 'mwaa.yaml'}:11: AirflowVersion is written again at line 13; CloudFormation "
+        "keeps the last one, so line 13 is what is read (and deployed)"
+    ]
+    assert all(f["line"] == 13 for f in run.report["findings"])  # the value read
+
+
+def test_a_resource_written_twice_is_the_last_one(tmp_path: Path) -> None:
+    text = template('"2.10.3"') + (
+        "  Env:\n    Type: AWS::MWAA::Environment\n    Properties:\n      Name: env\n"
+        '      AirflowVersion: "2.9.2"\n      SourceBucketArn: !GetAtt Bucket.Arn\n'
+    )
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "mwaa.yaml").write_text(template('"2.10.3"'))
+    run = check(tmp_path, text, "--base", base / "mwaa.yaml")
+    environment = env(run)
+    assert (environment["change"], environment["verdict"]) == ("downgrade", "rejected")
+    assert environment["line"] == 13
+    assert any("Env is written again at line 13" in n for n in environment["notes"])
+
+
+def test_a_json_template_with_tabs_and_a_key_written_twice(tmp_path: Path) -> None:
+    """JSON indented with tabs is no YAML: cfn-lint reads it with its JSON decoder."""
+    text = (
+        '{\n\t"Resources": {\n\t\t"Env": {\n\t\t\t"Type": "AWS::MWAA::Environment",\n'
+        '\t\t\t"Properties": {\n\t\t\t\t"AirflowVersion": "2.10.3",\n'
+        '\t\t\t\t"Name": "env",\n\t\t\t\t"AirflowVersion": "2.9.2"\n\t\t\t}\n\t\t}\n\t}\n}\n'
+    )
+    environment = env(check(tmp_path, text, name="mwaa.json"))
+    assert environment["head_version"] == "2.9.2"
+    assert environment["notes"] == [
+        f"{tmp_path / 'mwaa.json'}:6: AirflowVersion is written again at line 8; CloudFormation "
+        "keeps the last one, so line 8 is what is read (and deployed)"
+    ]
+
+
+def test_a_yaml_merge_key_overrides_without_a_note(tmp_path: Path) -> None:
+    text = template(
+        '"2.10.3"',
+        head="Metadata:\n  Defaults: &tags\n    team: data\n",
+        extra="      Tags:\n        <<: *tags\n        team: billing\n",
+    )
+    environment = env(check(tmp_path, text))
+    assert environment["head_version"] == "2.10.3"
+    assert not any("written again" in n for n in environment["notes"])
+
+
 # --- bad input -----------------------------------------------------------------------------
 
 
@@ -391,11 +447,11 @@ def test_cfn_lint_errors_on_the_environment_are_notes(tmp_path: Path) -> None:
     ("text", "name", "message"),
     [
         ("Resources:\n  Env: [unclosed\n", "mwaa.yaml", "mwaa.yaml:3:"),
-        (
+        (  # a duplicate is read as CloudFormation does, but not beside another error
             "Resources:\n  Env:\n    Type: AWS::MWAA::Environment\n"
-            "  Env:\n    Type: AWS::MWAA::Environment\n",
+            "  Env:\n    Type: AWS::MWAA::Environment\n  Bad: [unclosed\n",
             "mwaa.yaml",
-            "Duplicate found 'Env'",
+            "mwaa.yaml:",
         ),
         ('{"Resources": {\n  "Env": {"Type": "x"}\n', "mwaa.json", "mwaa.json:3:"),
         ("AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n", "mwaa.yaml", "needs Resources"),
