@@ -235,6 +235,16 @@ CFN_UNRESOLVABLE: dict[str, Any] = {
     "parameter without default": {"Ref": "IacplanUnresolved"},
     "SSM parameter": {"Ref": "IacplanSsm"},
     "another stack's export": {"Fn::ImportValue": "shared-airflow-version"},
+    # Every map entry is an outcome: one region's unresolvable entry is never read as allowed.
+    "a region's map entry": {
+        "Fn::FindInMap": ["IacplanRegions", {"Ref": "AWS::Region"}, "Airflow"]
+    },
+}
+NEW_MAPPINGS = {
+    "IacplanRegions": {
+        "us-east-1": {"Airflow": "2.10.3"},
+        "eu-west-1": {"Airflow": "{{resolve:ssm:/mwaa/airflow-version}}"},
+    }
 }
 
 
@@ -247,6 +257,7 @@ def unresolvable_template(path: Path, how: str) -> None:
             if resource["Type"] == "AWS::MWAA::Environment":
                 resource["Properties"]["AirflowVersion"] = value
         template.setdefault("Parameters", {}).update(NEW_PARAMETERS)
+        template.setdefault("Mappings", {}).update(NEW_MAPPINGS)
         path.write_text(json.dumps(template, indent=2))
         return
     assert VERSION_LINE.search(text), path
@@ -260,8 +271,13 @@ def _with_parameters(text: str) -> str:
         for name, spec in NEW_PARAMETERS.items()
     )
     if re.search(r"^Parameters:\s*$", text, re.MULTILINE):
-        return re.sub(r"^Parameters:\s*\n", lambda m: m[0] + block, text, count=1, flags=re.M)
-    return text + "Parameters:\n" + block
+        text = re.sub(r"^Parameters:\s*\n", lambda m: m[0] + block, text, count=1, flags=re.M)
+    else:
+        text += "Parameters:\n" + block
+    maps = "".join(f"  {name}: {json.dumps(spec)}\n" for name, spec in NEW_MAPPINGS.items())
+    if re.search(r"^Mappings:\s*$", text, re.MULTILINE):
+        return re.sub(r"^Mappings:\s*\n", lambda m: m[0] + maps, text, count=1, flags=re.M)
+    return text + "Mappings:\n" + maps
 
 
 def readme_command(sample: Path) -> list[str]:

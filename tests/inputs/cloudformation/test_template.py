@@ -384,6 +384,82 @@ def test_cfn_lint_errors_on_the_environment_are_notes(tmp_path: Path) -> None:
     assert env(run)["verdict"] == "allowed"  # information only
 
 
+# --- Fn::FindInMap keyed by what is known only at deploy (issue 16, item 14) -----------------
+
+
+def region_map(**versions: str) -> str:
+    rows = "".join(f"    {region}: {{Airflow: '{v}'}}\n" for region, v in versions.items())
+    return "Mappings:\n  Versions:\n" + rows
+
+
+def compare(tmp_path: Path, base: str, head: str, version: str) -> Run:
+    for side, text in (("base", base), ("head", head)):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "mwaa.yaml").write_text(template(version, text))
+    return iacplan("check", "--base", tmp_path / "base", tmp_path / "head", "--format", "json")
+
+
+REGION = "!FindInMap [Versions, !Ref AWS::Region, Airflow]"
+
+
+def test_a_region_keyed_map_is_judged_region_by_region(tmp_path: Path) -> None:
+    run = compare(
+        tmp_path,
+        region_map(**{"us-east-1": "2.10.3", "eu-west-1": "2.10.3"}),
+        region_map(**{"us-east-1": "2.11.0", "eu-west-1": "2.9.2"}),
+        REGION,
+    )
+    assert run.exit_code == 1
+    assert env(run)["verdict"] == "rejected"
+    [downgrade] = messages(run, "MWAA001")
+    assert downgrade.startswith("if AWS::Region is eu-west-1: downgrade 2.10.3 → 2.9.2")
+    [unknown] = [m for m in messages(run, "MWAA008") if m.startswith("head")]
+    assert "2.11.0 if AWS::Region is us-east-1, 2.9.2 if AWS::Region is eu-west-1" in unknown
+    assert "the pseudo parameter AWS::Region is known only at deploy" in unknown
+
+
+def test_regions_are_paired_with_themselves_not_with_each_other(tmp_path: Path) -> None:
+    """us-east-1 at 2.11.0 and eu-west-1 catching up 2.9.2 → 2.10.3: no region goes down, so
+    base us-east-1 against head eu-west-1 (a downgrade) is no outcome."""
+    run = compare(
+        tmp_path,
+        region_map(**{"us-east-1": "2.11.0", "eu-west-1": "2.9.2"}),
+        region_map(**{"us-east-1": "2.11.0", "eu-west-1": "2.10.3"}),
+        REGION,
+    )
+    assert "MWAA001" not in run.rules()
+    assert env(run)["verdict"] == "unverified"  # still unknown until the region is
+
+
+def test_an_account_keyed_map_with_a_default_value(tmp_path: Path) -> None:
+    """Another account finds no entry and takes the DefaultValue: that is an outcome too."""
+    version = "!FindInMap [Accounts, !Ref AWS::AccountId, Airflow, {DefaultValue: '2.8.1'}]"
+    head = (
+        "Transform: AWS::LanguageExtensions\nMappings:\n  Accounts:\n"
+        "    '111122223333': {Airflow: '2.10.3'}\n"
+    )
+    run = check(tmp_path, template(version, head), "--format", "json")
+    [unknown] = messages(run, "MWAA008")
+    assert "2.10.3 if AWS::AccountId is 111122223333" in unknown
+    assert "2.8.1 if AWS::AccountId is none of 111122223333" in unknown
+
+
+def test_a_second_key_that_is_unknown_is_enumerated_too(tmp_path: Path) -> None:
+    head = "Mappings:\n  Versions:\n    prod: {us-east-1: '2.10.3', eu-west-1: '2.10.3'}\n"
+    environment = env(
+        check(tmp_path, template("!FindInMap [Versions, prod, !Ref AWS::Region]", head))
+    )
+    # Every entry it can select is 2.10.3: another region fails the deploy, so it is known.
+    assert environment["head_version"] == "2.10.3"
+
+
+def test_a_key_that_selects_nothing_stays_unknown(tmp_path: Path) -> None:
+    run = check(tmp_path, template(REGION, "Mappings:\n  Versions: {}\n"))
+    assert env(run)["head_version"] is None
+    [unknown] = messages(run, "MWAA008")
+    assert "AWS::Region cannot be resolved" in unknown
+
+
 # --- keys written twice (issue 16, item 10) ---------------------------------------------------
 
 
