@@ -5,9 +5,11 @@ unresolvable and it is never taken for pinned."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -386,3 +388,44 @@ def test_an_unresolvable_change_set_version_is_never_allowed(
     monkeypatch.chdir(copy)
     run = iacplan(*readme_command(sample.parent), "--format", "json")
     assert_never_allowed(run, unknown_rule=None)
+
+
+# --- --base-ref with a path git ignores --------------------------------------------------
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [*sorted(p for p in SAMPLES.iterdir() if p.is_dir()), *TEMPLATE_SAMPLES],
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+@pytest.mark.parametrize("inside", [False, True], ids=["the-path", "below-the-path"])
+def test_a_path_git_ignores_is_never_compared_as_added(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: Path, inside: bool
+) -> None:
+    """Build output (cdk.out, a generated tree) is at no revision: every environment in it
+    would be 'added, allowed' whatever it does. Refused, whether it is the path checked or
+    only below it."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    repo = tmp_path / "repo"
+    (repo / "deploy").mkdir(parents=True)
+    (repo / "deploy" / "README.md").write_text("generated definitions land in out/\n")
+    (repo / ".gitignore").write_text("out/\n")
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "base")
+    shutil.copytree(sample / "head", repo / "deploy" / "out")
+    monkeypatch.chdir(repo)
+    checked = "deploy" if inside else "deploy/out"
+    run = iacplan("check", "--base-ref", "HEAD", checked, "--format", "json")
+    assert run.exit_code == 2, run.stdout
+    assert "git ignores it (.gitignore:1: out/)" in run.stderr
