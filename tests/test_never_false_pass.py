@@ -337,6 +337,49 @@ def test_a_version_written_again_below_is_the_one_judged(
     )
 
 
+NAMES = {
+    "stack name": '!Sub "${AWS::StackName}-airflow"',
+    "join of pseudo parameters": '!Join ["-", [!Ref AWS::StackName, !Ref AWS::Region]]',
+    "parameter without value": "!Ref IacplanUnresolved",
+}
+TEMPLATE_PAIRS = [
+    p for p in TEMPLATE_SAMPLES if (p / "base").is_dir() and not (p / "changeset.json").exists()
+]
+ENVIRONMENT_NAME = re.compile(r"(Type: AWS::MWAA::Environment\n(?:.*\n)*?\s+Name:).*")
+
+
+@pytest.mark.parametrize("how", sorted(NAMES))
+@pytest.mark.parametrize("sample", TEMPLATE_PAIRS, ids=lambda p: p.name)
+def test_a_name_that_cannot_be_evaluated_never_hides_a_replacement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: Path, how: str
+) -> None:
+    """A new name destroys the environment: with head's name unknown and written otherwise
+    than the base's, nothing is unchanged or allowed."""
+    copy = tmp_path / sample.name
+    shutil.copytree(sample, copy)
+    changed = 0
+    for template in (copy / "head").iterdir():
+        if template.suffix in (".yaml", ".yml"):
+            text, count = ENVIRONMENT_NAME.subn(rf"\1 {NAMES[how]}", template.read_text())
+            template.write_text(_with_parameters(text))
+            changed += count
+        elif template.suffix == ".json":
+            doc = json.loads(template.read_text())
+            for resource in doc["Resources"].values():
+                if resource["Type"] == "AWS::MWAA::Environment":
+                    resource["Properties"]["Name"] = {"Fn::Sub": "${AWS::StackName}-airflow"}
+                    changed += 1
+            template.write_text(json.dumps(doc, indent=2))
+    assert changed, "no environment name was rewritten"
+    monkeypatch.chdir(copy)
+    run = iacplan(*readme_command(sample), "--format", "json")
+    assert_never_allowed(run, unknown_rule="MWAA007")
+    for env in run.report["environments"]:
+        assert any(
+            f["rule"] == "MWAA007" and f["environment"] == env["id"] for f in run.report["findings"]
+        ), env
+
+
 # --- change sets -------------------------------------------------------------------------
 
 CHANGESETS = sorted(CFN.glob("*/changeset.json"))

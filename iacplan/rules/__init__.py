@@ -83,7 +83,7 @@ def judge(change: Change, context: Context) -> Iterator[tuple[Rule, Hit]]:
             for hit in rule.check(variant, context):
                 if (rule.id, hit.message) not in seen:
                     seen.add((rule.id, hit.message))
-                    yield rule, Hit(f"{when}: {hit.message}", hit.location)
+                    yield rule, Hit(f"{when}: {hit.message}", hit.location, hit.severity)
 
 
 def _variants(change: Change) -> Iterator[tuple[str, Change]]:
@@ -123,7 +123,7 @@ def _finding(rule: Rule, change: Change, hit: Hit, policy: Policy) -> Finding:
     suppression = policy.suppression(rule.id, change.id)
     return Finding(
         rule=rule.id,
-        severity=policy.severities.get(rule.id, rule.severity),
+        severity=policy.severities.get(rule.id, hit.severity or rule.severity),
         message=hit.message,
         environment=change.id,
         location=hit.location or change.subject.version.location,

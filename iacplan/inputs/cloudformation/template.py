@@ -7,6 +7,7 @@ which Terraform-only runs must not pay.
 from __future__ import annotations
 
 import copyreg
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -236,7 +237,7 @@ def _environment(
     else:
         version_line = _key_line(properties, "AirflowVersion", location.line)
         version = _version(resolver, properties, Location(location.file, version_line))
-        name = _property(resolver, properties, "Name", location)
+        name = _name(resolver, properties, location)
         bucket = _bucket(resolver, template, properties, location)
 
         def read(key: str) -> Value:
@@ -301,6 +302,15 @@ def _property(
     if key not in properties:
         return Value.missing(f"{key} is not set", here)
     return resolver.value(properties[key], here)
+
+
+def _name(resolver: Resolver, properties: Mapping[str, Any], location: Location) -> Value:
+    """The environment's name, and how it is written when it cannot be evaluated: a name from
+    the stack name or the region is the same on both sides only when written the same."""
+    name = _property(resolver, properties, "Name", location)
+    if name.state is not ValueState.UNKNOWN:
+        return name
+    return replace(name, expression=json.dumps(properties["Name"], default=str))
 
 
 def _tags(

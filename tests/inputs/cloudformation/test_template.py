@@ -460,6 +460,67 @@ def test_a_key_that_selects_nothing_stays_unknown(tmp_path: Path) -> None:
     assert "AWS::Region cannot be resolved" in unknown
 
 
+# --- a name that cannot be evaluated (issue 16, item 3) -------------------------------------
+
+
+def named(name: str, version: str = "'2.10.3'") -> str:
+    return template(version).replace("      Name: env\n", f"      Name: {name}\n")
+
+
+def compare_names(tmp_path: Path, base: str, head: str) -> Run:
+    for side, name in (("base", base), ("head", head)):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "mwaa.yaml").write_text(named(name))
+    return iacplan("check", "--base", tmp_path / "base", tmp_path / "head", "--format", "json")
+
+
+@pytest.mark.parametrize(
+    ("base", "head", "shown"),
+    [
+        ("env", '!Sub "${AWS::StackName}-airflow"', '{"Fn::Sub": "${AWS::StackName}-airflow"}'),
+        (
+            '!Join ["-", [!Ref AWS::StackName, airflow]]',
+            '!Sub "${AWS::StackName}-airflow"',
+            "AWS::StackName",
+        ),
+        ('!Sub "${AWS::StackName}-airflow"', "!Ref AWS::StackName", '{"Ref": "AWS::StackName"}'),
+    ],
+    ids=["literal-to-stack-name", "join-to-sub", "sub-to-ref"],
+)
+def test_a_name_that_cannot_be_evaluated_and_changes_may_replace(
+    tmp_path: Path, base: str, head: str, shown: str
+) -> None:
+    run = compare_names(tmp_path, base, head)
+    environment = env(run)
+    assert (environment["change"], environment["verdict"]) == ("unchanged", "unverified")
+    [finding] = [f for f in run.report["findings"] if f["rule"] == "MWAA007"]
+    assert finding["severity"] == "warning"
+    assert finding["message"].startswith("the environment may be replaced: the name is written")
+    assert shown in finding["message"]
+    assert f"{tmp_path / 'base' / 'mwaa.yaml'}:10" in finding["message"]
+    assert (finding["file"], finding["line"]) == (str(tmp_path / "head" / "mwaa.yaml"), 10)
+    assert run.exit_code == 0  # a warning: unverified, as every doubt is
+
+
+def test_the_same_unevaluated_name_on_both_sides_is_the_same_name(tmp_path: Path) -> None:
+    run = compare_names(
+        tmp_path, '!Sub "${AWS::StackName}-airflow"', '!Sub "${AWS::StackName}-airflow"'
+    )
+    assert (env(run)["verdict"], run.rules()) == ("unchanged", [])
+
+
+def test_a_known_version_change_is_still_judged_beside_a_name_doubt(tmp_path: Path) -> None:
+    for side, version, name in (
+        ("base", "'2.10.3'", "env"),
+        ("head", "'2.9.2'", "!Ref AWS::StackName"),
+    ):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "mwaa.yaml").write_text(named(name, version))
+    run = iacplan("check", "--base", tmp_path / "base", tmp_path / "head", "--format", "json")
+    assert env(run)["verdict"] == "rejected"
+    assert run.rules() == ["MWAA001", "MWAA007"]
+
+
 # --- keys written twice (issue 16, item 10) ---------------------------------------------------
 
 
