@@ -359,13 +359,17 @@ class Resolver:
         if key.state is ValueState.KNOWN and key.text is not None:
             return [("", key.text)]
         subject = _key_subject(node)
-        if key.state is ValueState.UNKNOWN and isinstance(level, dict) and level:
-            doubts.append(f"{subject} {_reason_of(key)}")
-            # Another value finds no entry: the DefaultValue, if there is one.
-            other = (f"{subject} is none of {', '.join(map(str, level))}", _NO_KEY)
-            return [*((f"{subject} is {k}", str(k)) for k in level), other]
         doubts.append(f"{subject} {_reason_of(key)}")
-        return []
+        if key.state is not ValueState.UNKNOWN:
+            return []
+        choices = [a for a in key.alternatives if a.value.state is ValueState.KNOWN]
+        if choices and len(choices) == len(key.alternatives):  # a key from Fn::If
+            return [(a.when.removeprefix("if "), a.value.text or "") for a in choices]
+        if not isinstance(level, dict) or not level:
+            return [(f"{subject} is any value", _NO_KEY)]  # only the DefaultValue, if any
+        # Another value finds no entry: the DefaultValue, if there is one.
+        other = (f"{subject} is none of {', '.join(map(str, level))}", _NO_KEY)
+        return [*((f"{subject} is {k}", str(k)) for k in level), other]
 
     def _if(self, argument: Any, here: Location, arn: bool) -> Value:
         if not (isinstance(argument, list) and len(argument) == 3 and isinstance(argument[0], str)):

@@ -824,3 +824,27 @@ def test_a_bucket_arn_naming_another_resource_gives_no_bucket_name(tmp_path: Pat
     bucket = run.report["environments"][0]["source_bucket"]
     assert bucket["id"] is None and bucket["versioning"] == "unknown"
     assert "refers to srcqueue, which is not an AWS::S3::Bucket" in bucket["reason"]
+
+
+def test_a_map_key_from_an_unresolved_condition_takes_its_branches_only(tmp_path: Path) -> None:
+    head = (
+        "Parameters:\n  Stage: {Type: String}\n"
+        "Conditions:\n  IsProd: !Equals [!Ref Stage, prod]\n"
+        "Mappings:\n  V:\n    prod: {airflow: '2.10.3'}\n    dev: {airflow: '2.9.2'}\n"
+        "    sandbox: {airflow: '2.8.1'}\n"
+    )
+    version = "!FindInMap [V, !If [IsProd, prod, dev], airflow]"
+    [unknown] = messages(check(tmp_path, template(version, head)), "MWAA008")
+    assert "2.10.3 if condition IsProd is true, 2.9.2 if condition IsProd is false" in unknown
+    assert "2.8.1" not in unknown  # sandbox is no branch
+
+
+def test_two_unknown_keys_with_a_default_value(tmp_path: Path) -> None:
+    version = "!FindInMap [V, !Ref AWS::Region, !Ref AWS::AccountId, {DefaultValue: '2.8.1'}]"
+    head = (
+        "Transform: AWS::LanguageExtensions\n"
+        "Mappings:\n  V:\n    us-east-1: {'111122223333': '2.10.3'}\n"
+    )
+    [unknown] = messages(check(tmp_path, template(version, head)), "MWAA008")
+    assert "2.10.3 if AWS::Region is us-east-1 and AWS::AccountId is 111122223333" in unknown
+    assert "2.8.1 if AWS::Region is none of us-east-1 and AWS::AccountId is any value" in unknown
