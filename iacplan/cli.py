@@ -460,6 +460,7 @@ def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, inputs: sources.Inpu
                 loaded = sources.Loaded(loaded.head, base, local_ids=True)
             loaded = _as_reported(loaded, path, len(head_paths), inputs, head)
             changes += diff.pair(loaded.base, loaded.head)
+        revision.refuse_ignored_definitions(changes)
     _refuse_unmatched(inputs.requirements, changes)
     if not definitions:
         raise InputError(
@@ -485,6 +486,7 @@ def _renamed(path: Path, revision: git.Revision) -> Path | None:
     """A HEAD_PATH that is not in the revision, where git's rename detection finds it then."""
     if not path.exists():
         return None
+    revision.refuse_ignored([path])
     then = revision.renamed(path)
     if then is not None and then.exists():
         shown = then.relative_to(revision.root).as_posix()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from itertools import pairwise
 
@@ -92,7 +93,32 @@ def classify(base: Environment | None, head: Environment | None) -> Change:
         # The name is the environment's identity: Terraform destroys and recreates it.
         reason = f"name changes from {base.name.text} to {head.name.text}"
         return Change(head.id, base, head, ChangeKind.REPLACED, reason)
-    return Change(head.id, base, head, _version_change(base, head))
+    doubt = None if base.planned or head.planned else _name_doubt(base, head)
+    return Change(head.id, base, head, _version_change(base, head), replacement_doubt=doubt)
+
+
+def _name_doubt(base: Environment, head: Environment) -> str | None:
+    """Why the name may change, when one side's cannot be evaluated and the two are written
+    differently (`!Sub "${AWS::StackName}-airflow"` against "analytics"). A plan or change set
+    says what apply does itself; an unknown name whose expression is not known is not judged."""
+    sides = (base.name, head.name)
+    if all(v.state is ValueState.KNOWN for v in sides):
+        return None
+    written = [json.dumps(v.text) if v.state is ValueState.KNOWN else v.expression for v in sides]
+    if None in written or written[0] == written[1]:
+        return None
+    unknown = [
+        (side, v.reason or "no reason given")
+        for side, v in (("the base", base.name), ("head", head.name))
+        if v.state is not ValueState.KNOWN
+    ]
+    where = " or ".join(side for side, _ in unknown)
+    why = "; ".join(reason for _, reason in unknown)
+    return (
+        f"the name is written as {written[0]} in the base ({base.name.location}) and as "
+        f"{written[1]} in head ({head.name.location}), and cannot be evaluated in {where} "
+        f"({why})"
+    )
 
 
 def _version_change(base: Environment, head: Environment) -> ChangeKind:

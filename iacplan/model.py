@@ -32,6 +32,9 @@ class Value:
     # An unknown value that is one of a few outcomes (a CloudFormation Fn::If on a condition
     # that cannot be resolved): the rules judge every outcome, so a dangerous one is reported.
     alternatives: tuple[Alternative, ...] = ()
+    # How an unknown value is written (`{"Fn::Sub": "${AWS::StackName}-airflow"}`), where the
+    # input tells: the same expression on both sides is the same value, another one may not be.
+    expression: str | None = None
 
     @classmethod
     def known(cls, text: str, location: Location, note: str | None = None) -> Value:
@@ -239,6 +242,9 @@ class Change:
     # definition's version (base.version is then the deployed one, which the change is judged
     # from).
     drift: Value | None = None
+    # Why apply may replace the environment, when that cannot be told: a name that cannot be
+    # evaluated and is written otherwise than on the other side. The verdict is then unverified.
+    replacement_doubt: str | None = None
 
     @property
     def subject(self) -> Environment:

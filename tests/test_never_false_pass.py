@@ -5,9 +5,11 @@ unresolvable and it is never taken for pinned."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -182,9 +184,43 @@ def test_a_plans_unknown_version_is_never_allowed(tmp_path: Path, sample: Path, 
             assert env["head_version"] is None
 
 
+VERSIONED_PLANS = [
+    p
+    for p in PLANS
+    if any(
+        rc["type"] == "aws_s3_bucket_versioning" and isinstance(rc["change"].get("after"), dict)
+        for rc in json.loads(p.read_text()).get("resource_changes", [])
+    )
+]
+
+
+@pytest.mark.parametrize(
+    "mark",
+    [[{"status": True}], [True], True],
+    ids=["status", "block-element", "block"],
+)
+@pytest.mark.parametrize("sample", VERSIONED_PLANS, ids=lambda p: p.parent.name)
+def test_a_plans_unknown_versioning_status_is_never_enabled(
+    tmp_path: Path, sample: Path, mark: Any
+) -> None:
+    """Only `true` leaves of after_unknown are unknown (`[{}]` is not), but a true status is."""
+    plan = json.loads(sample.read_text())
+    for rc in plan["resource_changes"]:
+        if rc["type"] == "aws_s3_bucket_versioning" and isinstance(rc["change"].get("after"), dict):
+            rc["change"]["after_unknown"] = {"versioning_configuration": mark}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan, indent=2))
+    run = iacplan("check", path, "--format", "json")
+    assert run.exit_code in (0, 1), run.stderr
+    assert run.report["environments"]
+    for env in run.report["environments"]:
+        assert (env["source_bucket"] or {}).get("versioning") != "enabled", env
+
+
 def test_the_walk_covers_every_plan_with_an_environment() -> None:
     names = {p.parent.name for p in PLANS}
-    assert {"after-unknown", "minor-upgrade", "downgrade", "replace"} <= names
+    assert {"after-unknown", "minor-upgrade", "downgrade", "replace", "versioning-enabled"} <= names
+    assert {p.parent.name for p in VERSIONED_PLANS} >= {"minor-upgrade", "versioning-enabled"}
 
 
 # --- CloudFormation templates ------------------------------------------------------------
@@ -201,6 +237,16 @@ CFN_UNRESOLVABLE: dict[str, Any] = {
     "parameter without default": {"Ref": "IacplanUnresolved"},
     "SSM parameter": {"Ref": "IacplanSsm"},
     "another stack's export": {"Fn::ImportValue": "shared-airflow-version"},
+    # Every map entry is an outcome: one region's unresolvable entry is never read as allowed.
+    "a region's map entry": {
+        "Fn::FindInMap": ["IacplanRegions", {"Ref": "AWS::Region"}, "Airflow"]
+    },
+}
+NEW_MAPPINGS = {
+    "IacplanRegions": {
+        "us-east-1": {"Airflow": "2.10.3"},
+        "eu-west-1": {"Airflow": "{{resolve:ssm:/mwaa/airflow-version}}"},
+    }
 }
 
 
@@ -213,10 +259,15 @@ def unresolvable_template(path: Path, how: str) -> None:
             if resource["Type"] == "AWS::MWAA::Environment":
                 resource["Properties"]["AirflowVersion"] = value
         template.setdefault("Parameters", {}).update(NEW_PARAMETERS)
+        template.setdefault("Mappings", {}).update(NEW_MAPPINGS)
         path.write_text(json.dumps(template, indent=2))
         return
     assert VERSION_LINE.search(text), path
     text = VERSION_LINE.sub(lambda m: f"{m[1]} {json.dumps(value)}", text)
+    path.write_text(_with_parameters(text))
+
+
+def _with_parameters(text: str) -> str:
     block = "".join(
         f"  {name}:\n" + "".join(f"    {k}: {json.dumps(v)}\n" for k, v in spec.items())
         for name, spec in NEW_PARAMETERS.items()
@@ -225,7 +276,10 @@ def unresolvable_template(path: Path, how: str) -> None:
         text = re.sub(r"^Parameters:\s*\n", lambda m: m[0] + block, text, count=1, flags=re.M)
     else:
         text += "Parameters:\n" + block
-    path.write_text(text)
+    maps = "".join(f"  {name}: {json.dumps(spec)}\n" for name, spec in NEW_MAPPINGS.items())
+    if re.search(r"^Mappings:\s*$", text, re.MULTILINE):
+        return re.sub(r"^Mappings:\s*\n", lambda m: m[0] + maps, text, count=1, flags=re.M)
+    return text + "Mappings:\n" + maps
 
 
 def readme_command(sample: Path) -> list[str]:
@@ -249,6 +303,81 @@ def test_an_unresolvable_template_version_is_never_allowed(
     # unknown too; a dynamic reference read as text is no version at all (MWAA004).
     assert_never_allowed(run, unknown_rule=None)
     assert {"MWAA004", "MWAA008"} & set(run.rules())
+
+
+YAML_TEMPLATE_SAMPLES = [
+    p
+    for p in TEMPLATE_SAMPLES
+    if any(t.suffix in (".yaml", ".yml") for t in (p / "head").iterdir())
+]
+
+
+@pytest.mark.parametrize("how", sorted(CFN_UNRESOLVABLE))
+@pytest.mark.parametrize("sample", YAML_TEMPLATE_SAMPLES, ids=lambda p: p.name)
+def test_a_version_written_again_below_is_the_one_judged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: Path, how: str
+) -> None:
+    """CloudFormation keeps a key's last value: a second, unresolvable AirflowVersion under
+    the known one is what deploys, so the known first one must never make it allowed."""
+    copy = tmp_path / sample.name
+    shutil.copytree(sample, copy)
+    value = json.dumps(CFN_UNRESOLVABLE[how])
+    for template in (copy / "head").iterdir():
+        if template.suffix in (".yaml", ".yml"):
+            text = VERSION_LINE.sub(lambda m: f"{m[0]}\n{m[1]} {value}", template.read_text())
+            template.write_text(_with_parameters(text))
+    monkeypatch.chdir(copy)
+    run = iacplan(*readme_command(sample), "--format", "json")
+    assert_never_allowed(run, unknown_rule=None)
+    assert {"MWAA004", "MWAA008"} & set(run.rules())
+    assert all(
+        any("AirflowVersion is written again" in n for n in env["notes"])
+        for env in run.report["environments"]
+        if env["kind"] == "cloudformation"
+    )
+
+
+NAMES = {
+    "stack name": '!Sub "${AWS::StackName}-airflow"',
+    "join of pseudo parameters": '!Join ["-", [!Ref AWS::StackName, !Ref AWS::Region]]',
+    "parameter without value": "!Ref IacplanUnresolved",
+}
+TEMPLATE_PAIRS = [
+    p for p in TEMPLATE_SAMPLES if (p / "base").is_dir() and not (p / "changeset.json").exists()
+]
+ENVIRONMENT_NAME = re.compile(r"(Type: AWS::MWAA::Environment\n(?:.*\n)*?\s+Name:).*")
+
+
+@pytest.mark.parametrize("how", sorted(NAMES))
+@pytest.mark.parametrize("sample", TEMPLATE_PAIRS, ids=lambda p: p.name)
+def test_a_name_that_cannot_be_evaluated_never_hides_a_replacement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: Path, how: str
+) -> None:
+    """A new name destroys the environment: with head's name unknown and written otherwise
+    than the base's, nothing is unchanged or allowed."""
+    copy = tmp_path / sample.name
+    shutil.copytree(sample, copy)
+    changed = 0
+    for template in (copy / "head").iterdir():
+        if template.suffix in (".yaml", ".yml"):
+            text, count = ENVIRONMENT_NAME.subn(rf"\1 {NAMES[how]}", template.read_text())
+            template.write_text(_with_parameters(text))
+            changed += count
+        elif template.suffix == ".json":
+            doc = json.loads(template.read_text())
+            for resource in doc["Resources"].values():
+                if resource["Type"] == "AWS::MWAA::Environment":
+                    resource["Properties"]["Name"] = {"Fn::Sub": "${AWS::StackName}-airflow"}
+                    changed += 1
+            template.write_text(json.dumps(doc, indent=2))
+    assert changed, "no environment name was rewritten"
+    monkeypatch.chdir(copy)
+    run = iacplan(*readme_command(sample), "--format", "json")
+    assert_never_allowed(run, unknown_rule="MWAA007")
+    for env in run.report["environments"]:
+        assert any(
+            f["rule"] == "MWAA007" and f["environment"] == env["id"] for f in run.report["findings"]
+        ), env
 
 
 # --- change sets -------------------------------------------------------------------------
@@ -302,3 +431,44 @@ def test_an_unresolvable_change_set_version_is_never_allowed(
     monkeypatch.chdir(copy)
     run = iacplan(*readme_command(sample.parent), "--format", "json")
     assert_never_allowed(run, unknown_rule=None)
+
+
+# --- --base-ref with a path git ignores --------------------------------------------------
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [*sorted(p for p in SAMPLES.iterdir() if p.is_dir()), *TEMPLATE_SAMPLES],
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+@pytest.mark.parametrize("inside", [False, True], ids=["the-path", "below-the-path"])
+def test_a_path_git_ignores_is_never_compared_as_added(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: Path, inside: bool
+) -> None:
+    """Build output (cdk.out, a generated tree) is at no revision: every environment in it
+    would be 'added, allowed' whatever it does. Refused, whether it is the path checked or
+    only below it."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    repo = tmp_path / "repo"
+    (repo / "deploy").mkdir(parents=True)
+    (repo / "deploy" / "README.md").write_text("generated definitions land in out/\n")
+    (repo / ".gitignore").write_text("out/\n")
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "base")
+    shutil.copytree(sample / "head", repo / "deploy" / "out")
+    monkeypatch.chdir(repo)
+    checked = "deploy" if inside else "deploy/out"
+    run = iacplan("check", "--base-ref", "HEAD", checked, "--format", "json")
+    assert run.exit_code == 2, run.stdout
+    assert "git ignores it (.gitignore:1: out/)" in run.stderr

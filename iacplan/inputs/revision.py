@@ -15,15 +15,16 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from iacplan.errors import InputError
-from iacplan.inputs.files import shown_as
+from iacplan.inputs.files import display_path, shown_as
 from iacplan.inputs.terraform.modules import MANIFEST
+from iacplan.model import Change, ChangeKind
 from iacplan.runtime.signals import terminated_as_interrupt
 
 _SYMLINK = "120000"
@@ -84,6 +85,56 @@ class Revision:
             return here
         then = self.path(here)
         return then if then.is_file() else None
+
+    def refuse_ignored(self, paths: Iterable[Path]) -> None:
+        """A path git ignores (a synthesized `cdk.out/`, build output) is at no revision, so
+        its environments would all read as added, and be allowed: refused, with the way to
+        compare it (build the revision's output too and give it as --base). A path that is only
+        untracked (not ignored) is new in the PR: its environments are added, and stay so."""
+        untracked = {
+            os.path.realpath(p): p for p in paths if p.exists() and not _tracked(p, self.toplevel)
+        }
+        if not untracked:
+            return
+        fields = _git(
+            ["check-ignore", "-z", "-v", "--stdin"],
+            self.toplevel,
+            self.ref,
+            stdin="".join(f"{real}\0" for real in untracked),
+            ok=(0, 1),  # 1: nothing is ignored
+        ).split("\0")
+        for source, line, pattern, path in zip(*[iter(fields)] * 4, strict=False):
+            if pattern.startswith("!"):
+                continue  # a negated pattern: matched, but not ignored
+            shown = display_path(untracked.get(path, Path(path)))
+            raise InputError(
+                f"{shown}: git ignores it ({_shown_source(source, self.toplevel)}:{line}: "
+                f"{pattern}), so it is at no revision and --base-ref has nothing to compare it "
+                f"with (its environments would all read as added). Build the same output from "
+                f"{self.ref} (e.g. `git worktree add ../base {self.ref}`, then synthesize there) "
+                "and compare with --base"
+            )
+
+    def refuse_ignored_definitions(self, changes: Iterable[Change]) -> None:
+        """The same for definition files read below a tracked HEAD_PATH (a `cdk.out/` inside
+        `infra/`): an environment added from a file git ignores was never at any revision.
+        Module copies in `.terraform/` are left alone: they are copied to the revision too."""
+        files = {
+            Path(change.head.location.file)
+            for change in changes
+            if change.kind is ChangeKind.ADDED and change.head is not None
+        }
+        self.refuse_ignored(sorted(f for f in files if not _hidden(f)))
+
+
+def _hidden(path: Path) -> bool:
+    return any(part.startswith(".") and part not in (".", "..") for part in path.parts)
+
+
+def _shown_source(source: str, top: Path) -> str:
+    """Where an ignore pattern comes from, as the user knows the file."""
+    path = Path(source) if os.path.isabs(source) else top / source
+    return display_path(path)
 
 
 def toplevel(cwd: Path | None = None) -> Path | None:
@@ -230,7 +281,9 @@ def _link_target(target: str, top: Path, root: Path) -> str:
     return str(root / rel) if rel is not None else target
 
 
-def _git(args: list[str], cwd: Path, ref: str) -> str:
+def _git(
+    args: list[str], cwd: Path, ref: str, stdin: str | None = None, ok: tuple[int, ...] = (0,)
+) -> str:
     what = f"--base-ref {ref}" if ref else "git"
     try:
         done = subprocess.run(
@@ -239,11 +292,13 @@ def _git(args: list[str], cwd: Path, ref: str) -> str:
             capture_output=True,
             text=True,
             check=False,
-            env={**os.environ, "GIT_LITERAL_PATHSPECS": "1"},  # a path is a path, not a glob
+            input=stdin,
+            # A path is a path, not a glob (check-ignore takes no pathspecs, only paths).
+            env={**os.environ, "GIT_LITERAL_PATHSPECS": "0" if args[0] == "check-ignore" else "1"},
         )
     except FileNotFoundError as exc:
         raise InputError(f"{what}: git is not installed (not on PATH)") from exc
-    if done.returncode == 0:
+    if done.returncode in ok:
         return done.stdout
     if args[0] == "rev-parse" and "--show-toplevel" in args:
         raise InputError(f"{what}: {cwd} is not inside a git working tree")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import product
@@ -82,16 +83,34 @@ def judge(change: Change, context: Context) -> Iterator[tuple[Rule, Hit]]:
             for hit in rule.check(variant, context):
                 if (rule.id, hit.message) not in seen:
                     seen.add((rule.id, hit.message))
-                    yield rule, Hit(f"{when}: {hit.message}", hit.location)
+                    yield rule, Hit(f"{when}: {hit.message}", hit.location, hit.severity)
 
 
 def _variants(change: Change) -> Iterator[tuple[str, Change]]:
     sides = [_outcomes(change.base, " in the base"), _outcomes(change.head, "")]
     if all(len(side) == 1 for side in sides):
         return
+    if _same_stack_facts(change):
+        # A pseudo parameter is the same on both sides of one stack: the base's outcome for
+        # eu-west-1 becomes the head's for eu-west-1, never the head's for another region.
+        for (_, base), (when, head) in zip(*sides, strict=True):
+            yield when, replace(change, base=base, head=head)
+        return
     for (base_when, base), (head_when, head) in product(*sides):
         when = " and ".join(w for w in (base_when, head_when) if w)
         yield when, replace(change, base=base, head=head)
+
+
+_PSEUDO_ONLY = re.compile(r"if AWS::\w+ is \S+( and AWS::\w+ is \S+)*")
+
+
+def _same_stack_facts(change: Change) -> bool:
+    """Whether both sides' outcomes are decided by the same pseudo parameters alone (a
+    condition can be redefined between base and head, a pseudo parameter cannot)."""
+    if change.base is None or change.head is None:
+        return False
+    whens = [[a.when for a in env.version.alternatives] for env in (change.base, change.head)]
+    return whens[0] == whens[1] and all(_PSEUDO_ONLY.fullmatch(w) for w in whens[0])
 
 
 def _outcomes(env: Environment | None, side: str) -> list[tuple[str, Environment | None]]:
@@ -104,7 +123,7 @@ def _finding(rule: Rule, change: Change, hit: Hit, policy: Policy) -> Finding:
     suppression = policy.suppression(rule.id, change.id)
     return Finding(
         rule=rule.id,
-        severity=policy.severities.get(rule.id, rule.severity),
+        severity=policy.severities.get(rule.id, hit.severity or rule.severity),
         message=hit.message,
         environment=change.id,
         location=hit.location or change.subject.version.location,

@@ -24,6 +24,7 @@ class Hit:
 
     message: str
     location: Location | None = None
+    severity: Severity | None = None  # when not the rule's: a doubt rather than a certainty
 
 
 Check = Callable[[Change, Context], Iterable[Hit]]

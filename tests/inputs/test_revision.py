@@ -492,3 +492,117 @@ def test_an_ignored_var_file_is_never_written_through_a_link_of_the_revision(
     assert run.exit_code == 0, run.stderr
     assert versions(run) == [("2.9.2", "2.9.2", "unchanged")]
     assert not outside.exists()
+
+
+# --- paths git ignores (issue 16, item 6) ---------------------------------------------------
+
+CDK_APP = {
+    "analytics/.gitignore": "cdk.out\n*.pyc\n.venv/\n",
+    "analytics/cdk.json": '{"app": "python3 app.py"}\n',
+    "analytics/app.py": (
+        "import aws_cdk as cdk\n"
+        "from stacks.airflow import AirflowStack\n\n"
+        "app = cdk.App()\n"
+        'AirflowStack(app, "Analytics")\n'
+        "app.synth()\n"
+    ),
+    "analytics/stacks/airflow.py": (
+        "from aws_cdk import Stack, aws_mwaa as mwaa\n\n\n"
+        "class AirflowStack(Stack):\n"
+        "    def __init__(self, scope, construct_id, **kwargs):\n"
+        "        super().__init__(scope, construct_id, **kwargs)\n"
+        '        mwaa.CfnEnvironment(self, "Airflow", name="analytics", airflow_version="2.8.1")\n'
+    ),
+}
+
+
+def synthesized(version: str) -> str:
+    """What `cdk synth` writes for the app above (abridged)."""
+    template = {
+        "Resources": {
+            "Airflow": {
+                "Type": "AWS::MWAA::Environment",
+                "Properties": {"Name": "analytics", "AirflowVersion": version},
+                "Metadata": {"aws:cdk:path": "Analytics/Airflow"},
+            }
+        },
+        "Parameters": {
+            "BootstrapVersion": {
+                "Type": "AWS::SSM::Parameter::Value<String>",
+                "Default": "/cdk-bootstrap/hnb659fds/version",
+            }
+        },
+    }
+    return json.dumps(template, indent=1)
+
+
+@pytest.mark.parametrize(
+    "head_path", ["analytics/cdk.out", "analytics/cdk.out/Analytics.template.json"]
+)
+def test_an_ignored_path_is_refused_with_how_to_compare_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, head_path: str
+) -> None:
+    """cdk.out is at no revision: its environments would all be added, and allowed, even
+    when the app downgrades (2.10.3 at the base, 2.8.1 now)."""
+    repo = repo_with(tmp_path, CDK_APP)
+    write_tree(repo, {"analytics/cdk.out/Analytics.template.json": synthesized("2.8.1")})
+    monkeypatch.chdir(repo)
+    run = iacplan("check", "--base-ref", "HEAD", head_path)
+    assert run.exit_code == 2, run.stdout
+    assert run.stdout == ""
+    [line] = run.stderr.splitlines()
+    assert line.startswith(
+        f"iacplan: error: {head_path}: git ignores it (analytics/.gitignore:1: cdk.out)"
+    )
+    assert "git worktree add ../base HEAD" in line and "--base" in line
+
+
+def test_a_template_git_ignores_inside_a_tracked_path_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = repo_with(tmp_path, CDK_APP)
+    write_tree(repo, {"analytics/cdk.out/Analytics.template.json": synthesized("2.8.1")})
+    monkeypatch.chdir(repo / "analytics")
+    run = iacplan("check", "--base-ref", "HEAD", ".")
+    assert run.exit_code == 2
+    assert run.stderr.startswith(
+        "iacplan: error: cdk.out/Analytics.template.json: git ignores it (.gitignore:1: cdk.out)"
+    )
+
+
+def test_an_untracked_path_that_is_not_ignored_is_new_in_the_pr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not yet added, but not ignored: the PR adds it, so its environments are added."""
+    repo = repo_with(tmp_path, {**CDK_APP, "analytics/.gitignore": "*.pyc\n"})
+    write_tree(repo, {"analytics/cdk.out/Analytics.template.json": synthesized("2.10.3")})
+    monkeypatch.chdir(repo)
+    run = iacplan("check", "--base-ref", "HEAD", "analytics/cdk.out", "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    assert [e["change"] for e in run.report["environments"]] == ["added"]
+    assert "count as added" in run.stderr
+
+
+def test_an_ignored_path_that_the_revision_tracks_is_compared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A template committed before its directory was ignored is at the revision: compared."""
+    repo = repo_with(
+        tmp_path,
+        {
+            **CDK_APP,
+            "analytics/.gitignore": "*.pyc\n",
+            "analytics/cdk.out/Analytics.template.json": synthesized("2.10.3"),
+        },
+    )
+    write_tree(
+        repo,
+        {
+            "analytics/.gitignore": "cdk.out\n",
+            "analytics/cdk.out/Analytics.template.json": synthesized("2.8.1"),
+        },
+    )
+    monkeypatch.chdir(repo)
+    run = iacplan("check", "--base-ref", "HEAD", "analytics/cdk.out", "--format", "json")
+    assert [e["change"] for e in run.report["environments"]] == ["downgrade"]
+    assert run.exit_code == 1

@@ -7,6 +7,7 @@ which Terraform-only runs must not pay.
 from __future__ import annotations
 
 import copyreg
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -16,6 +17,7 @@ from typing import Any
 
 from iacplan.errors import InputError, NoDefinitions
 from iacplan.inputs import s3_files
+from iacplan.inputs.cloudformation import duplicates
 from iacplan.inputs.cloudformation.values import RESOURCE_TOKEN, Parameters, Resolver, line_of
 from iacplan.inputs.files import display_path, lines, read_text, refuse_deep
 from iacplan.inputs.prefilter import cloudformation_may_hold, looks_like_template
@@ -47,7 +49,12 @@ def decode(path: Path) -> object:
     from cfnlint.decode import decode_str
 
     _picklable_nodes()
-    template, matches = decode_str(read_text(path))
+    text = read_text(path)
+    template, matches = decode_str(text)
+    if matches and all(m.message.startswith("Duplicate found") for m in matches):
+        # CloudFormation deploys such a template, each key taking its last value: read it so.
+        template = duplicates.decode_last_wins(text, display_path(path)) or template
+        matches = [] if template is not None else matches
     if matches:
         first = matches[0]
         message = first.message.splitlines()[0]  # YAML errors add lines pointing at the text
@@ -181,7 +188,8 @@ def environments(
                 env = replace(env, version=Value.unknown(rewrite, env.version.location))
         if env is not None:
             found.append(_with_id(env, id_prefix))
-    return found
+    dropped = duplicates.notes(template, file)
+    return [replace(env, notes=(*env.notes, *dropped)) for env in found] if dropped else found
 
 
 def _macro(template: Mapping[str, Any]) -> str | None:
@@ -229,7 +237,7 @@ def _environment(
     else:
         version_line = _key_line(properties, "AirflowVersion", location.line)
         version = _version(resolver, properties, Location(location.file, version_line))
-        name = _property(resolver, properties, "Name", location)
+        name = _name(resolver, properties, location)
         bucket = _bucket(resolver, template, properties, location)
 
         def read(key: str) -> Value:
@@ -294,6 +302,15 @@ def _property(
     if key not in properties:
         return Value.missing(f"{key} is not set", here)
     return resolver.value(properties[key], here)
+
+
+def _name(resolver: Resolver, properties: Mapping[str, Any], location: Location) -> Value:
+    """The environment's name, and how it is written when it cannot be evaluated: a name from
+    the stack name or the region is the same on both sides only when written the same."""
+    name = _property(resolver, properties, "Name", location)
+    if name.state is not ValueState.UNKNOWN:
+        return name
+    return replace(name, expression=json.dumps(properties["Name"], default=str))
 
 
 def _tags(

@@ -299,21 +299,77 @@ class Resolver:
     def _find_in_map(self, argument: Any, here: Location, arn: bool) -> Value:
         if not (isinstance(argument, list) and len(argument) in (3, 4)):
             return Value.unknown("Fn::FindInMap needs a map name and two keys", here)
-        keys = [self.value(key, here) for key in argument[:3]]
-        for key in keys:
-            if key.state is not ValueState.KNOWN or key.text is None:
-                return _unknown_part("Fn::FindInMap", key, here)
-        name, top, second = (k.text or "" for k in keys)
-        found: object = self._mappings.get(name)
-        for step in (top, second):
-            found = found.get(step) if isinstance(found, dict) else None
-        if found is None:
-            # AWS::LanguageExtensions adds a fourth argument: {DefaultValue: ...}.
-            options = argument[3] if len(argument) == 4 else None
-            if isinstance(options, dict) and "DefaultValue" in options:
-                return self.value(options["DefaultValue"], here, arn)
-            return Value.unknown(f"Fn::FindInMap: Mappings has no {name}.{top}.{second}", here)
-        return self.value(found, here, arn)
+        map_name = self.value(argument[0], here)
+        if map_name.state is not ValueState.KNOWN or map_name.text is None:
+            return _unknown_part("Fn::FindInMap", map_name, here)
+        name = map_name.text
+        # AWS::LanguageExtensions adds a fourth argument: {DefaultValue: ...}.
+        options = argument[3] if len(argument) == 4 else None
+        default = options["DefaultValue"] if isinstance(options, dict) else None
+        doubts: list[str] = []
+        entries = self._map_entries(name, argument[1], argument[2], here, doubts)
+        if not doubts or (len(entries) == 1 and not entries[0][0]):
+            [(_, found)] = entries
+            if found is not None:
+                return self.value(found, here, arn)
+            if default is not None:
+                return self.value(default, here, arn)
+            return Value.unknown(f"Fn::FindInMap: Mappings has no {doubts[-1]}", here)
+        outcomes: list[Alternative] = []
+        for when, found in entries:
+            if found is None and default is None:
+                continue  # a key CloudFormation cannot find fails the deploy: no outcome
+            outcomes += _combined(when, self.value(default if found is None else found, here, arn))
+        why = "; ".join(dict.fromkeys(doubts))
+        if not outcomes:
+            return Value.unknown(f"Fn::FindInMap [{name}, ...]: {why}", here)
+        if len({(o.value.state, o.value.text) for o in outcomes}) == 1:
+            return outcomes[0].value
+        shown = ", ".join(f"{_shown(o.value)} {o.when}" for o in outcomes)
+        return Value.unknown(
+            f"Fn::FindInMap [{name}, ...] cannot be resolved ({why}): it is {shown}",
+            here,
+            tuple(outcomes),
+        )
+
+    def _map_entries(
+        self, name: str, top: object, second: object, here: Location, doubts: list[str]
+    ) -> list[tuple[str, object]]:
+        """Every (when, entry) the two keys can select; an entry of None is not in the map.
+        A key that cannot be resolved can still only be one of the map's keys (another fails
+        the deploy), so each of them is an outcome, judged like a branch of `Fn::If`; `doubts`
+        gets why the key is unknown. With both keys known, the one entry and when "" — and
+        `doubts` the missing path, when it is missing."""
+        mapping = self._mappings.get(name)
+        results: list[tuple[str, object]] = []
+        for top_when, top_key in self._map_keys(top, mapping, here, doubts):
+            entry = mapping.get(top_key) if isinstance(mapping, dict) else None
+            for second_when, second_key in self._map_keys(second, entry, here, doubts):
+                found = entry.get(second_key) if isinstance(entry, dict) else None
+                when = " and ".join(w for w in (top_when, second_when) if w)
+                results.append(("if " + when if when else "", found))
+                if found is None and not when:
+                    doubts.append(f"{name}.{top_key}.{second_key}")
+        return results
+
+    def _map_keys(
+        self, node: object, level: object, here: Location, doubts: list[str]
+    ) -> list[tuple[str, str]]:
+        key = self.value(node, here)
+        if key.state is ValueState.KNOWN and key.text is not None:
+            return [("", key.text)]
+        subject = _key_subject(node)
+        doubts.append(f"{subject} {_reason_of(key)}")
+        if key.state is not ValueState.UNKNOWN:
+            return []
+        choices = [a for a in key.alternatives if a.value.state is ValueState.KNOWN]
+        if choices and len(choices) == len(key.alternatives):  # a key from Fn::If
+            return [(a.when.removeprefix("if "), a.value.text or "") for a in choices]
+        if not isinstance(level, dict) or not level:
+            return [(f"{subject} is any value", _NO_KEY)]  # only the DefaultValue, if any
+        # Another value finds no entry: the DefaultValue, if there is one.
+        other = (f"{subject} is none of {', '.join(map(str, level))}", _NO_KEY)
+        return [*((f"{subject} is {k}", str(k)) for k in level), other]
 
     def _if(self, argument: Any, here: Location, arn: bool) -> Value:
         if not (isinstance(argument, list) and len(argument) == 3 and isinstance(argument[0], str)):
@@ -404,6 +460,38 @@ class Resolver:
 def _section(template: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     section = template.get(name)
     return section if isinstance(section, dict) else {}
+
+
+_NO_KEY = "\x00no key"  # no Mappings key: map keys are alphanumeric, "-" and "."
+
+
+def _combined(when: str, value: Value) -> list[Alternative]:
+    """The outcome `value` under `when`, or its own outcomes under `when` too."""
+    if not value.alternatives:
+        return [Alternative(when, value)]
+    if not when:
+        return list(value.alternatives)
+    return [Alternative(f"{when} and {a.when[3:]}", a.value) for a in value.alternatives]
+
+
+def _shown(value: Value) -> str:
+    if value.state is ValueState.KNOWN and value.text is not None:
+        return value.text
+    return f"({value.state})"
+
+
+def _key_subject(node: object) -> str:
+    """How a Fn::FindInMap key is named in a message: the parameter or pseudo parameter it
+    refers to, else the expression."""
+    if isinstance(node, dict) and len(node) == 1 and isinstance(node.get("Ref"), str):
+        return str(node["Ref"])
+    return f"the key {json.dumps(node, default=str)}"
+
+
+def _reason_of(key: Value) -> str:
+    if key.state is ValueState.MISSING:
+        return "uses AWS::NoValue"
+    return f"cannot be resolved: {key.reason}"
 
 
 def _unknown_part(what: str, part: Value, here: Location) -> Value:

@@ -445,8 +445,8 @@ class _BucketFinder:
             return Bucket(
                 name, Versioning.SUSPENDED, in_config, f"the plan destroys {versioning.address}"
             )
-        elif _marked(versioning.after_unknown, "bucket") or _marked(
-            versioning.after_unknown, "versioning_configuration"
+        elif _marked(versioning.after_unknown, "bucket") or _status_unknown(
+            versioning.after_unknown
         ):
             return self._unknown(name, f"{versioning.address} is known only after apply")
         configs = _list((values or {}).get("versioning_configuration"))
@@ -536,7 +536,31 @@ def _references(expression: object) -> list[str]:
 
 
 def _marked(marks: Marks, name: str) -> bool:
-    return marks is True or (isinstance(marks, Mapping) and bool(marks.get(name)))
+    """Whether anything in attribute `name` is marked. Terraform marks a nested block by its
+    shape, `[{}]` or `[false]` when nothing in it is unknown: only a `true` leaf is a mark."""
+    return marks is True or (isinstance(marks, Mapping) and _any_true(marks.get(name)))
+
+
+def _any_true(marks: object) -> bool:
+    if isinstance(marks, Mapping):
+        return any(map(_any_true, marks.values()))
+    if isinstance(marks, list):
+        return any(map(_any_true, marks))
+    return marks is True
+
+
+def _status_unknown(marks: Marks) -> bool:
+    """Whether the status of versioning_configuration is known only after apply (its
+    mfa_delete being unknown says nothing about versioning)."""
+    if marks is True or not isinstance(marks, Mapping):
+        return marks is True
+    blocks = marks.get("versioning_configuration")
+    if not isinstance(blocks, list):
+        return blocks is True
+    return any(
+        block is True or (isinstance(block, Mapping) and block.get("status") is True)
+        for block in blocks
+    )
 
 
 def _list(value: object) -> list[Any]:

@@ -384,6 +384,199 @@ def test_cfn_lint_errors_on_the_environment_are_notes(tmp_path: Path) -> None:
     assert env(run)["verdict"] == "allowed"  # information only
 
 
+# --- Fn::FindInMap keyed by what is known only at deploy (issue 16, item 14) -----------------
+
+
+def region_map(**versions: str) -> str:
+    rows = "".join(f"    {region}: {{Airflow: '{v}'}}\n" for region, v in versions.items())
+    return "Mappings:\n  Versions:\n" + rows
+
+
+def compare(tmp_path: Path, base: str, head: str, version: str) -> Run:
+    for side, text in (("base", base), ("head", head)):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "mwaa.yaml").write_text(template(version, text))
+    return iacplan("check", "--base", tmp_path / "base", tmp_path / "head", "--format", "json")
+
+
+REGION = "!FindInMap [Versions, !Ref AWS::Region, Airflow]"
+
+
+def test_a_region_keyed_map_is_judged_region_by_region(tmp_path: Path) -> None:
+    run = compare(
+        tmp_path,
+        region_map(**{"us-east-1": "2.10.3", "eu-west-1": "2.10.3"}),
+        region_map(**{"us-east-1": "2.11.0", "eu-west-1": "2.9.2"}),
+        REGION,
+    )
+    assert run.exit_code == 1
+    assert env(run)["verdict"] == "rejected"
+    [downgrade] = messages(run, "MWAA001")
+    assert downgrade.startswith("if AWS::Region is eu-west-1: downgrade 2.10.3 → 2.9.2")
+    [unknown] = [m for m in messages(run, "MWAA008") if m.startswith("head")]
+    assert "2.11.0 if AWS::Region is us-east-1, 2.9.2 if AWS::Region is eu-west-1" in unknown
+    assert "the pseudo parameter AWS::Region is known only at deploy" in unknown
+
+
+def test_regions_are_paired_with_themselves_not_with_each_other(tmp_path: Path) -> None:
+    """us-east-1 at 2.11.0 and eu-west-1 catching up 2.9.2 → 2.10.3: no region goes down, so
+    base us-east-1 against head eu-west-1 (a downgrade) is no outcome."""
+    run = compare(
+        tmp_path,
+        region_map(**{"us-east-1": "2.11.0", "eu-west-1": "2.9.2"}),
+        region_map(**{"us-east-1": "2.11.0", "eu-west-1": "2.10.3"}),
+        REGION,
+    )
+    assert "MWAA001" not in run.rules()
+    assert env(run)["verdict"] == "unverified"  # still unknown until the region is
+
+
+def test_an_account_keyed_map_with_a_default_value(tmp_path: Path) -> None:
+    """Another account finds no entry and takes the DefaultValue: that is an outcome too."""
+    version = "!FindInMap [Accounts, !Ref AWS::AccountId, Airflow, {DefaultValue: '2.8.1'}]"
+    head = (
+        "Transform: AWS::LanguageExtensions\nMappings:\n  Accounts:\n"
+        "    '111122223333': {Airflow: '2.10.3'}\n"
+    )
+    run = check(tmp_path, template(version, head), "--format", "json")
+    [unknown] = messages(run, "MWAA008")
+    assert "2.10.3 if AWS::AccountId is 111122223333" in unknown
+    assert "2.8.1 if AWS::AccountId is none of 111122223333" in unknown
+
+
+def test_a_second_key_that_is_unknown_is_enumerated_too(tmp_path: Path) -> None:
+    head = "Mappings:\n  Versions:\n    prod: {us-east-1: '2.10.3', eu-west-1: '2.10.3'}\n"
+    environment = env(
+        check(tmp_path, template("!FindInMap [Versions, prod, !Ref AWS::Region]", head))
+    )
+    # Every entry it can select is 2.10.3: another region fails the deploy, so it is known.
+    assert environment["head_version"] == "2.10.3"
+
+
+def test_a_key_that_selects_nothing_stays_unknown(tmp_path: Path) -> None:
+    run = check(tmp_path, template(REGION, "Mappings:\n  Versions: {}\n"))
+    assert env(run)["head_version"] is None
+    [unknown] = messages(run, "MWAA008")
+    assert "AWS::Region cannot be resolved" in unknown
+
+
+# --- a name that cannot be evaluated (issue 16, item 3) -------------------------------------
+
+
+def named(name: str, version: str = "'2.10.3'") -> str:
+    return template(version).replace("      Name: env\n", f"      Name: {name}\n")
+
+
+def compare_names(tmp_path: Path, base: str, head: str) -> Run:
+    for side, name in (("base", base), ("head", head)):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "mwaa.yaml").write_text(named(name))
+    return iacplan("check", "--base", tmp_path / "base", tmp_path / "head", "--format", "json")
+
+
+@pytest.mark.parametrize(
+    ("base", "head", "shown"),
+    [
+        ("env", '!Sub "${AWS::StackName}-airflow"', '{"Fn::Sub": "${AWS::StackName}-airflow"}'),
+        (
+            '!Join ["-", [!Ref AWS::StackName, airflow]]',
+            '!Sub "${AWS::StackName}-airflow"',
+            "AWS::StackName",
+        ),
+        ('!Sub "${AWS::StackName}-airflow"', "!Ref AWS::StackName", '{"Ref": "AWS::StackName"}'),
+    ],
+    ids=["literal-to-stack-name", "join-to-sub", "sub-to-ref"],
+)
+def test_a_name_that_cannot_be_evaluated_and_changes_may_replace(
+    tmp_path: Path, base: str, head: str, shown: str
+) -> None:
+    run = compare_names(tmp_path, base, head)
+    environment = env(run)
+    assert (environment["change"], environment["verdict"]) == ("unchanged", "unverified")
+    [finding] = [f for f in run.report["findings"] if f["rule"] == "MWAA007"]
+    assert finding["severity"] == "warning"
+    assert finding["message"].startswith("the environment may be replaced: the name is written")
+    assert shown in finding["message"]
+    assert f"{tmp_path / 'base' / 'mwaa.yaml'}:10" in finding["message"]
+    assert (finding["file"], finding["line"]) == (str(tmp_path / "head" / "mwaa.yaml"), 10)
+    assert run.exit_code == 0  # a warning: unverified, as every doubt is
+
+
+def test_the_same_unevaluated_name_on_both_sides_is_the_same_name(tmp_path: Path) -> None:
+    run = compare_names(
+        tmp_path, '!Sub "${AWS::StackName}-airflow"', '!Sub "${AWS::StackName}-airflow"'
+    )
+    assert (env(run)["verdict"], run.rules()) == ("unchanged", [])
+
+
+def test_a_known_version_change_is_still_judged_beside_a_name_doubt(tmp_path: Path) -> None:
+    for side, version, name in (
+        ("base", "'2.10.3'", "env"),
+        ("head", "'2.9.2'", "!Ref AWS::StackName"),
+    ):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "mwaa.yaml").write_text(named(name, version))
+    run = iacplan("check", "--base", tmp_path / "base", tmp_path / "head", "--format", "json")
+    assert env(run)["verdict"] == "rejected"
+    assert run.rules() == ["MWAA001", "MWAA007"]
+
+
+# --- keys written twice (issue 16, item 10) ---------------------------------------------------
+
+
+def test_a_property_written_twice_takes_its_last_value_with_a_note(tmp_path: Path) -> None:
+    """CloudFormation deploys such a template with the last value; cfn-lint refuses it."""
+    run = check(tmp_path, template('"2.10.3"', extra='      AirflowVersion: "2.8.1"\n'))
+    environment = env(run)
+    assert environment["head_version"] == "2.8.1"
+    assert environment["notes"] == [
+        f"{tmp_path / 'mwaa.yaml'}:11: AirflowVersion is written again at line 13; CloudFormation "
+        "keeps the last one, so line 13 is what is read (and deployed)"
+    ]
+    assert all(f["line"] == 13 for f in run.report["findings"])  # the value read
+
+
+def test_a_resource_written_twice_is_the_last_one(tmp_path: Path) -> None:
+    text = template('"2.10.3"') + (
+        "  Env:\n    Type: AWS::MWAA::Environment\n    Properties:\n      Name: env\n"
+        '      AirflowVersion: "2.9.2"\n      SourceBucketArn: !GetAtt Bucket.Arn\n'
+    )
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "mwaa.yaml").write_text(template('"2.10.3"'))
+    run = check(tmp_path, text, "--base", base / "mwaa.yaml")
+    environment = env(run)
+    assert (environment["change"], environment["verdict"]) == ("downgrade", "rejected")
+    assert environment["line"] == 13
+    assert any("Env is written again at line 13" in n for n in environment["notes"])
+
+
+def test_a_json_template_with_tabs_and_a_key_written_twice(tmp_path: Path) -> None:
+    """JSON indented with tabs is no YAML: cfn-lint reads it with its JSON decoder."""
+    text = (
+        '{\n\t"Resources": {\n\t\t"Env": {\n\t\t\t"Type": "AWS::MWAA::Environment",\n'
+        '\t\t\t"Properties": {\n\t\t\t\t"AirflowVersion": "2.10.3",\n'
+        '\t\t\t\t"Name": "env",\n\t\t\t\t"AirflowVersion": "2.9.2"\n\t\t\t}\n\t\t}\n\t}\n}\n'
+    )
+    environment = env(check(tmp_path, text, name="mwaa.json"))
+    assert environment["head_version"] == "2.9.2"
+    assert environment["notes"] == [
+        f"{tmp_path / 'mwaa.json'}:6: AirflowVersion is written again at line 8; CloudFormation "
+        "keeps the last one, so line 8 is what is read (and deployed)"
+    ]
+
+
+def test_a_yaml_merge_key_overrides_without_a_note(tmp_path: Path) -> None:
+    text = template(
+        '"2.10.3"',
+        head="Metadata:\n  Defaults: &tags\n    team: data\n",
+        extra="      Tags:\n        <<: *tags\n        team: billing\n",
+    )
+    environment = env(check(tmp_path, text))
+    assert environment["head_version"] == "2.10.3"
+    assert not any("written again" in n for n in environment["notes"])
+
+
 # --- bad input -----------------------------------------------------------------------------
 
 
@@ -391,11 +584,11 @@ def test_cfn_lint_errors_on_the_environment_are_notes(tmp_path: Path) -> None:
     ("text", "name", "message"),
     [
         ("Resources:\n  Env: [unclosed\n", "mwaa.yaml", "mwaa.yaml:3:"),
-        (
+        (  # a duplicate is read as CloudFormation does, but not beside another error
             "Resources:\n  Env:\n    Type: AWS::MWAA::Environment\n"
-            "  Env:\n    Type: AWS::MWAA::Environment\n",
+            "  Env:\n    Type: AWS::MWAA::Environment\n  Bad: [unclosed\n",
             "mwaa.yaml",
-            "Duplicate found 'Env'",
+            "mwaa.yaml:",
         ),
         ('{"Resources": {\n  "Env": {"Type": "x"}\n', "mwaa.json", "mwaa.json:3:"),
         ("AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n", "mwaa.yaml", "needs Resources"),
@@ -631,3 +824,27 @@ def test_a_bucket_arn_naming_another_resource_gives_no_bucket_name(tmp_path: Pat
     bucket = run.report["environments"][0]["source_bucket"]
     assert bucket["id"] is None and bucket["versioning"] == "unknown"
     assert "refers to srcqueue, which is not an AWS::S3::Bucket" in bucket["reason"]
+
+
+def test_a_map_key_from_an_unresolved_condition_takes_its_branches_only(tmp_path: Path) -> None:
+    head = (
+        "Parameters:\n  Stage: {Type: String}\n"
+        "Conditions:\n  IsProd: !Equals [!Ref Stage, prod]\n"
+        "Mappings:\n  V:\n    prod: {airflow: '2.10.3'}\n    dev: {airflow: '2.9.2'}\n"
+        "    sandbox: {airflow: '2.8.1'}\n"
+    )
+    version = "!FindInMap [V, !If [IsProd, prod, dev], airflow]"
+    [unknown] = messages(check(tmp_path, template(version, head)), "MWAA008")
+    assert "2.10.3 if condition IsProd is true, 2.9.2 if condition IsProd is false" in unknown
+    assert "2.8.1" not in unknown  # sandbox is no branch
+
+
+def test_two_unknown_keys_with_a_default_value(tmp_path: Path) -> None:
+    version = "!FindInMap [V, !Ref AWS::Region, !Ref AWS::AccountId, {DefaultValue: '2.8.1'}]"
+    head = (
+        "Transform: AWS::LanguageExtensions\n"
+        "Mappings:\n  V:\n    us-east-1: {'111122223333': '2.10.3'}\n"
+    )
+    [unknown] = messages(check(tmp_path, template(version, head)), "MWAA008")
+    assert "2.10.3 if AWS::Region is us-east-1 and AWS::AccountId is 111122223333" in unknown
+    assert "2.8.1 if AWS::Region is none of us-east-1 and AWS::AccountId is any value" in unknown

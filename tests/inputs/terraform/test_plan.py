@@ -625,3 +625,66 @@ def test_sensitive_files_and_tags_are_never_read(tmp_path: Path) -> None:
     for format_name in ("text", "markdown", "json"):
         run = iacplan("check", write_plan(tmp_path, change), "--format", format_name)
         assert secret not in run.stdout + run.stderr
+
+
+# --- after_unknown of nested blocks (issue 16, item 12) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "marks",
+    [
+        {"versioning_configuration": [{}]},
+        {"versioning_configuration": [{"mfa_delete": False, "status": False}]},
+        {"versioning_configuration": [False]},
+        {"versioning_configuration": [{"mfa_delete": True}]},  # says nothing about the status
+    ],
+    ids=["empty-object", "false-leaves", "false-element", "other-leaf-unknown"],
+)
+def test_a_nested_block_with_no_unknown_status_is_known(
+    tmp_path: Path, marks: dict[str, Any]
+) -> None:
+    """Terraform writes the shape of a nested block in after_unknown; only `true` is unknown."""
+    path = write_plan(tmp_path, environment(["update"]))
+    plan = json.loads(path.read_text())
+    plan["resource_changes"][-1]["change"]["after_unknown"] = marks
+    path.write_text(json.dumps(plan))
+    run = iacplan("check", path, "--format", "json")
+    env = run.env("aws_mwaa_environment.main")
+    assert env["source_bucket"]["versioning"] == "enabled"
+    assert (run.exit_code, run.rules(), env["verdict"]) == (0, [], "allowed")
+
+
+@pytest.mark.parametrize(
+    "marks",
+    [
+        {"versioning_configuration": [{"status": True}]},
+        {"versioning_configuration": [True]},
+        {"versioning_configuration": True},
+    ],
+    ids=["status", "element", "block"],
+)
+def test_an_unknown_status_in_a_nested_block_is_unknown(
+    tmp_path: Path, marks: dict[str, Any]
+) -> None:
+    path = write_plan(tmp_path, environment(["update"]))
+    plan = json.loads(path.read_text())
+    plan["resource_changes"][-1]["change"]["after_unknown"] = marks
+    path.write_text(json.dumps(plan))
+    run = iacplan("check", path, "--format", "json")
+    env = run.env("aws_mwaa_environment.main")
+    assert env["source_bucket"]["versioning"] == "unknown"
+    reason = env["source_bucket"]["reason"]
+    assert "aws_s3_bucket_versioning.dags is known only after apply" in reason
+    assert run.rules() == ["MWAA006"]
+
+
+def test_an_empty_nested_mark_on_a_string_attribute_shape_is_not_unknown(tmp_path: Path) -> None:
+    """`network_configuration: [{"subnet_ids": [false, false]}]` marks nothing: the version
+    and name beside it stay known."""
+    entry = environment(["update"])
+    entry["change"]["after_unknown"] = {
+        "network_configuration": [{"security_group_ids": [False], "subnet_ids": [False, False]}],
+        "logging_configuration": [{"task_logs": [{}]}],
+    }
+    run = iacplan("check", write_plan(tmp_path, entry), "--format", "json")
+    assert run.env("aws_mwaa_environment.main")["verdict"] == "allowed"
