@@ -742,7 +742,18 @@ def versions(versions_file: Path | None) -> None:
 
 
 @main.command(name="rules")
-def list_rules() -> None:
-    """Every rule: ID, default severity, what it protects."""
-    for rule in rules.RULES:
-        click.echo(f"{rule.id}  {rule.severity.value:<8} {rule.summary}")
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text: one line per rule (ID, default severity, when it fires); markdown: the "
+    "README's rule table, with each rule's name and the page that explains it.",
+)
+def list_rules(format_name: str) -> None:
+    """Every rule: ID, default severity, when it fires."""
+    from iacplan.rules import docs
+
+    render = docs.markdown if format_name == "markdown" else docs.text
+    click.echo(render(rules.RULES), nl=False)

@@ -85,28 +85,66 @@ def _account_errors(change: Change, context: Context) -> Iterator[Hit]:
 
 
 DRIFT = Rule(
-    "MWAA012",
-    Severity.WARNING,
-    "live environment version differs from the base definition (drift), or the account and "
-    "the base disagree on whether it exists",
-    _drift,
+    id="MWAA012",
+    severity=Severity.WARNING,
+    name="account-drift",
+    summary="`--live`: the account runs another version than the base definition says (drift), "
+    "has no environment the base has, or already runs one the base does not",
+    description="With `--live`, iacplan compares what the account runs (GetEnvironment) with "
+    "the base definition. When they differ, the change is judged from what runs, and applying "
+    "the definitions may do something else than their diff shows. Bring the definitions in "
+    "line with the account (for Terraform state: `terraform apply -refresh-only`), or find out "
+    "who changed it.",
+    help_title="GetEnvironment (Amazon MWAA API Reference)",
+    help_url="https://docs.aws.amazon.com/mwaa/latest/API/API_GetEnvironment.html",
+    check=_drift,
+    tags=("mwaa", "live"),
 )
 NOT_AVAILABLE = Rule(
-    "MWAA014",
-    Severity.ERROR,
-    "version change on an environment that is not AVAILABLE in the account",
-    _not_available,
+    id="MWAA014",
+    severity=Severity.ERROR,
+    name="environment-not-available",
+    summary="`--live`: version change on an environment that is not `AVAILABLE` (the message "
+    "says what its status means)",
+    description="An environment that is updating, rolling back, unavailable or whose last "
+    "update failed is not in a state to take a version change: the update may be refused or "
+    "fail again, and after a failed update its cause is still there. Change the version once "
+    "the environment is `AVAILABLE` again.",
+    help_title="Environment status (Amazon MWAA API Reference)",
+    help_url="https://docs.aws.amazon.com/mwaa/latest/API/API_Environment.html"
+    "#mwaa-Type-Environment-Status",
+    check=_not_available,
+    tags=("mwaa", "live"),
 )
 MISSING_OBJECT = Rule(
-    "MWAA015",
-    Severity.WARNING,
-    "a requirements / plugins / startup object version the deployed environment pins is not "
-    "in the bucket (rollback cannot restore it)",
-    _missing_objects,
+    id="MWAA015",
+    severity=Severity.WARNING,
+    name="pinned-object-missing",
+    summary="`--live`: a requirements / plugins / startup script object version the deployed "
+    "environment pins is not in the bucket, so a failed update cannot roll back to it",
+    description="If a version change fails, MWAA rolls back to the previous Airflow version "
+    "with the previous requirements. When the object version the deployed environment pins is "
+    "no longer in the bucket, the rollback has nothing to restore. Pin an existing object "
+    "version (upload the file again and set its new version) before the upgrade.",
+    help_title="Upgrade or downgrade your workflow resources (Amazon MWAA)",
+    help_url="https://docs.aws.amazon.com/mwaa/latest/userguide/upgrading-environment.html"
+    "#upgrading-environment-resources",
+    check=_missing_objects,
+    tags=("mwaa", "live", "rollback", "s3"),
 )
 ACCOUNT_ERROR = Rule(
-    "MWAA016",
-    Severity.ERROR,
-    "an account check asked for with --live failed (credentials, permission, throttling, network)",
-    _account_errors,
+    id="MWAA016",
+    severity=Severity.ERROR,
+    name="account-check-failed",
+    summary="`--live`: an account call failed (credentials, permission, throttling, network); "
+    "the message names the call and the IAM action",
+    description="With `--live`, iacplan reads the environment and its source bucket through "
+    "the AWS API. When a call fails, what runs is not verified, so the check cannot pass. Grant "
+    "the IAM action the message names (e.g. `airflow:GetEnvironment`, "
+    "`s3:GetBucketVersioning`), check the credentials and the region, or run without `--live`.",
+    help_title="Actions, resources, and condition keys for Amazon MWAA",
+    help_url="https://docs.aws.amazon.com/service-authorization/latest/reference/"
+    "list_amazonmanagedworkflowsforapacheairflow.html",
+    check=_account_errors,
+    tags=("mwaa", "live"),
 )

@@ -118,8 +118,19 @@ def _name(env: Environment) -> str:
 
 
 REPLACED = Rule(
-    "MWAA007",
-    Severity.ERROR,
-    "the environment would be replaced or destroyed (run history lost)",
-    _replaced,
+    id="MWAA007",
+    severity=Severity.ERROR,
+    name="environment-replaced",
+    summary="the environment would be replaced (name change, or a major upgrade with AWS "
+    "provider ≥ 5.2.0) or destroyed (removed)",
+    description="A replaced or destroyed MWAA environment loses its metadata database: the "
+    "history of every DAG run and task, and the connections and variables kept there; a new "
+    "one also has a new web server URL. The Terraform AWS provider (since 5.2.0) replaces "
+    "`aws_mwaa_environment` when the major Airflow version goes up, even where MWAA upgrades "
+    "in place. Keep the environment and change its version in place (out of band if need be), "
+    "or create the new one beside it and migrate the metadata.",
+    help_title="Migrating to a new Amazon MWAA environment",
+    help_url="https://docs.aws.amazon.com/mwaa/latest/migrationguide/migrating-to-new-mwaa.html",
+    check=_replaced,
+    tags=("mwaa", "replacement"),
 )

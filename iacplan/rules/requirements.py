@@ -69,8 +69,20 @@ def _missing(version: Version, expected: str, where: Location) -> Hit:
 
 
 REQUIREMENTS = Rule(
-    "MWAA011",
-    Severity.WARNING,
-    "a local requirements.txt lacks the constraints line for the head version",
-    _requirements,
+    id="MWAA011",
+    severity=Severity.WARNING,
+    name="requirements-constraints",
+    summary="the local requirements.txt's constraints line is not the head version's (or "
+    "missing), or an `apache-airflow` pin excludes it",
+    description="MWAA installs `requirements.txt` with pip against Apache Airflow's "
+    "constraints file for the environment's Airflow and Python versions. A constraints line "
+    "for another version makes pip resolve against the wrong pins, and an `apache-airflow` pin "
+    "that excludes the installed version makes pip refuse the file or replace Airflow. From "
+    "2.7.2 MWAA adds the constraints line itself when there is none. Point `--constraint` at "
+    "the head version's constraints file, as the message shows.",
+    help_title="Constraints file (Amazon MWAA provider packages)",
+    help_url="https://docs.aws.amazon.com/mwaa/latest/userguide/connections-packages.html"
+    "#connections-packages-constraints",
+    check=_requirements,
+    tags=("mwaa", "requirements"),
 )
