@@ -23,8 +23,9 @@ from iacplan.model import (
     Versioning,
 )
 from iacplan.schemas import validate
-from iacplan.upgrade.plan import Ordering, Plan, Rollout, RolloutEntry, rollout
+from iacplan.upgrade.plan import Plan
 from iacplan.upgrade.plan import make as make_plan
+from iacplan.upgrade.rollout import Ordering, Rollout, RolloutEntry, rollout
 
 SCHEMA_VERSION = "1.0"
 
@@ -168,7 +169,9 @@ def build(
     entries = []
     for change in changes:
         verdict = _verdict(change, grouped.get(change.id, []))
-        entries.append(_entry(change, verdict, make_plan(change, verdict.value, catalog, today)))
+        found = grouped.get(change.id, [])
+        plan = make_plan(change, verdict.value, found, catalog, today)
+        entries.append(_entry(change, verdict, plan))
     planned = [c for c, e in zip(changes, entries, strict=True) if e.plan is not None]
     return Report(
         catalog_date=catalog.catalog_date.isoformat(),

@@ -28,6 +28,7 @@ class Hit:
 
     message: str
     location: Location | None = None
+    about: str | None = None  # what in the environment it is about (Finding.about)
 
 
 Check = Callable[[Change, Context], Iterable[Hit]]

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from iacplan.model import Bucket, Change, Severity, Versioning
 from iacplan.rules.base import Context, Hit, Rule, version_changes
 
+ABOUT = "source bucket"  # what MWAA005 and MWAA006 findings are about (Finding.about)
+
 
 def unversioned(bucket: Bucket) -> Hit | None:
     """The bucket's versioning is off; shared with the cfn-lint plugin, which checks a single
@@ -18,6 +20,7 @@ def unversioned(bucket: Bucket) -> Hit | None:
         f"source bucket {bucket.id} has versioning {bucket.versioning} ({bucket.reason}): "
         "if the upgrade goes wrong, MWAA cannot restore the previous requirements and plugins",
         bucket.location,
+        ABOUT,
     )
 
 
@@ -36,6 +39,7 @@ def _unverified(change: Change, context: Context) -> Iterator[Hit]:
         f"versioning of the source bucket{' ' + bucket.id if bucket.id else ''} cannot be "
         f"verified ({bucket.reason}): rollback of requirements and plugins needs it enabled",
         bucket.location,
+        ABOUT,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from iacplan.model import Change, ChangeKind, Severity
+from iacplan.model import Change, ChangeKind, PinnedObject, Severity
 from iacplan.rules.base import Context, Hit, Rule, version_changes
 
 # What each Environment.Status means (botocore's mwaa model, the MWAA user guide).
@@ -63,6 +63,11 @@ def _not_available(change: Change, context: Context) -> Iterator[Hit]:
     )
 
 
+def about(pinned: PinnedObject) -> str:
+    """What a finding on a deployed object is about (Finding.about)."""
+    return f"object:{pinned.role}:{pinned.bucket}/{pinned.key}@{pinned.version_id}"
+
+
 def _missing_objects(change: Change, context: Context) -> Iterator[Hit]:
     live = change.subject.live
     for pinned in live.objects if live is not None else ():
@@ -71,7 +76,8 @@ def _missing_objects(change: Change, context: Context) -> Iterator[Hit]:
                 f"the deployed environment pins {pinned.role} version {pinned.version_id} of "
                 f"s3://{pinned.bucket}/{pinned.key}, which the bucket does not have "
                 f"({pinned.detail}): if an update goes wrong, MWAA cannot roll back to it; pin an "
-                "existing version before the upgrade"
+                "existing version before the upgrade",
+                about=about(pinned),
             )
 
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 from packaging.version import Version
 
+from iacplan.catalog import constraints
 from iacplan.catalog.versions import parse_version
 from iacplan.model import Change, ChangeKind, Location, Severity, ValueState
 from iacplan.rules.base import Context, Hit, Rule
-from iacplan.upgrade.plan import constraint_line
 
 # From 2.7.2 MWAA adds the constraints line itself when requirements.txt has none.
 ADDS_CONSTRAINTS_SINCE = Version("2.7.2")
@@ -25,7 +25,7 @@ def _requirements(change: Change, context: Context) -> Iterator[Hit]:
     if version is None or release is None:
         return  # MWAA004 and MWAA008 say why the version cannot be judged
     requirements = head.requirements
-    expected = constraint_line(version, release.python)
+    expected = constraints.line(version, release.python)
     # With an include the line may be in the file included, which is not read.
     missing = not requirements.constraints and not requirements.includes
     if missing and change.kind is not ChangeKind.UNCHANGED:
@@ -33,7 +33,7 @@ def _requirements(change: Change, context: Context) -> Iterator[Hit]:
     for line in requirements.constraints:
         if line.airflow is None:
             continue  # cannot be checked here; the source notes it
-        if (line.airflow, line.file) != (str(version), f"constraints-{release.python}.txt"):
+        if (line.airflow, line.file) != (str(version), constraints.file_name(release.python)):
             yield Hit(
                 f"the constraints line names constraints-{line.airflow}/{line.file}, but the "
                 f"environment runs Airflow {version} on Python {release.python}, so pip resolves "

@@ -24,13 +24,20 @@ def _unpinned(change: Change, context: Context) -> Iterator[Hit]:
                 f"changes, and if the upgrade goes wrong it restores the previous {file.role} only "
                 "from a pinned version; pin the object version",
                 file.path.location,
+                about(file),
             )
         elif version.state is ValueState.UNKNOWN:
             yield Hit(
                 f"whether the {file.role} file {_path(file)} is pinned to an S3 object version "
                 f"cannot be verified: {version.reason}",
                 file.path.location,
+                about(file),
             )
+
+
+def about(file: S3File) -> str:
+    """What a finding on this file is about (Finding.about): one file per role."""
+    return f"file:{file.role}"
 
 
 def _path(file: S3File) -> str:

