@@ -91,6 +91,9 @@ class Report:
     environments: tuple[EnvironmentEntry, ...]
     findings: tuple[Finding, ...]
     rollout: Rollout
+    # What was checked: the HEAD paths as given (`iacplan terraform`: its directory). SARIF
+    # derives the code-scanning category from it. Not in the JSON report: () when read back.
+    targets: tuple[str, ...] = ()
 
     def active(self, minimum: Severity | None = None) -> list[Finding]:
         """Unsuppressed findings, optionally only those at or above `minimum`."""
@@ -162,6 +165,7 @@ def build(
     catalog: Catalog,
     today: date,
     ordering: Ordering | None = None,
+    targets: tuple[str, ...] = (),
 ) -> Report:
     order = {change.id: i for i, change in enumerate(changes)}
     ordered = sorted(findings, key=lambda f: (order[f.environment], f.rule, f.location, f.message))
@@ -179,6 +183,7 @@ def build(
         environments=tuple(entries),
         findings=tuple(ordered),
         rollout=rollout(planned, ordering or Ordering()),
+        targets=targets,
     )
 
 

@@ -68,8 +68,8 @@ UNVERIFIED_BUCKET = Rule(
     summary="version change while the bucket's versioning cannot be verified (bucket outside "
     "the configuration, or its settings unresolved)",
     description="The source bucket is not defined in what was checked, or its versioning "
-    "cannot be resolved, so iacplan cannot tell whether a failed upgrade can roll back the "
-    "requirements and plugins. Make sure the bucket has versioning enabled, check the "
+    "cannot be resolved, so iacplan cannot tell whether an upgrade that goes wrong can roll "
+    "back the requirements and plugins. Make sure the bucket has versioning enabled, check the "
     "definitions that hold it too, or run with `--live` to read it from the account.",
     help_title="Create an Amazon S3 bucket for Amazon MWAA",
     help_url=BUCKET,

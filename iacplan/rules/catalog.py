@@ -65,8 +65,8 @@ UNKNOWN_VERSION = Rule(
     name="version-not-offered",
     summary="head version is not one MWAA offers (per the catalog), or is past end of support "
     "and the change moves to it",
-    description="MWAA accepts only the Airflow versions it lists; any other value fails when "
-    "the environment is created or updated, and no environment can be created on, or changed "
+    description="MWAA accepts only the Airflow versions it lists and refuses any other value "
+    "when the environment is created or updated; no environment can be created on, or changed "
     "to, a version past end of support. Versions are compared exactly: `v2.10.3`, `2.10` or an "
     "unquoted YAML number are reported, never normalised. If MWAA has released the version "
     "since iacplan's catalog date, point `--versions-file` (or `versions_file` in "

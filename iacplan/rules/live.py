@@ -112,10 +112,10 @@ NOT_AVAILABLE = Rule(
     name="environment-not-available",
     summary="`--live`: version change on an environment that is not `AVAILABLE` (the message "
     "says what its status means)",
-    description="An environment that is updating, rolling back, unavailable or whose last "
-    "update failed is not in a state to take a version change: the update may be refused or "
-    "fail again, and after a failed update its cause is still there. Change the version once "
-    "the environment is `AVAILABLE` again.",
+    description="An environment that is updating, rolling back or unavailable, or whose last "
+    "update did not go through, is not in a state to take a version change: MWAA may refuse "
+    "the update or roll it back again, and the cause of an update that went wrong is still "
+    "there. Change the version once the environment is `AVAILABLE` again.",
     help_title="Environment status (Amazon MWAA API Reference)",
     help_url="https://docs.aws.amazon.com/mwaa/latest/API/API_Environment.html"
     "#mwaa-Type-Environment-Status",
@@ -127,8 +127,8 @@ MISSING_OBJECT = Rule(
     severity=Severity.WARNING,
     name="pinned-object-missing",
     summary="`--live`: a requirements / plugins / startup script object version the deployed "
-    "environment pins is not in the bucket, so a failed update cannot roll back to it",
-    description="If a version change fails, MWAA rolls back to the previous Airflow version "
+    "environment pins is not in the bucket, so an update that goes wrong cannot roll back to it",
+    description="If a version change goes wrong, MWAA rolls back to the previous Airflow version "
     "with the previous requirements. When the object version the deployed environment pins is "
     "no longer in the bucket, the rollback has nothing to restore. Pin an existing object "
     "version (upload the file again and set its new version) before the upgrade.",
@@ -141,11 +141,12 @@ MISSING_OBJECT = Rule(
 ACCOUNT_ERROR = Rule(
     id="MWAA016",
     severity=Severity.ERROR,
-    name="account-check-failed",
-    summary="`--live`: an account call failed (credentials, permission, throttling, network); "
-    "the message names the call and the IAM action",
+    name="account-check-error",
+    summary="`--live`: an account call returned an error (credentials, permission, throttling, "
+    "network); the message names the call and the IAM action",
     description="With `--live`, iacplan reads the environment and its source bucket through "
-    "the AWS API. When a call fails, what runs is not verified, so the check cannot pass. Grant "
+    "the AWS API. When a call returns an error, what runs is not verified, so the check cannot "
+    "pass. Grant "
     "the IAM action the message names (e.g. `airflow:GetEnvironment`, "
     "`s3:GetBucketVersioning`), check the credentials and the region, or run without `--live`.",
     help_title="Actions, resources, and condition keys for Amazon MWAA",

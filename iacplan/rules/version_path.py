@@ -122,7 +122,7 @@ MAJOR_NOT_IN_PLACE = Rule(
     description="MWAA changes the major Airflow version in place only from the latest 2.11.x to "
     "3.x, and back from 3.x to 2.11.x. From 2.10.3 or older, upgrade to 2.11.x first and then "
     "to 3.x, or create a new environment on the new version and migrate the metadata. As "
-    "written, the change fails at apply: MWAA refuses the update (with Terraform, the AWS "
+    "written, apply does not go through: MWAA refuses the update (with Terraform, the AWS "
     "provider may replace the environment instead, see MWAA007).",
     help_title="Changing the Apache Airflow version (Amazon MWAA)",
     help_url=UPGRADING,

@@ -66,3 +66,11 @@ def test_help_pages_are_aws_mwaa_or_apache_airflow_documentation() -> None:
     for rule in rules.RULES:
         assert rule.help_url.startswith(allowed), (rule.id, rule.help_url)
         assert " " not in rule.help_url
+
+
+def test_no_rule_text_says_fail() -> None:
+    """SARIF lists every rule in every run, and a passing run must never say "fail" (Atlantis
+    takes the word anywhere in the output as a failed policy check)."""
+    for rule in rules.RULES:
+        for text in (rule.name, rule.summary, rule.description, rule.help_title, rule.help_url):
+            assert "fail" not in text.lower(), (rule.id, text)
