@@ -183,8 +183,39 @@ def test_paths_are_relative_to_the_git_root(
         for r in data["runs"][0]["results"]
     }
     assert uris == {"infra/main.tf"}
+    assert data["runs"][0]["automationDetails"] == {"id": "iacplan/infra/"}
     annotations = iacplan("check", ".", "--format", "github").stdout
     assert "file=infra/main.tf,line=" in annotations
+
+
+def test_sarif_options_on_the_command_line(tree: TreeMaker, tmp_path: Path) -> None:
+    base = tree({"main.tf": mwaa('"2.10.3"', "a") + mwaa('"2.10.3"', "b")}, sub="base")
+    head = tree(TWO_DOWNGRADES, sub="head")
+    config = tmp_path / "iacplan.yaml"
+    config.write_text(
+        "suppressions:\n"
+        "  - {rule: MWAA001, environment: aws_mwaa_environment.a, reason: rollback drill}\n"
+    )
+    out = tmp_path / "out.sarif"
+
+    def run(*options: str) -> dict[str, Any]:
+        args = ("check", "--base", base, head, "--config", config, "--output", f"sarif={out}")
+        assert iacplan(*args, *options).exit_code == 1
+        data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        jsonschema.Draft4Validator(SARIF_SCHEMA).validate(data)
+        return data["runs"][0]
+
+    def suppressed(results: list[dict[str, Any]]) -> list[str]:
+        return [r["suppressions"][0]["justification"] for r in results if "suppressions" in r]
+
+    default = run()
+    assert default["automationDetails"]["id"].startswith("iacplan/")
+    assert default["automationDetails"]["id"].endswith("head/")
+    assert suppressed(default["results"]) == []
+    chosen = run("--sarif-category", "mwaa/prod", "--sarif-suppressed")
+    assert chosen["automationDetails"] == {"id": "mwaa/prod/"}
+    assert suppressed(chosen["results"]) == ["rollback drill"]
+    assert len(chosen["results"]) == len(default["results"]) + 1
 
 
 def test_outside_git_paths_are_relative_to_the_current_directory(
