@@ -124,9 +124,9 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
 
 def _policy(rule: Rule, code: str = "") -> str:
     return (
-        f"Default severity: {rule.severity.value}. Change it, or suppress a finding for one "
-        f"environment with a reason, in {code}.iacplan.yaml{code} ({code}severity:{code}, "
-        f"{code}suppressions:{code})."
+        f"Default severity: {rule.severity.value}. In {code}.iacplan.yaml{code}, change it "
+        f"({code}severity:{code}) or suppress a finding for one environment with a reason "
+        f"({code}suppressions:{code})."
     )
 
 
