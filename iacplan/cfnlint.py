@@ -19,11 +19,14 @@ from iacplan.inputs.cloudformation.template import environments
 from iacplan.inputs.cloudformation.values import Parameters, line_of
 from iacplan.model import Change, ChangeKind, Environment, Location
 from iacplan.rules import Context, Hit, Rule, judge
-from iacplan.rules.bucket import unversioned
+from iacplan.rules.bucket import UNVERSIONED_BUCKET, unversioned
 from iacplan.rules.catalog import END_OF_SUPPORT, UNKNOWN_VERSION
 from iacplan.rules.unresolved import UNRESOLVED_VERSION
 
-_SOURCE_URL = "https://github.com/iacplan/iacplan#rules"
+
+def _described(rule: Rule) -> str:
+    """cfn-lint's description of the iacplan rule: the rule's own (`iacplan rules`)."""
+    return f"iacplan {rule.id}: {rule.description}"
 
 
 class _Iacplan:
@@ -55,11 +58,8 @@ class _SharedRule(_Iacplan):
 class UnknownVersion(_SharedRule, CloudFormationLintRule):  # type: ignore[misc]
     id = "E9004"
     shortdesc = "AirflowVersion is not a version MWAA offers"
-    description = (
-        "iacplan MWAA004: the AirflowVersion is not an MWAA Airflow version (per iacplan's "
-        "catalog), including an unquoted number such as 2.10, which YAML reads as 2.1"
-    )
-    source_url = _SOURCE_URL
+    description = _described(UNKNOWN_VERSION)
+    source_url = UNKNOWN_VERSION.help_url
     tags: ClassVar[list[str]] = ["resources", "mwaa", "iacplan"]
     rule = UNKNOWN_VERSION
 
@@ -67,8 +67,8 @@ class UnknownVersion(_SharedRule, CloudFormationLintRule):  # type: ignore[misc]
 class UnresolvedVersion(_SharedRule, CloudFormationLintRule):  # type: ignore[misc]
     id = "W9008"
     shortdesc = "AirflowVersion cannot be resolved"
-    description = "iacplan MWAA008: the AirflowVersion is not set or cannot be resolved statically"
-    source_url = _SOURCE_URL
+    description = _described(UNRESOLVED_VERSION)
+    source_url = UNRESOLVED_VERSION.help_url
     tags: ClassVar[list[str]] = ["resources", "mwaa", "iacplan"]
     rule = UNRESOLVED_VERSION
 
@@ -76,8 +76,8 @@ class UnresolvedVersion(_SharedRule, CloudFormationLintRule):  # type: ignore[mi
 class EndOfSupport(_SharedRule, CloudFormationLintRule):  # type: ignore[misc]
     id = "W9009"
     shortdesc = "AirflowVersion is deprecated or past end of support"
-    description = "iacplan MWAA009: MWAA has ended or announced the end of support for it"
-    source_url = _SOURCE_URL
+    description = _described(END_OF_SUPPORT)
+    source_url = END_OF_SUPPORT.help_url
     tags: ClassVar[list[str]] = ["resources", "mwaa", "iacplan"]
     rule = END_OF_SUPPORT
 
@@ -86,10 +86,10 @@ class UnversionedBucket(_Iacplan, CloudFormationLintRule):  # type: ignore[misc]
     id = "W9005"
     shortdesc = "MWAA source bucket without versioning"
     description = (
-        "iacplan MWAA005, for one template: the environment's source bucket in this template "
-        "has versioning suspended or never enabled; MWAA needs it to roll back an upgrade"
+        "iacplan MWAA005, for one template (it fires without a version change, since MWAA "
+        f"needs a versioned source bucket anyway): {UNVERSIONED_BUCKET.description}"
     )
-    source_url = _SOURCE_URL
+    source_url = UNVERSIONED_BUCKET.help_url
     tags: ClassVar[list[str]] = ["resources", "mwaa", "s3", "iacplan"]
 
     def hits(self, environment: Environment, context: Context) -> Iterator[Hit]:

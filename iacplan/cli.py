@@ -159,6 +159,19 @@ def _report_options(command: F) -> F:
             show_default=True,
             help="Exit 1 when an unsuppressed finding is at or above this severity.",
         ),
+        click.option(
+            "--sarif-category",
+            metavar="CATEGORY",
+            help="SARIF: the code-scanning category (automationDetails.id), one per target "
+            "whose alerts are kept apart [default: iacplan/ and the paths checked, from the "
+            "repository root].",
+        ),
+        click.option(
+            "--sarif-suppressed",
+            is_flag=True,
+            help="SARIF: also write suppressed findings, marked as suppressed (GitHub code "
+            "scanning ignores the mark and opens alerts for them, so they are left out).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -207,6 +220,8 @@ class _Reporting:
     format_name: str
     destinations: list[tuple[str, Path]]
     fail_on: Severity | None
+    sarif: tuple[str | None, bool]  # --sarif-category, --sarif-suppressed
+    targets: tuple[str, ...]  # what is checked, for the SARIF category
 
     @classmethod
     def from_options(
@@ -216,11 +231,14 @@ class _Reporting:
         format_name: str,
         outputs: tuple[str, ...],
         fail_on: str,
+        sarif: tuple[str | None, bool],
+        targets: tuple[Path, ...],
     ) -> _Reporting:
         destinations = _outputs(outputs)
         config = load_config(config_path)
         catalog = load_catalog(versions_file or config.versions_file)
-        return cls(config, catalog, format_name, destinations, FAIL_ON[fail_on])
+        shown = tuple(str(t) for t in targets)
+        return cls(config, catalog, format_name, destinations, FAIL_ON[fail_on], sarif, shown)
 
     def judge(self, changes: list[Change], account: live.Account | None) -> NoReturn:
         """Read the account (with --live), apply the rules, write every requested format,
@@ -232,10 +250,12 @@ class _Reporting:
             changes = deployed.against_account(changes, lambda wanted: live.read(wanted, account))
         context = rules.Context(catalog=self.catalog, today=_today())
         findings = rules.run(changes, context, self.config.policy)
-        report = build(changes, findings, self.catalog, context.today, self.config.ordering)
+        report = build(
+            changes, findings, self.catalog, context.today, self.config.ordering, self.targets
+        )
         for output_format, destination in self.destinations:
             try:
-                destination.write_text(RENDERERS[output_format](report, False), encoding="utf-8")
+                destination.write_text(self.render(output_format, report), encoding="utf-8")
             except OSError as exc:
                 raise InputError(f"{destination}: cannot write: {exc.strerror}") from exc
         if self.format_name == "text" and sys.stdout.isatty():
@@ -243,13 +263,21 @@ class _Reporting:
 
             shown = text.render(report, _use_colour(), shutil.get_terminal_size().columns)
         else:
-            shown = RENDERERS[self.format_name](report, False)
+            shown = self.render(self.format_name, report)
         try:
             click.echo(shown, nl=False)
             sys.stdout.flush()
         except BrokenPipeError:  # the reader stopped early (`| head`): the verdict still stands
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # and exit flushes
         sys.exit(1 if self.fail_on is not None and report.active(self.fail_on) else 0)
+
+    def render(self, format_name: str, report: Report) -> str:
+        if format_name != "sarif":
+            return RENDERERS[format_name](report, False)
+        from iacplan.render import sarif
+
+        category, suppressed = self.sarif
+        return sarif.render(report, False, options=sarif.Options(category, suppressed))
 
 
 def _today() -> date:
@@ -345,6 +373,8 @@ def check(
     format_name: str,
     outputs: tuple[str, ...],
     fail_on: str,
+    sarif_category: str | None,
+    sarif_suppressed: bool,
 ) -> None:
     """Check every MWAA environment in HEAD_PATHS (default: .) against --base.
 
@@ -361,7 +391,15 @@ def check(
         requirements=_requirements(requirements_files),
     )
     account = _account(use_live, region, profile)
-    reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
+    reporting = _Reporting.from_options(
+        config_path,
+        versions_file,
+        format_name,
+        outputs,
+        fail_on,
+        (sarif_category, sarif_suppressed),
+        head_paths or (Path("."),),
+    )
     if base_ref is not None:
         if base_path is not None or template_path is not None:
             raise click.UsageError("--base-ref goes with neither --base nor --template")
@@ -563,13 +601,23 @@ def terraform(
     format_name: str,
     outputs: tuple[str, ...],
     fail_on: str,
+    sarif_category: str | None,
+    sarif_suppressed: bool,
 ) -> None:
     """Run `terraform plan` (with TERRAFORM_ARGS, after --), show it, then check the plan.
 
     Terraform's own output goes to stderr; the report goes to stdout. The exit code is
     terraform's when it fails, else the policy's."""
     account = _account(use_live, region, profile)
-    reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
+    reporting = _Reporting.from_options(
+        config_path,
+        versions_file,
+        format_name,
+        outputs,
+        fail_on,
+        (sarif_category, sarif_suppressed),
+        (chdir or Path("."),),
+    )
     from iacplan.inputs.terraform import runner as terraform_run
 
     given = _requirements(requirements_files)
@@ -744,7 +792,18 @@ def versions(versions_file: Path | None) -> None:
 
 
 @main.command(name="rules")
-def list_rules() -> None:
-    """Every rule: ID, default severity, what it protects."""
-    for rule in rules.RULES:
-        click.echo(f"{rule.id}  {rule.severity.value:<8} {rule.summary}")
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text: one line per rule (ID, default severity, when it fires); markdown: the "
+    "README's rule table, with each rule's name and the page that explains it.",
+)
+def list_rules(format_name: str) -> None:
+    """Every rule: ID, default severity, when it fires."""
+    from iacplan.rules import docs
+
+    render = docs.markdown if format_name == "markdown" else docs.text
+    click.echo(render(rules.RULES), nl=False)

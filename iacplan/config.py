@@ -13,7 +13,7 @@ from iacplan.model import Severity
 from iacplan.rules import RULES, Policy, Suppression
 from iacplan.runtime.limits import Limits
 from iacplan.schemas import validate
-from iacplan.upgrade.plan import Ordering
+from iacplan.upgrade.rollout import Ordering
 
 if TYPE_CHECKING:
     import yaml

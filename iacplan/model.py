@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -272,3 +272,7 @@ class Finding:
     location: Location
     suppressed: bool = False
     suppression_reason: str | None = None
+    # What in the environment the finding is about when a rule can say several things of one
+    # environment ("source bucket", "file:plugins"): the upgrade plan places findings by it.
+    # Not in the JSON report, and not part of a finding's identity.
+    about: str | None = field(default=None, compare=False)

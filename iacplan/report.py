@@ -23,8 +23,9 @@ from iacplan.model import (
     Versioning,
 )
 from iacplan.schemas import validate
-from iacplan.upgrade.plan import Ordering, Plan, Rollout, RolloutEntry, rollout
+from iacplan.upgrade.plan import Plan
 from iacplan.upgrade.plan import make as make_plan
+from iacplan.upgrade.rollout import Ordering, Rollout, RolloutEntry, rollout
 
 SCHEMA_VERSION = "1.0"
 
@@ -90,6 +91,9 @@ class Report:
     environments: tuple[EnvironmentEntry, ...]
     findings: tuple[Finding, ...]
     rollout: Rollout
+    # What was checked: the HEAD paths as given (`iacplan terraform`: its directory). SARIF
+    # derives the code-scanning category from it. Not in the JSON report: () when read back.
+    targets: tuple[str, ...] = ()
 
     def active(self, minimum: Severity | None = None) -> list[Finding]:
         """Unsuppressed findings, optionally only those at or above `minimum`."""
@@ -161,6 +165,7 @@ def build(
     catalog: Catalog,
     today: date,
     ordering: Ordering | None = None,
+    targets: tuple[str, ...] = (),
 ) -> Report:
     order = {change.id: i for i, change in enumerate(changes)}
     ordered = sorted(findings, key=lambda f: (order[f.environment], f.rule, f.location, f.message))
@@ -168,7 +173,9 @@ def build(
     entries = []
     for change in changes:
         verdict = _verdict(change, grouped.get(change.id, []))
-        entries.append(_entry(change, verdict, make_plan(change, verdict.value, catalog, today)))
+        found = grouped.get(change.id, [])
+        plan = make_plan(change, verdict.value, found, catalog, today)
+        entries.append(_entry(change, verdict, plan))
     planned = [c for c, e in zip(changes, entries, strict=True) if e.plan is not None]
     return Report(
         catalog_date=catalog.catalog_date.isoformat(),
@@ -176,6 +183,7 @@ def build(
         environments=tuple(entries),
         findings=tuple(ordered),
         rollout=rollout(planned, ordering or Ordering()),
+        targets=targets,
     )
 
 

@@ -80,3 +80,22 @@ def test_version_rules(tmp_path: Path, version: str, expected: str) -> None:
     )
     _, matches = lint(template)
     assert (expected, 10) in ours(matches)
+
+
+def test_rules_carry_iacplans_description_and_help_page() -> None:
+    """cfn-lint shows the iacplan rule's own description and help page (`iacplan rules`)."""
+    from iacplan.rules.bucket import UNVERSIONED_BUCKET
+    from iacplan.rules.catalog import UNKNOWN_VERSION
+
+    for sample, rule_id, rule in (
+        ("sam-unquoted-version", "E9004", UNKNOWN_VERSION),
+        ("versioning-never-enabled", "W9005", UNVERSIONED_BUCKET),
+    ):
+        _, matches = lint(CFN_SAMPLES / sample / "head" / "mwaa.yaml")
+        [shown] = {
+            json.dumps(m["Rule"], sort_keys=True) for m in matches if m["Rule"]["Id"] == rule_id
+        }
+        described = json.loads(shown)
+        assert described["Source"] == rule.help_url
+        assert f"iacplan {rule.id}" in described["Description"]
+        assert rule.description in described["Description"]

@@ -69,3 +69,24 @@ def test_a_config_brings_yaml_and_jsonschema(tmp_path: Path) -> None:
     (tmp_path / ".iacplan.yaml").write_text("severity:\n  MWAA009: error\n")
     imported = _imported("check", SAMPLES / "minor-upgrade" / "head", cwd=tmp_path)
     assert imported == {"yaml", "jsonschema"}
+
+
+def test_the_rules_and_the_config_do_not_import_the_upgrade_plan() -> None:
+    """The plan reads the rules' findings, so the rules come first; the config needs only the
+    rollout order's settings."""
+    code = (
+        "import sys\nimport iacplan.{module}\n"
+        "print(*sorted(m for m in sys.modules if m.startswith('iacplan.upgrade')))"
+    )
+    found = {}
+    for module in ("rules", "config"):
+        child = subprocess.run(
+            [sys.executable, "-c", code.format(module=module)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        found[module] = set(child.stdout.split())
+    assert found["rules"] == set()
+    assert "iacplan.upgrade.plan" not in found["config"]

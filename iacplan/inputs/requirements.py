@@ -17,6 +17,7 @@ from functools import cache
 from itertools import takewhile
 from pathlib import Path, PurePosixPath
 
+from iacplan.catalog.constraints import URL as CONSTRAINTS_URL
 from iacplan.errors import InputError
 from iacplan.inputs.files import display_path, read_text
 from iacplan.model import (
@@ -31,10 +32,6 @@ from iacplan.model import (
 # pip's own reading (pip/_internal/req/req_file.py): a comment starts at `#` at the start of a
 # line or after white space; a line ending in a backslash continues on the next.
 _COMMENT = re.compile(r"(^|\s+)#.*$")
-_CONSTRAINTS_URL = re.compile(
-    r"https://raw\.githubusercontent\.com/apache/airflow/(?:refs/(?:heads|tags)/)?"
-    r"constraints-(?P<airflow>[^/]+)/(?P<file>[^/?#]+)"
-)
 # The project name a PEP 508 requirement starts with.
 _NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
 _OPTIONS = {
@@ -193,7 +190,7 @@ def _options(line: str, where: Location) -> Iterator[tuple[str, str]]:
 
 
 def _constraint(target: str, where: Location) -> ConstraintsLine:
-    match = _CONSTRAINTS_URL.fullmatch(target)
+    match = CONSTRAINTS_URL.fullmatch(target)
     if match is None or "${" in target:
         return ConstraintsLine(target, where)
     return ConstraintsLine(target, where, airflow=match["airflow"], file=match["file"])

@@ -83,7 +83,7 @@ def judge(change: Change, context: Context) -> Iterator[tuple[Rule, Hit]]:
             for hit in rule.check(variant, context):
                 if (rule.id, hit.message) not in seen:
                     seen.add((rule.id, hit.message))
-                    yield rule, Hit(f"{when}: {hit.message}", hit.location, hit.severity)
+                    yield rule, replace(hit, message=f"{when}: {hit.message}")
 
 
 def _variants(change: Change) -> Iterator[tuple[str, Change]]:
@@ -129,4 +129,5 @@ def _finding(rule: Rule, change: Change, hit: Hit, policy: Policy) -> Finding:
         location=hit.location or change.subject.version.location,
         suppressed=suppression is not None,
         suppression_reason=suppression.reason if suppression else None,
+        about=hit.about,
     )

@@ -1,4 +1,8 @@
-"""What a rule is: a stable ID, a default severity, and a pure function of a change."""
+"""What a rule is: a stable ID, a default severity, what it says about itself, and a pure function
+of a change.
+
+The metadata is the one source for `iacplan rules` (text, and the README's table from
+`--format markdown`), SARIF rule help and the cfn-lint plugin's rule descriptions."""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ class Hit:
 
     message: str
     location: Location | None = None
+    about: str | None = None  # what in the environment it is about (Finding.about)
     severity: Severity | None = None  # when not the rule's: a doubt rather than a certainty
 
 
@@ -32,10 +37,15 @@ Check = Callable[[Change, Context], Iterable[Hit]]
 
 @dataclass(frozen=True)
 class Rule:
-    id: str
-    severity: Severity
-    summary: str  # what the rule protects, one line, for `iacplan rules`
+    id: str  # stable: MWAA001...; configs, suppressions and alerts refer to it
+    severity: Severity  # the default; .iacplan.yaml can change it per rule
+    name: str  # readable and stable, kebab-case: SARIF `name`, what code scanning filters by
+    summary: str  # when it fires, one line: `iacplan rules`, the README table, SARIF
+    description: str  # why it matters and what to do, a short paragraph (Markdown code spans)
+    help_title: str  # the page that explains it: AWS MWAA or Apache Airflow documentation
+    help_url: str
     check: Check
+    tags: tuple[str, ...] = ()  # what code scanning lets you filter by, besides the name
 
 
 def versions(change: Change) -> tuple[Version, Version] | None:

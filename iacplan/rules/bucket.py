@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from iacplan.model import Bucket, Change, Severity, Versioning
 from iacplan.rules.base import Context, Hit, Rule, version_changes
 
+ABOUT = "source bucket"  # what MWAA005 and MWAA006 findings are about (Finding.about)
+
 
 def unversioned(bucket: Bucket) -> Hit | None:
     """The bucket's versioning is off; shared with the cfn-lint plugin, which checks a single
@@ -18,6 +20,7 @@ def unversioned(bucket: Bucket) -> Hit | None:
         f"source bucket {bucket.id} has versioning {bucket.versioning} ({bucket.reason}): "
         "if the upgrade goes wrong, MWAA cannot restore the previous requirements and plugins",
         bucket.location,
+        ABOUT,
     )
 
 
@@ -36,18 +39,40 @@ def _unverified(change: Change, context: Context) -> Iterator[Hit]:
         f"versioning of the source bucket{' ' + bucket.id if bucket.id else ''} cannot be "
         f"verified ({bucket.reason}): rollback of requirements and plugins needs it enabled",
         bucket.location,
+        ABOUT,
     )
 
 
+BUCKET = "https://docs.aws.amazon.com/mwaa/latest/userguide/mwaa-s3-bucket.html"
+
 UNVERSIONED_BUCKET = Rule(
-    "MWAA005",
-    Severity.WARNING,
-    "upgrade while the source bucket's versioning is disabled, suspended or never set",
-    _unversioned,
+    id="MWAA005",
+    severity=Severity.WARNING,
+    name="unversioned-source-bucket",
+    summary="version change while the source bucket's versioning is disabled, suspended or "
+    "never set",
+    description="MWAA requires the environment's source bucket to have versioning enabled, and "
+    "an upgrade that goes wrong rolls back to the previous requirements and plugins only "
+    "through their object versions. Enable versioning on the bucket (`aws_s3_bucket_versioning` "
+    'with `status = "Enabled"`, or `VersioningConfiguration: {Status: Enabled}`) before the '
+    "upgrade.",
+    help_title="Create an Amazon S3 bucket for Amazon MWAA",
+    help_url=BUCKET,
+    check=_unversioned,
+    tags=("mwaa", "rollback", "s3"),
 )
 UNVERIFIED_BUCKET = Rule(
-    "MWAA006",
-    Severity.WARNING,
-    "upgrade while the bucket's versioning cannot be verified (bucket outside the config)",
-    _unverified,
+    id="MWAA006",
+    severity=Severity.WARNING,
+    name="unverified-source-bucket",
+    summary="version change while the bucket's versioning cannot be verified (bucket outside "
+    "the configuration, or its settings unresolved)",
+    description="The source bucket is not defined in what was checked, or its versioning "
+    "cannot be resolved, so iacplan cannot tell whether an upgrade that goes wrong can roll "
+    "back the requirements and plugins. Make sure the bucket has versioning enabled, check the "
+    "definitions that hold it too, or run with `--live` to read it from the account.",
+    help_title="Create an Amazon S3 bucket for Amazon MWAA",
+    help_url=BUCKET,
+    check=_unverified,
+    tags=("mwaa", "rollback", "s3"),
 )

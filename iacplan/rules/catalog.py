@@ -57,15 +57,36 @@ def _end_of_support(change: Change, context: Context) -> Iterator[Hit]:
         yield Hit(f"{version} is deprecated: MWAA ends support for it on {eos}")
 
 
+VERSIONS = "https://docs.aws.amazon.com/mwaa/latest/userguide/airflow-versions.html"
+
 UNKNOWN_VERSION = Rule(
-    "MWAA004",
-    Severity.ERROR,
-    "head version is not one MWAA offers (per the catalog)",
-    _unknown_version,
+    id="MWAA004",
+    severity=Severity.ERROR,
+    name="version-not-offered",
+    summary="head version is not one MWAA offers (per the catalog), or is past end of support "
+    "and the change moves to it",
+    description="MWAA accepts only the Airflow versions it lists and refuses any other value "
+    "when the environment is created or updated; no environment can be created on, or changed "
+    "to, a version past end of support. Versions are compared exactly: `v2.10.3`, `2.10` or an "
+    "unquoted YAML number are reported, never normalised. If MWAA has released the version "
+    "since iacplan's catalog date, point `--versions-file` (or `versions_file` in "
+    "`.iacplan.yaml`) at a newer catalog.",
+    help_title="Apache Airflow versions on Amazon MWAA",
+    help_url=VERSIONS + "#airflow-versions-official",
+    check=_unknown_version,
+    tags=("mwaa", "catalog"),
 )
 END_OF_SUPPORT = Rule(
-    "MWAA009",
-    Severity.WARNING,
-    "head version is deprecated or past end of support",
-    _end_of_support,
+    id="MWAA009",
+    severity=Severity.WARNING,
+    name="end-of-support",
+    summary="head version is deprecated or past end of support",
+    description="MWAA announces the end of support of an Airflow version ahead of time. After "
+    "it, MWAA creates no environments on the version and no upgrade or downgrade can target it; "
+    "existing environments keep running at your own risk, without technical support. Plan an "
+    "upgrade to a supported version.",
+    help_title="Apache Airflow version support and FAQ (Amazon MWAA)",
+    help_url=VERSIONS + "#airflow-versions-support",
+    check=_end_of_support,
+    tags=("mwaa", "catalog"),
 )

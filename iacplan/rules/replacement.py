@@ -53,7 +53,7 @@ def _replaced(change: Change, context: Context) -> Iterator[Hit]:
             "history lost); make the name evaluable (write it out, or give the parameter or "
             "variable a value) to verify that it stays the same",
             change.head.name.location if change.head else None,
-            Severity.WARNING,
+            severity=Severity.WARNING,
         )
         yield from _provider_replaces(change, context)
     else:
@@ -128,8 +128,20 @@ def _name(env: Environment) -> str:
 
 
 REPLACED = Rule(
-    "MWAA007",
-    Severity.ERROR,
-    "the environment would be replaced or destroyed (run history lost)",
-    _replaced,
+    id="MWAA007",
+    severity=Severity.ERROR,
+    name="environment-replaced",
+    summary="the environment would be replaced (name change, or a major upgrade with AWS "
+    "provider ≥ 5.2.0) or destroyed (removed); a warning when it *may* be replaced (a name "
+    "that cannot be evaluated changes its expression)",
+    description="A replaced or destroyed MWAA environment loses its metadata database: the "
+    "history of every DAG run and task, and the connections and variables kept there; a new "
+    "one also has a new web server URL. The Terraform AWS provider (since 5.2.0) replaces "
+    "`aws_mwaa_environment` when the major Airflow version goes up, even where MWAA upgrades "
+    "in place. Keep the environment and change its version in place (out of band if need be), "
+    "or create the new one beside it and migrate the metadata.",
+    help_title="Migrating to a new Amazon MWAA environment",
+    help_url="https://docs.aws.amazon.com/mwaa/latest/migrationguide/migrating-to-new-mwaa.html",
+    check=_replaced,
+    tags=("mwaa", "replacement"),
 )

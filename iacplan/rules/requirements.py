@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 from packaging.version import Version
 
+from iacplan.catalog import constraints
 from iacplan.catalog.versions import parse_version
 from iacplan.model import Change, ChangeKind, Location, Severity, ValueState
 from iacplan.rules.base import Context, Hit, Rule
-from iacplan.upgrade.plan import constraint_line
 
 # From 2.7.2 MWAA adds the constraints line itself when requirements.txt has none.
 ADDS_CONSTRAINTS_SINCE = Version("2.7.2")
@@ -25,7 +25,7 @@ def _requirements(change: Change, context: Context) -> Iterator[Hit]:
     if version is None or release is None:
         return  # MWAA004 and MWAA008 say why the version cannot be judged
     requirements = head.requirements
-    expected = constraint_line(version, release.python)
+    expected = constraints.line(version, release.python)
     # With an include the line may be in the file included, which is not read.
     missing = not requirements.constraints and not requirements.includes
     if missing and change.kind is not ChangeKind.UNCHANGED:
@@ -33,7 +33,7 @@ def _requirements(change: Change, context: Context) -> Iterator[Hit]:
     for line in requirements.constraints:
         if line.airflow is None:
             continue  # cannot be checked here; the source notes it
-        if (line.airflow, line.file) != (str(version), f"constraints-{release.python}.txt"):
+        if (line.airflow, line.file) != (str(version), constraints.file_name(release.python)):
             yield Hit(
                 f"the constraints line names constraints-{line.airflow}/{line.file}, but the "
                 f"environment runs Airflow {version} on Python {release.python}, so pip resolves "
@@ -69,8 +69,20 @@ def _missing(version: Version, expected: str, where: Location) -> Hit:
 
 
 REQUIREMENTS = Rule(
-    "MWAA011",
-    Severity.WARNING,
-    "a local requirements.txt lacks the constraints line for the head version",
-    _requirements,
+    id="MWAA011",
+    severity=Severity.WARNING,
+    name="requirements-constraints",
+    summary="the local requirements.txt's constraints line is not the head version's (or "
+    "missing), or an `apache-airflow` pin excludes it",
+    description="MWAA installs `requirements.txt` with pip against Apache Airflow's "
+    "constraints file for the environment's Airflow and Python versions. A constraints line "
+    "for another version makes pip resolve against the wrong pins, and an `apache-airflow` pin "
+    "that excludes the installed version makes pip refuse the file or replace Airflow. From "
+    "2.7.2 MWAA adds the constraints line itself when there is none. Point `--constraint` at "
+    "the head version's constraints file, as the message shows.",
+    help_title="Constraints file (Amazon MWAA provider packages)",
+    help_url="https://docs.aws.amazon.com/mwaa/latest/userguide/connections-packages.html"
+    "#connections-packages-constraints",
+    check=_requirements,
+    tags=("mwaa", "requirements"),
 )

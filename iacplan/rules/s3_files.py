@@ -24,13 +24,20 @@ def _unpinned(change: Change, context: Context) -> Iterator[Hit]:
                 f"changes, and if the upgrade goes wrong it restores the previous {file.role} only "
                 "from a pinned version; pin the object version",
                 file.path.location,
+                about(file),
             )
         elif version.state is ValueState.UNKNOWN:
             yield Hit(
                 f"whether the {file.role} file {_path(file)} is pinned to an S3 object version "
                 f"cannot be verified: {version.reason}",
                 file.path.location,
+                about(file),
             )
+
+
+def about(file: S3File) -> str:
+    """What a finding on this file is about (Finding.about): one file per role."""
+    return f"file:{file.role}"
 
 
 def _path(file: S3File) -> str:
@@ -40,8 +47,19 @@ def _path(file: S3File) -> str:
 
 
 UNPINNED_FILES = Rule(
-    "MWAA010",
-    Severity.WARNING,
-    "requirements / plugins / startup script not pinned to an S3 object version",
-    _unpinned,
+    id="MWAA010",
+    severity=Severity.WARNING,
+    name="unpinned-s3-files",
+    summary="version change while requirements, plugins or startup script is not pinned to an "
+    "S3 object version (or the pin cannot be verified)",
+    description="MWAA installs a changed `requirements.txt`, plugins file or startup script "
+    "only when its S3 object version changes, and a version change that goes wrong rolls back "
+    "to the previous files only through pinned versions. Set the object version of each file: "
+    "`requirements_s3_object_version`, `plugins_s3_object_version`, "
+    "`startup_script_s3_object_version` (CloudFormation: `RequirementsS3ObjectVersion`, "
+    "`PluginsS3ObjectVersion`, `StartupScriptS3ObjectVersion`).",
+    help_title="Installing Python dependencies (Amazon MWAA)",
+    help_url="https://docs.aws.amazon.com/mwaa/latest/userguide/working-dags-dependencies.html",
+    check=_unpinned,
+    tags=("mwaa", "rollback", "s3"),
 )

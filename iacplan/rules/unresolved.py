@@ -36,8 +36,18 @@ def _unresolved(change: Change, context: Context) -> Iterator[Hit]:
 
 
 UNRESOLVED_VERSION = Rule(
-    "MWAA008",
-    Severity.WARNING,
-    "the airflow version cannot be resolved (unknown value, with the reason)",
-    _unresolved,
+    id="MWAA008",
+    severity=Severity.WARNING,
+    name="unresolved-version",
+    summary="the Airflow version cannot be resolved (not set, or not known before apply; "
+    "with the reason)",
+    description="iacplan reports an Airflow version it cannot resolve as unknown, never as "
+    "safe: the change cannot be judged. An unset version lets MWAA pick its newest version when "
+    "it creates the environment. Set the version explicitly, or give the inputs that resolve it "
+    "(`--var`, `--var-file`, `--parameter`, `--parameters-file`).",
+    help_title="Apache Airflow versions on Amazon MWAA: latest version",
+    help_url="https://docs.aws.amazon.com/mwaa/latest/userguide/airflow-versions.html"
+    "#airflow-versions-latest",
+    check=_unresolved,
+    tags=("mwaa", "unresolved"),
 )

@@ -93,21 +93,69 @@ def _major_in_place(change: Change, context: Context) -> Iterator[Hit]:
         )
 
 
+UPGRADING = "https://docs.aws.amazon.com/mwaa/latest/userguide/upgrading-environment.html"
+MIGRATING = "https://docs.aws.amazon.com/mwaa/latest/migrationguide/migrating-to-new-mwaa.html"
+
 DOWNGRADE = Rule(
-    "MWAA001", Severity.ERROR, "head version is lower than base (downgrade)", _downgrade
+    id="MWAA001",
+    severity=Severity.ERROR,
+    name="downgrade",
+    summary="head version is lower than base (downgrade); the message says when MWAA itself "
+    "would accept it",
+    description="iacplan's default policy rejects every Airflow downgrade, also those MWAA "
+    "makes in place (to a still supported version of the same major, or from 3.x to 2.11.x): "
+    "a downgrade in a pull request is rarely meant. The message says whether MWAA itself would "
+    "accept the change. If the downgrade is intended, lower MWAA001's severity in "
+    "`.iacplan.yaml` or suppress it for this environment with a reason.",
+    help_title="Downgrading the Apache Airflow version (Amazon MWAA)",
+    help_url="https://docs.aws.amazon.com/mwaa/latest/userguide/airflow-versions.html"
+    "#airflow-versions-downgrade",
+    check=_downgrade,
+    tags=("mwaa", "version-path"),
 )
 MAJOR_NOT_IN_PLACE = Rule(
-    "MWAA002",
-    Severity.ERROR,
-    "a major version change MWAA cannot do in place (needs a stepping stone or a new environment)",
-    _major_not_in_place,
+    id="MWAA002",
+    severity=Severity.ERROR,
+    name="major-change-not-in-place",
+    summary="a major change MWAA cannot do in place (1.x→2.x always; 2.x→3.x unless from "
+    "2.11.x; 3.x→2.x unless to 2.11.x)",
+    description="MWAA changes the major Airflow version in place only from the latest 2.11.x to "
+    "3.x, and back from 3.x to 2.11.x. From 2.10.3 or older, upgrade to 2.11.x first and then "
+    "to 3.x, or create a new environment on the new version and migrate the metadata. As "
+    "written, apply does not go through: MWAA refuses the update (with Terraform, the AWS "
+    "provider may replace the environment instead, see MWAA007).",
+    help_title="Changing the Apache Airflow version (Amazon MWAA)",
+    help_url=UPGRADING,
+    check=_major_not_in_place,
+    tags=("mwaa", "version-path"),
 )
 FROZEN_SERIES = Rule(
-    "MWAA003", Severity.ERROR, "no in-place version change from Airflow 1.10", _frozen_series
+    id="MWAA003",
+    severity=Severity.ERROR,
+    name="version-change-from-1.10",
+    summary="base is 1.10.x and the version changes: MWAA has no in-place change from Airflow 1.10",
+    description="MWAA cannot change the Airflow version of a 1.10 environment in place, not "
+    "even to a newer 1.10. Create a new environment on the target version beside it, move the "
+    "DAGs, requirements, connections, variables and metadata over, then retire the old one.",
+    help_title="Migrating to a new Amazon MWAA environment",
+    help_url=MIGRATING,
+    check=_frozen_series,
+    tags=("mwaa", "version-path"),
 )
 MAJOR_IN_PLACE = Rule(
-    "MWAA013",
-    Severity.WARNING,
-    "a major upgrade MWAA can do in place (2.11.x → 3.x): Airflow 3 needs a DAG review",
-    _major_in_place,
+    id="MWAA013",
+    severity=Severity.WARNING,
+    name="major-upgrade-needs-dag-review",
+    summary="a major upgrade MWAA can do in place (2.11.x→3.x): review the DAGs for Airflow 3's "
+    "breaking changes",
+    description="MWAA upgrades 2.11.x to Airflow 3 in place, but the DAGs may not run on it: "
+    "Airflow 3 removes SubDAGs, SLAs and several context keys (`execution_date`, `next_ds`, "
+    "...), moves the standard operators to `apache-airflow-providers-standard` and changes "
+    "scheduling defaults. Check the DAGs with `ruff check --select AIR3` and test them against "
+    "the new version locally before the upgrade.",
+    help_title="Upgrading to Airflow 3 (Apache Airflow)",
+    help_url="https://airflow.apache.org/docs/apache-airflow/stable/installation/"
+    "upgrading_to_airflow3.html",
+    check=_major_in_place,
+    tags=("mwaa", "version-path", "airflow-3"),
 )

@@ -1,11 +1,12 @@
 """The upgrade plan: how to make one environment's version change, and in what order.
 
-Everything here is computed from the change, the environment's facts and the version catalog;
-the renderers only lay it out."""
+Everything here is computed from the change, the environment's facts, the rules' findings and
+the version catalog; the renderers only lay it out. What is wrong is the rules' to say: the plan
+marks an item as a problem when a finding says so, and names the finding's rule, never
+re-deriving a rule's condition."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -14,15 +15,24 @@ from typing import Any
 
 from packaging.version import Version
 
+from iacplan.catalog import constraints
 from iacplan.catalog.versions import Catalog, parse_version, series
 from iacplan.model import (
     Change,
     Environment,
+    Finding,
     LiveEnvironment,
     S3File,
     ValueState,
     Versioning,
 )
+from iacplan.rules import bucket, live, s3_files
+from iacplan.rules.base import Rule
+from iacplan.rules.bucket import UNVERIFIED_BUCKET, UNVERSIONED_BUCKET
+from iacplan.rules.live import MISSING_OBJECT
+from iacplan.rules.replacement import REPLACED
+from iacplan.rules.s3_files import UNPINNED_FILES
+from iacplan.rules.version_path import DOWNGRADE
 
 MWAA_UPGRADE_DOC = "https://docs.aws.amazon.com/mwaa/latest/userguide/upgrading-environment.html"
 DOCKER_IMAGES = "https://github.com/aws/amazon-mwaa-docker-images"
@@ -122,10 +132,25 @@ class Plan:
         )
 
 
-def make(change: Change, verdict: str, catalog: Catalog, today: date) -> Plan | None:
-    """The plan for a change whose base and head are both versions and differ; else None."""
+@dataclass(frozen=True)
+class _Found:
+    """The rules' findings on one environment, suppressed ones too: a suppression accepts a
+    risk, it does not remove it from the plan."""
+
+    findings: Sequence[Finding]
+
+    def of(self, rule: Rule, about: str) -> Finding | None:
+        return next((f for f in self.findings if f.rule == rule.id and f.about == about), None)
+
+
+def make(
+    change: Change, verdict: str, findings: Sequence[Finding], catalog: Catalog, today: date
+) -> Plan | None:
+    """The plan for a change whose base and head are both versions and differ; else None.
+    `findings` are the rules' findings on this change."""
     if change.base is None or change.head is None:
         return None
+    found = _Found(findings)
     old = _version(change.base)
     new = _version(change.head)
     if old is None or new is None or old == new:
@@ -151,12 +176,12 @@ def make(change: Change, verdict: str, catalog: Catalog, today: date) -> Plan | 
             s
             for s in (
                 _provider_changes(old, new),
-                _rollback(change.base, env, catalog, new),
+                _rollback(change.base, env, found, new),
                 _downtime(env, hops),
             )
             if s is not None
         ),
-        checklist=_checklist(env, old, new, routes, catalog, hops),
+        checklist=_checklist(env, old, new, routes, catalog, found, hops),
     )
 
 
@@ -175,13 +200,6 @@ def _kind(old: Version, new: Version) -> str:
     return f"patch {direction}"
 
 
-def constraint_line(version: Version, python: str) -> str:
-    return (
-        '--constraint "https://raw.githubusercontent.com/apache/airflow/'
-        f'constraints-{version}/constraints-{python}.txt"'
-    )
-
-
 def _step(old: Version, new: Version, catalog: Catalog, in_place: bool) -> Step:
     release = catalog.release(new)
     python = release.python if release else None
@@ -191,7 +209,7 @@ def _step(old: Version, new: Version, catalog: Catalog, in_place: bool) -> Step:
         kind=_kind(old, new),
         in_place=in_place,
         python=python,
-        constraint=constraint_line(new, python) if python else None,
+        constraint=constraints.line(new, python) if python else None,
     )
 
 
@@ -231,7 +249,7 @@ def _route_note(
     )
     if new < old:
         policy = (
-            "iacplan rejects downgrades by default (MWAA001): the usual fix is to keep the "
+            f"iacplan rejects downgrades by default ({DOWNGRADE.id}): the usual fix is to keep the "
             "deployed version"
         )
         return (
@@ -309,7 +327,7 @@ def _provider_changes(old: Version, new: Version) -> Section | None:
     return Section("changes", "Provider and import changes", tuple(items), tuple(links))
 
 
-def _file_line(file: S3File, old_files: dict[str, S3File]) -> str:
+def _file_line(file: S3File, old_files: dict[str, S3File], unpinned: Finding | None) -> str:
     path = file.path.text if file.path.state is ValueState.KNOWN else "(path unknown)"
     version = file.object_version
     if version.state is ValueState.KNOWN:
@@ -326,38 +344,25 @@ def _file_line(file: S3File, old_files: dict[str, S3File]) -> str:
             else ""
         )
         return f"✓ {file.role} `{path}` is pinned to object version `{version.text}`{hint}."
-    if version.state is ValueState.MISSING:
+    if unpinned is not None and version.state is ValueState.MISSING:
         return (
-            f"✗ {file.role} `{path}` is not pinned to an S3 object version (MWAA010): "
+            f"✗ {file.role} `{path}` is not pinned to an S3 object version ({unpinned.rule}): "
             "a rollback cannot restore the previous file."
         )
     return f"? {file.role} `{path}`: the object version cannot be resolved ({version.reason})."
 
 
-def _rollback(base: Environment, head: Environment, catalog: Catalog, new: Version) -> Section:
+def _rollback(base: Environment, head: Environment, found: _Found, new: Version) -> Section:
     items = [
         "MWAA snapshots the metadata database first and restores it if the change does not "
-        "go through."
+        "go through.",
+        _bucket_line(head, found),
     ]
-    bucket = head.bucket
-    if bucket is None:
-        items.append("? No source bucket found: its versioning cannot be checked.")
-    elif bucket.versioning is Versioning.ENABLED:
-        items.append(
-            f"✓ Source bucket `{bucket.id}` keeps object versions: a rollback can restore "
-            "the previous requirements and plugins."
-        )
-    elif bucket.versioning is Versioning.UNKNOWN:
-        items.append(f"? Source bucket versioning cannot be verified (MWAA006): {bucket.reason}.")
-    else:
-        items.append(
-            f"✗ Source bucket `{bucket.id}` versioning is {bucket.versioning} (MWAA005): "
-            "enable it before the upgrade, or a rollback restores the database but not the "
-            "previous requirements and plugins."
-        )
     old_files = {f.role: f for f in base.files}
-    items += [_file_line(f, old_files) for f in head.files]
-    items += _account(head.live)
+    items += [
+        _file_line(f, old_files, found.of(UNPINNED_FILES, s3_files.about(f))) for f in head.files
+    ]
+    items += _account(head.live, found)
     if not head.files:
         items.append("The configuration names no requirements, plugins or startup script.")
     items.append(
@@ -367,23 +372,50 @@ def _rollback(base: Environment, head: Environment, catalog: Catalog, new: Versi
     return Section("rollback", "Rollback readiness", tuple(items))
 
 
-def _account(live: LiveEnvironment | None) -> list[str]:
+def _bucket_line(head: Environment, found: _Found) -> str:
+    source = head.bucket
+    unversioned = found.of(UNVERSIONED_BUCKET, bucket.ABOUT)
+    unverified = found.of(UNVERIFIED_BUCKET, bucket.ABOUT)
+    if source is None:
+        return "? No source bucket found: its versioning cannot be checked."
+    if unversioned is not None:
+        return (
+            f"✗ Source bucket `{source.id}` versioning is {source.versioning} "
+            f"({unversioned.rule}): enable it before the upgrade, or a rollback restores the "
+            "database but not the previous requirements and plugins."
+        )
+    if unverified is not None:
+        return (
+            f"? Source bucket versioning cannot be verified ({unverified.rule}): {source.reason}."
+        )
+    if source.versioning is Versioning.ENABLED:
+        return (
+            f"✓ Source bucket `{source.id}` keeps object versions: a rollback can restore "
+            "the previous requirements and plugins."
+        )
+    return f"? Source bucket `{source.id}` versioning is {source.versioning} ({source.reason})."
+
+
+def _account(account: LiveEnvironment | None, found: _Found) -> list[str]:
     """What --live found that a rollback depends on."""
-    if live is None or not live.found:
+    if account is None or not account.found:
         return []
-    items = [f"The account runs `{live.name}` on {live.version}, status {live.status}."]
-    last = live.last_update
+    items = [f"The account runs `{account.name}` on {account.version}, status {account.status}."]
+    last = account.last_update
     if last is not None and last.status == "FAILED":
         items.append(
             f"✗ Its last update did not succeed ({last.error or 'no error given'}, "
             f"{last.created_at}): find out why before changing the version again."
         )
-    for pinned in live.objects:
+    for pinned in account.objects:
         where = f"{pinned.role} `s3://{pinned.bucket}/{pinned.key}` version `{pinned.version_id}`"
+        missing = found.of(MISSING_OBJECT, live.about(pinned))
         if pinned.exists:
             items.append(f"✓ The deployed {where} exists: a rollback can restore it.")
-        elif pinned.exists is False:
-            items.append(f"✗ The deployed {where} is missing (MWAA015): a rollback cannot use it.")
+        elif missing is not None:
+            items.append(
+                f"✗ The deployed {where} is missing ({missing.rule}): a rollback cannot use it."
+            )
         else:
             items.append(f"? The deployed {where} could not be checked.")
     return items
@@ -421,6 +453,7 @@ def _checklist(
     new: Version,
     routes: Sequence[Route],
     catalog: Catalog,
+    found: _Found,
     hops: int,
 ) -> tuple[str, ...]:
     release = catalog.release(new)
@@ -439,14 +472,17 @@ def _checklist(
         items.append(_constraints_item(env, routes[0].steps))
     if env.files:
         items.append("Upload the changed files and set their new S3 object versions.")
-    if env.bucket is None or env.bucket.versioning is not Versioning.ENABLED:
+    doubts = (found.of(rule, bucket.ABOUT) for rule in (UNVERSIONED_BUCKET, UNVERIFIED_BUCKET))
+    if env.bucket is None or any(doubt is not None for doubt in doubts):
         items.append("Make sure the source bucket has versioning enabled.")
     if old.major < 3 <= new.major:
         items.append("Run `ruff check --select AIR3` on the DAGs and fix what it reports.")
     if env.kind.startswith("terraform") and old.major < new.major:
+        # Advice for any major upgrade in Terraform, whether or not this configuration's
+        # provider is one that replaces (REPLACED says when it is).
         items.append(
             "Make sure `terraform plan` updates the environment in place: the AWS provider "
-            "replaces it on a major upgrade (MWAA007)."
+            f"replaces it on a major upgrade ({REPLACED.id})."
         )
     items += [
         "Clean up the metadata database if it is large (`airflow db clean`): a big database "
@@ -460,8 +496,8 @@ def _checklist(
 def _constraints_item(env: Environment, steps: Sequence[Step]) -> str:
     final = steps[-1]
     found = env.requirements
-    if found is not None and len(steps) == 1:
-        expected = f"constraints-{final.python}.txt"
+    if found is not None and len(steps) == 1 and final.python is not None:
+        expected = constraints.file_name(final.python)
         for line in found.constraints:
             if line.airflow == final.to_version and line.file == expected:
                 return (
@@ -470,76 +506,3 @@ def _constraints_item(env: Environment, steps: Sequence[Step]) -> str:
                 )
     hop_lines = ", then ".join(f"`{s.constraint}`" for s in steps)
     return f"Point requirements.txt at the new constraints: {hop_lines}."
-
-
-# Rollout order ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Ordering:
-    """How environments are ranked for a rollout: least critical first."""
-
-    tags: tuple[str, ...] = ("env", "environment", "stage")
-    stages: tuple[tuple[str, ...], ...] = (
-        ("dev", "development", "sandbox"),
-        ("test", "testing", "qa"),
-        ("staging", "stage", "stg", "preprod", "uat"),
-        ("prod", "production", "prd", "live"),
-    )
-    source: str = "the default"  # where the ordering comes from, for the reader
-
-    def describe(self) -> str:
-        stages = " < ".join(group[0] for group in self.stages)
-        tags = "/".join(self.tags)
-        return (
-            f"least critical first: by the tag {tags} ({stages}), else by a stage word in the "
-            f"name; environments with no stage go last (treated as production); ties by id — "
-            f"ordering from {self.source}"
-        )
-
-    def rank(self, name: str | None, tags: Sequence[tuple[str, str]]) -> tuple[int, str]:
-        """(stage index, why); len(stages) when nothing says which stage it is."""
-        tag_values = {k.lower(): v for k, v in tags}
-        for tag in self.tags:
-            value = tag_values.get(tag.lower())
-            index = self._stage(value)
-            if index is not None:
-                return index, f"tag {tag} = {value}"
-        index = self._stage(name)
-        if index is not None:
-            return index, f"name {name}"
-        return len(self.stages), "no stage found"
-
-    def _stage(self, text: str | None) -> int | None:
-        """The stage of the first word of `text` that names one ("prod-eu" is prod)."""
-        for word in re.split(r"[^a-z0-9]+", (text or "").lower()):
-            index = next((i for i, group in enumerate(self.stages) if word in group), None)
-            if index is not None:
-                return index
-        return None
-
-
-@dataclass(frozen=True)
-class RolloutEntry:
-    id: str
-    stage: str  # the stage group's first word, or "unknown"
-    reason: str
-
-
-@dataclass(frozen=True)
-class Rollout:
-    rule: str
-    order: tuple[RolloutEntry, ...]
-
-
-def rollout(changes: Sequence[Change], ordering: Ordering) -> Rollout:
-    """The changing environments, least critical first."""
-    ranked = []
-    for change in changes:
-        env = change.head
-        if env is None:
-            continue
-        index, reason = ordering.rank(env.name.text, env.tags)
-        stage = ordering.stages[index][0] if index < len(ordering.stages) else "unknown"
-        ranked.append((index, change.id, RolloutEntry(change.id, stage, reason)))
-    return Rollout(ordering.describe(), tuple(entry for *_, entry in sorted(ranked)))

