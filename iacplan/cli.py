@@ -21,7 +21,7 @@ from iacplan.comment import sticky
 from iacplan.config import Config, load_config
 from iacplan.errors import InputError, NoDefinitions
 from iacplan.inputs.files import TF_SUFFIXES, clear_caches, parse_json, read_text
-from iacplan.model import Change, Environment, Severity
+from iacplan.model import Change, ChangeKind, Environment, Severity
 from iacplan.render import RENDERERS
 from iacplan.report import Report, build
 from iacplan.runtime import limits
@@ -159,6 +159,20 @@ def _report_options(command: F) -> F:
             show_default=True,
             help="Exit 1 when an unsuppressed finding is at or above this severity.",
         ),
+        click.option(
+            "--color",
+            "colour",
+            type=click.Choice(["auto", "always", "never"]),
+            default="auto",
+            show_default=True,
+            help="Colour in text: auto follows NO_COLOR, FORCE_COLOR, CLICOLOR_FORCE, else "
+            "whether stdout is a terminal.",
+        ),
+        click.option(
+            "--verbose",
+            is_flag=True,
+            help="Text: every environment's whole plan (by default only for a single one).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -207,6 +221,8 @@ class _Reporting:
     format_name: str
     destinations: list[tuple[str, Path]]
     fail_on: Severity | None
+    colour: str = "auto"
+    verbose: bool = False
 
     @classmethod
     def from_options(
@@ -216,11 +232,13 @@ class _Reporting:
         format_name: str,
         outputs: tuple[str, ...],
         fail_on: str,
+        colour: str = "auto",
+        verbose: bool = False,
     ) -> _Reporting:
         destinations = _outputs(outputs)
         config = load_config(config_path)
         catalog = load_catalog(versions_file or config.versions_file)
-        return cls(config, catalog, format_name, destinations, FAIL_ON[fail_on])
+        return cls(config, catalog, format_name, destinations, FAIL_ON[fail_on], colour, verbose)
 
     def judge(self, changes: list[Change], account: live.Account | None) -> NoReturn:
         """Read the account (with --live), apply the rules, write every requested format,
@@ -233,17 +251,23 @@ class _Reporting:
         context = rules.Context(catalog=self.catalog, today=_today())
         findings = rules.run(changes, context, self.config.policy)
         report = build(changes, findings, self.catalog, context.today, self.config.ordering)
+        # Paths from the repository root and CI links, found once: renderers run nothing.
+        from iacplan import ci
+        from iacplan.render.context import ColourChoice
+
+        tty = sys.stdout.isatty()
+        formats = {self.format_name, *(f for f, _ in self.destinations)}
+        width = shutil.get_terminal_size().columns if tty else 100
+        shown_with = ci.context(formats, ColourChoice(self.colour), tty, self.verbose, width)
+        files = replace(shown_with, colour=False, width=100)
         for output_format, destination in self.destinations:
             try:
-                destination.write_text(RENDERERS[output_format](report, False), encoding="utf-8")
+                destination.write_text(
+                    RENDERERS[output_format](report, False, files), encoding="utf-8"
+                )
             except OSError as exc:
                 raise InputError(f"{destination}: cannot write: {exc.strerror}") from exc
-        if self.format_name == "text" and sys.stdout.isatty():
-            from iacplan.render import text
-
-            shown = text.render(report, _use_colour(), shutil.get_terminal_size().columns)
-        else:
-            shown = RENDERERS[self.format_name](report, False)
+        shown = RENDERERS[self.format_name](report, shown_with.colour, shown_with)
         try:
             click.echo(shown, nl=False)
             sys.stdout.flush()
@@ -261,10 +285,6 @@ def _today() -> date:
         return date.fromisoformat(fixed)
     except ValueError as exc:
         raise InputError(f"IACPLAN_TODAY={fixed!r} is not a date (YYYY-MM-DD)") from exc
-
-
-def _use_colour() -> bool:
-    return "NO_COLOR" not in os.environ
 
 
 @click.group()
@@ -345,6 +365,8 @@ def check(
     format_name: str,
     outputs: tuple[str, ...],
     fail_on: str,
+    colour: str,
+    verbose: bool,
 ) -> None:
     """Check every MWAA environment in HEAD_PATHS (default: .) against --base.
 
@@ -361,7 +383,9 @@ def check(
         requirements=_requirements(requirements_files),
     )
     account = _account(use_live, region, profile)
-    reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
+    reporting = _Reporting.from_options(
+        config_path, versions_file, format_name, outputs, fail_on, colour, verbose
+    )
     if base_ref is not None:
         if base_path is not None or template_path is not None:
             raise click.UsageError("--base-ref goes with neither --base nor --template")
@@ -561,13 +585,17 @@ def terraform(
     format_name: str,
     outputs: tuple[str, ...],
     fail_on: str,
+    colour: str,
+    verbose: bool,
 ) -> None:
     """Run `terraform plan` (with TERRAFORM_ARGS, after --), show it, then check the plan.
 
     Terraform's own output goes to stderr; the report goes to stdout. The exit code is
     terraform's when it fails, else the policy's."""
     account = _account(use_live, region, profile)
-    reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
+    reporting = _Reporting.from_options(
+        config_path, versions_file, format_name, outputs, fail_on, colour, verbose
+    )
     from iacplan.inputs.terraform import runner as terraform_run
 
     given = _requirements(requirements_files)
@@ -632,6 +660,12 @@ def _comment_options(command: F) -> F:
             "$CI_PIPELINE_CREATED_AT; else now (UTC)].",
         ),
         click.option(
+            "--skip-no-change",
+            is_flag=True,
+            help="With --report: when it has no version change and no finding, post nothing "
+            "and delete this target's earlier comment.",
+        ),
+        click.option(
             "--author",
             metavar="LOGIN",
             envvar="IACPLAN_COMMENT_AUTHOR",
@@ -645,16 +679,32 @@ def _comment_options(command: F) -> F:
     return command
 
 
-def _comment_body(report_path: Path | None, markdown_path: Path | None) -> str:
+def _comment_report(report_path: Path | None, markdown_path: Path | None) -> Report | None:
     if (report_path is None) == (markdown_path is None):
         raise click.UsageError("give one of --report FILE or --markdown FILE")
     clear_caches()  # reads are cached per run; a second run in one process reads anew
-    if report_path is not None:
-        name = sources.display_path(report_path)
-        data = parse_json(name, read_text(report_path))
-        return RENDERERS["markdown"](Report.from_dict(data, name), False)
+    if report_path is None:
+        return None
+    name = sources.display_path(report_path)
+    return Report.from_dict(parse_json(name, read_text(report_path)), name)
+
+
+def _comment_body(report: Report | None, markdown_path: Path | None) -> str:
+    if report is not None:
+        from iacplan import ci
+
+        # Links as `check` draws them: report paths are relative to this directory, as
+        # they were to check's.
+        return RENDERERS["markdown"](report, False, ci.context({"markdown"}))
     assert markdown_path is not None
     return read_text(markdown_path)
+
+
+def _nothing_to_say(report: Report) -> bool:
+    """No version change and no finding (suppressed ones count: they were judged)."""
+    return not report.findings and all(
+        e.change is ChangeKind.UNCHANGED for e in report.environments
+    )
 
 
 def _post(
@@ -668,10 +718,20 @@ def _post(
     behavior: str,
     run_time: str | None,
     author: str | None,
+    skip_no_change: bool,
 ) -> None:
-    content = _comment_body(report_path, markdown_path)
+    report = _comment_report(report_path, markdown_path)
+    if skip_no_change and report is None:
+        raise click.UsageError(
+            "--skip-no-change goes with --report (a Markdown file says no verdict)"
+        )
     run = sticky.parse_time(run_time, "--run-time") if run_time else event_time
     run = run or datetime.now(UTC).replace(microsecond=0)
+    if skip_no_change and report is not None and _nothing_to_say(report):
+        done = sticky.withdraw(comments, sticky.check_target(target), run, author)
+        click.echo(f"iacplan: {where} ({target}): {done}")
+        return
+    content = _comment_body(report, markdown_path)
     body = sticky.marked(content, sticky.check_target(target), run)
     if len(body) > limit:
         raise InputError(f"the comment would be {len(body)} characters; {where} takes {limit}")

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from importlib import import_module
+from typing import TYPE_CHECKING, Protocol
 
 from iacplan.report import Report
 
-Renderer = Callable[[Report, bool], str]  # (report, colour) -> text
+if TYPE_CHECKING:
+    from iacplan.render.context import Context
+
+
+class Renderer(Protocol):
+    """(report, colour, context) -> text: a pure function; the context (paths from the
+    repository root, CI links, layout) is computed by the caller."""
+
+    def __call__(
+        self, report: Report, colour: bool = False, context: Context | None = None, /
+    ) -> str: ...
+
 
 FORMATS = ("text", "markdown", "json", "sarif", "github", "junit")
 

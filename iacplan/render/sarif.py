@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from iacplan import __version__
 from iacplan.model import Finding, Severity
+from iacplan.render.context import Context
 from iacplan.render.repo_paths import RepoPaths
 from iacplan.report import Report
 from iacplan.rules import RULES
@@ -24,8 +25,8 @@ _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning"}
 _ROOT = "SRCROOT"
 
 
-def render(report: Report, colour: bool = False, paths: RepoPaths | None = None) -> str:
-    paths = paths or RepoPaths.here()
+def render(report: Report, colour: bool = False, context: Context | None = None) -> str:
+    paths = (context or Context()).paths
     rule_ids = sorted({f.rule for f in report.findings})
     known = {rule.id: rule for rule in RULES}
     rules = []
