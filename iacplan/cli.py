@@ -269,7 +269,7 @@ class _Reporting:
                 raise InputError(f"{destination}: cannot write: {exc.strerror}") from exc
         shown = RENDERERS[self.format_name](report, shown_with.colour, shown_with)
         try:
-            click.echo(shown, nl=False)
+            click.echo(shown, nl=False, color=shown_with.colour or None)
             sys.stdout.flush()
         except BrokenPipeError:  # the reader stopped early (`| head`): the verdict still stands
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # and exit flushes

@@ -8,7 +8,7 @@ below are presentation only (`iacplan rules` has the full summaries)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from iacplan.model import ChangeKind, Finding, Severity
@@ -70,11 +70,12 @@ def gist(finding: Finding, entry: EnvironmentEntry | None) -> Gist:
     found = re.match(r"(if [^:]+: )(.*)", message)
     if found:
         when, message = found[1], found[2]
-    if finding.rule == "MWAA001" and entry is not None and entry.base_version:
+    downgrade = re.match(r"downgrade (\S+) → (\S+?):", message)
+    if finding.rule == "MWAA001" and downgrade:
         return Gist(
-            f"{when}{entry.shown('base')} → {entry.shown('head')}",
-            f"keep {entry.shown('base')} (if the downgrade is intended, lower MWAA001's "
-            "severity in .iacplan.yaml or suppress it for this environment)",
+            f"{when}{downgrade[1]} → {downgrade[2]}",
+            f"keep {downgrade[1]} (if the downgrade is intended, lower MWAA001's severity in "
+            ".iacplan.yaml or suppress it for this environment)",
         )
     if finding.rule == "MWAA007":
         sentences = re.split(r"(?<=[a-z)])\. (?=[A-Z])", message)
@@ -119,14 +120,16 @@ def attention(report: Report) -> list[Attention]:
     return sorted(out, key=lambda a: rank(a.entry.verdict))
 
 
-def counts_phrase(report: Report, *, zero_ok: bool = False) -> str:
+def counts_phrase(
+    report: Report, *, zero_ok: bool = False, shown: Callable[[str], str] = str
+) -> str:
     """ "2 rejected, 2 unverified of 30 environments" / "30 allowed" — no zero counts; the
     environment and its change when there is only one."""
     counts = report.summary()
     total = counts["environments"]
     if total == 1:
         (entry,) = report.environments
-        return f"{label(entry)}: {change_phrase(entry)}"
+        return f"{shown(label(entry))}: {change_phrase(entry)}"
     parts = [
         f"{counts[v.value]} {v.value}"
         for v in (Verdict.REJECTED, Verdict.UNVERIFIED)
@@ -244,7 +247,7 @@ def closing(report: Report) -> str:
     """The last line of the text report: the verdict again and what did not pass."""
     verdict = overall_verdict(report)
     if verdict is None:
-        return "iacplan: no MWAA environment found"
+        return "iacplan: no aws_mwaa_environment found"
     rejected = [
         f"{label(a.entry)} ({', '.join(_error_rules(a.findings))})"
         for a in attention(report)

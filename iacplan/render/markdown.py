@@ -102,7 +102,7 @@ class _Names:
 def _banner(report: Report) -> list[str]:
     verdict = overall_verdict(report)
     icon = f"{_VERDICT_ICON[verdict]} " if verdict is not None else ""
-    counts = brief.counts_phrase(report)
+    counts = brief.counts_phrase(report, shown=_text)
     title = f"## {icon}iacplan {brief.gate(report)}" + (f" — {counts}" if counts else "")
     return [title, ""]
 
@@ -314,7 +314,16 @@ def _fit(blocks: Sequence[_Block], budget: int) -> list[str]:
     used = 0
     problems = [i for i, b in enumerate(blocks) if b.problem]
     quiet = [i for i, b in enumerate(blocks) if not b.problem]
-    # Problems: whole while the rest of the problems still fit at least shortened.
+    # As many problems as fit shortened (in order), each whole while the others kept still
+    # fit at least shortened.
+    fitting = 0
+    for i in problems:
+        if used + _size(short[i]) > budget:
+            break
+        used += _size(short[i])
+        fitting += 1
+    every_problem = fitting == len(problems)
+    problems, used = problems[:fitting], 0
     reserve = sum(_size(short[i]) for i in problems)
     for i in problems:
         reserve -= _size(short[i])
@@ -323,7 +332,7 @@ def _fit(blocks: Sequence[_Block], budget: int) -> list[str]:
             break
         chosen[i] = lines
         used += _size(lines)
-    if len(chosen) == len(problems):
+    if every_problem and len(chosen) == len(problems):
         if used + sum(_size(whole[i]) for i in quiet) <= budget:
             for i in quiet:
                 chosen[i] = whole[i]

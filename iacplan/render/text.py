@@ -12,6 +12,7 @@ log viewers make them clickable; colour only when the context says so."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import replace
@@ -35,6 +36,9 @@ _VERDICT_COLOUR = {
 _SEVERITY_COLOUR = {Severity.ERROR: "red", Severity.WARNING: "yellow"}
 
 
+_URL = re.compile(r"https?://[^\s)\"]+")
+
+
 def _plain(text: str) -> str:
     return text.replace("`", "")
 
@@ -49,6 +53,15 @@ class _Layout:
         return click.style(text, fg=fg, bold=bold) if self.colour else text
 
     def wrap(self, text: str, indent: str, hanging: str = "  ") -> list[str]:
+        """`text` wrapped; a URL inside it goes alone on the next line, where terminals and
+        log viewers make it clickable (a --constraint line stays whole: it is copied)."""
+        if text.strip().startswith("--constraint"):
+            return [indent + text]
+        urls = _URL.findall(text)
+        text = _URL.sub("", text).replace(" ()", "").replace("()", "")
+        return self._wrap(text, indent, hanging) + [indent + hanging + url for url in urls]
+
+    def _wrap(self, text: str, indent: str, hanging: str) -> list[str]:
         return textwrap.wrap(
             _plain(text),
             width=self.width,
@@ -231,7 +244,8 @@ def _way(entry: EnvironmentEntry, plan: Plan) -> list[str]:
     if not plan.routes:
         lines.append("no route: MWAA cannot make this change")
     if plan.routes and plan.routes[0].steps[-1].constraint:
-        lines += [f"constraints: {s.constraint}" for s in plan.routes[0].steps]
+        lines.append("constraints line for requirements.txt, hop by hop:")
+        lines += [f"  {s.constraint}" for s in plan.routes[0].steps]
     if plan.python:
         lines.append(
             f"Python {plan.python.from_python} → {plan.python.to_python}: {plan.python.consequence}"
@@ -259,7 +273,8 @@ def _plan(plan: Plan) -> list[str]:
             f"{plan.python.consequence}"
         )
     if plan.routes and plan.routes[0].steps[-1].constraint:
-        lines += [f"- constraints: {s.constraint}" for s in plan.routes[0].steps]
+        lines.append("- constraints line for requirements.txt:")
+        lines += [f"    {s.constraint}" for s in plan.routes[0].steps]
     for section in plan.sections:
         lines.append(f"{section.title}:")
         lines += [f"- {item}" for item in section.items]
