@@ -3,7 +3,7 @@
 drawn), render the Markdown as GitHub-flavoured HTML and, with --screenshot, take a headless
 Chromium screenshot of each page.
 
-    python benchmarks/comment_preview.py OUT_DIR [--css github-markdown.css] [--screenshot]
+    python benchmarks/comment_preview.py OUT_DIR [--css github-markdown.css] [--screenshot] [--open]
 
 Needs markdown-it-py and mdit-py-plugins (the test extra); the CSS is the npm package
 github-markdown-css (`npm install github-markdown-css`); the screenshot needs Debian's
@@ -145,6 +145,7 @@ def main() -> None:
     parser.add_argument("--css", type=Path)
     parser.add_argument("--screenshot", action="store_true")
     parser.add_argument("--height", type=int, default=2000)
+    parser.add_argument("--open", action="store_true", help="draw every <details> opened")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     css = args.css.read_text(encoding="utf-8") if args.css else ""
@@ -153,7 +154,8 @@ def main() -> None:
             markdown = markdown_of(kind, Path(tmp))
             (args.out / f"{kind}.md").write_text(markdown, encoding="utf-8")
             page = args.out / f"{kind}.html"
-            page.write_text(html_of(markdown, css), encoding="utf-8")
+            shown = markdown.replace("<details>", "<details open>") if args.open else markdown
+            page.write_text(html_of(shown, css), encoding="utf-8")
             print(f"{kind}: {len(markdown)} characters, {markdown.count(chr(10))} lines")
             if args.screenshot:
                 profile = tempfile.mkdtemp()

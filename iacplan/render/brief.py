@@ -24,7 +24,7 @@ TITLES = {
     "MWAA004": "version MWAA does not offer",
     "MWAA005": "bucket versioning off",
     "MWAA006": "bucket versioning unverified",
-    "MWAA007": "environment replaced",
+    "MWAA007": "replace/destroy",
     "MWAA008": "version unresolved",
     "MWAA009": "version past support",
     "MWAA010": "files not pinned",
@@ -74,21 +74,18 @@ def gist(finding: Finding, entry: EnvironmentEntry | None) -> Gist:
     if finding.rule == "MWAA001" and downgrade:
         return Gist(
             f"{when}{downgrade[1]} → {downgrade[2]}",
-            f"keep {downgrade[1]} (if the downgrade is intended, lower MWAA001's severity in "
-            ".iacplan.yaml or suppress it for this environment)",
+            f"keep {downgrade[1]}",
         )
     if finding.rule == "MWAA007":
         sentences = re.split(r"(?<=[a-z)])\. (?=[A-Z])", message)
-        lost = next((s for s in sentences if "history" in s), sentences[0])
-        lost_phrase = (
-            "the new environment starts empty: every run's history is lost"
-            if "history is lost" in lost
-            else lost
-        )
         head = sentences[0].split(" — ")[0].split(" (")[0]
+        if "history is lost" in message:
+            head += ": every run's history is lost"
+        elif "history" not in head:
+            head += ": its metadata database and run history go with it"
         fixes = [s for s in sentences[1:] if s.startswith(("To keep it", "MWAA cannot make"))]
         fix = fixes[0].removeprefix("To keep it, ") if fixes else None
-        return Gist(f"{when}{head}: {lost_phrase}", fix)
+        return Gist(when + head, fix)
     if "; " in message:
         reason, fix = message.rsplit("; ", 1)
         if not fix.startswith(("if ", "it is ")):
@@ -178,7 +175,8 @@ def groups(
     entries: Sequence[EnvironmentEntry], report: Report, by_plan: bool = False
 ) -> list[Group]:
     """Allowed and unchanged environments without findings, grouped by their change (and,
-    with `by_plan`, by their plan but for its per-environment rollback facts); every other
+    with `by_plan`, by their plan but for its per-environment rollback facts; then problems
+    whose findings and plan say the very same thing are grouped too); every other
     environment is a group of its own. Order: as given (the first member decides)."""
     keyed: dict[object, list[EnvironmentEntry]] = {}
     for entry in entries:
@@ -186,9 +184,18 @@ def groups(
             not f.suppressed for f in report.findings_of(entry.id)
         )
         key: object = entry.id
+        plan = shared_plan(entry.plan) if by_plan and entry.plan else None
+        versions = (entry.verdict, entry.shown("base"), entry.shown("head"), entry.change)
         if quiet:
-            plan = shared_plan(entry.plan) if by_plan and entry.plan else None
-            key = (entry.verdict, entry.shown("base"), entry.shown("head"), entry.change, plan)
+            key = (*versions, plan)
+        elif by_plan and entry.verdict in (Verdict.REJECTED, Verdict.UNVERIFIED):
+            # Problems share a details block only when they say the very same thing.
+            said = tuple(
+                (f.rule, f.severity, f.message, f.suppressed, f.suppression_reason)
+                for f in report.findings_of(entry.id)
+            )
+            facts = (entry.notes, entry.planned_action, entry.planned_detail)
+            key = (*versions, plan, said, facts)
         keyed.setdefault(key, []).append(entry)
     return [Group(tuple(members)) for members in keyed.values()]
 

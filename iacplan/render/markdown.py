@@ -14,6 +14,7 @@ shortened first, then left out and counted."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -117,45 +118,97 @@ def _where(file: str, line: int, ctx: Context) -> str:
 
 
 def _attention(report: Report, ctx: Context, names: _Names, budget: int) -> list[str]:
-    """One line per environment that needs a look; compact lines, then a count, only when
-    thousands of them would not fit in a comment."""
+    """One line per environment that needs a look (three or more with the very same problem
+    share one line that names each); compact lines, then a count, only when thousands of
+    them would not fit in a comment."""
     items = brief.attention(report)
     if not items:
         return []
-    full = [_attention_line(a, ctx, names, compact=False) for a in items]
-    if _size(full) > budget:
-        full = [_attention_line(a, ctx, names, compact=True) for a in items]
+    clusters: dict[object, list[brief.Attention]] = {}
+    for item in items:
+        clusters.setdefault(_problem_key(item), []).append(item)
+    shared = {key for key, members in clusters.items() if len(members) >= 3}
+    lines: list[str] = []
+    done: set[object] = set()
+    for compact in (False, True):
+        lines, done = [], set()
+        for item in items:
+            key = _problem_key(item)
+            if key in shared:
+                if key not in done:
+                    done.add(key)
+                    lines.append(_shared_line(clusters[key], ctx, names, compact))
+            else:
+                lines.append(_attention_line(item, ctx, names, compact))
+        if _size(lines) <= budget:
+            break
     kept: list[str] = []
-    for line in full:
+    for line in lines:
         if _size(kept) + len(line) + 1 > budget:
-            left = len(full) - len(kept)
+            left = len(lines) - len(kept)
             kept.append(f"- _… and {left} more: see the table and the JSON report._")
             break
         kept.append(line)
     return [*kept, ""]
 
 
-def _attention_line(item: brief.Attention, ctx: Context, names: _Names, compact: bool) -> str:
-    entry = item.entry
-    icon = _VERDICT_ICON[entry.verdict]
+def _problem_key(item: brief.Attention) -> object:
     lead = item.lead
-    state = {
+    if lead is None:
+        return item.entry.id
+    gist = brief.gist(lead, item.entry)
+    return (item.entry.verdict, lead.rule, gist.reason, gist.fix, _more(item.findings[1:]))
+
+
+def _state(entry: EnvironmentEntry) -> str:
+    return {
         Verdict.REJECTED: "rejected",
         Verdict.UNVERIFIED: "unverified",
     }.get(entry.verdict, f"{entry.verdict.value} with warnings")
-    start = f"- {icon} {names.with_id(entry)} {state}"
+
+
+def _problem_text(item: brief.Attention, compact: bool) -> str:
+    lead = item.lead
+    assert lead is not None
+    extra = _more(item.findings[1:])
+    if compact:
+        return f"**{lead.rule}** {brief.title(lead.rule)}{extra}"
+    gist = brief.gist(lead, item.entry)
+    fix = f" **Fix:** {gist.fix}." if gist.fix else ""
+    return f"**{lead.rule}** {brief.title(lead.rule)}: {gist.reason}.{fix}{extra}"
+
+
+def _shared_line(
+    members: Sequence[brief.Attention], ctx: Context, names: _Names, compact: bool
+) -> str:
+    first = members[0]
+    icon = _VERDICT_ICON[first.entry.verdict]
+    who = ", ".join(
+        _link(names(m.entry), None if compact else _finding_url(m, ctx)) for m in members
+    )
+    return (
+        f"- {icon} {len(members)} {_state(first.entry)} — {_problem_text(first, compact)} · {who}"
+    )
+
+
+def _finding_url(item: brief.Attention, ctx: Context) -> str | None:
+    at = item.lead.location if item.lead else None
+    if at is None:
+        return ctx.file_url(item.entry.file, item.entry.line)
+    return ctx.file_url(at.file, at.line)
+
+
+def _attention_line(item: brief.Attention, ctx: Context, names: _Names, compact: bool) -> str:
+    entry = item.entry
+    start = f"- {_VERDICT_ICON[entry.verdict]} {names.with_id(entry)} {_state(entry)}"
+    lead = item.lead
     if lead is None:
         reason = entry.notes[0] if entry.notes else "the version cannot be checked"
         return f"{start} — {reason} · {_where(entry.file, entry.line, ctx)}"
-    gist = brief.gist(lead, entry)
-    extra = _more(item.findings[1:])
     if compact:
-        return f"{start} — **{lead.rule}** {brief.title(lead.rule)}{extra}"
-    fix = f" **Fix:** {gist.fix}." if gist.fix else ""
-    return (
-        f"{start} — **{lead.rule}** {brief.title(lead.rule)}: {gist.reason}.{fix}{extra} "
-        f"· {_where(lead.location.file, lead.location.line, ctx)}"
-    )
+        return f"{start} — {_problem_text(item, compact)}"
+    where = _where(lead.location.file, lead.location.line, ctx)
+    return f"{start} — {_problem_text(item, compact)} · {where}"
 
 
 def _more(findings: Sequence[Finding]) -> str:
@@ -275,10 +328,16 @@ def _block(group: brief.Group, report: Report, ctx: Context, names: _Names) -> _
     change = plan.summary if plan else brief.change_phrase(entry)
     if len(group.entries) > 1:
         who = f"{len(group.entries)} environments"
+        linked = len(group.entries) <= 30  # past that the names alone, all of them
         lines = [
             "Each of: "
-            + ", ".join(_link(names(e), ctx.file_url(e.file, e.line)) for e in group.entries)
+            + ", ".join(
+                _link(names(e), ctx.file_url(e.file, e.line) if linked else None)
+                for e in group.entries
+            )
         ]
+        if entry.verdict in (Verdict.REJECTED, Verdict.UNVERIFIED):
+            lines += ["", *(_finding(f, ctx, where=False) for f in report.findings_of(entry.id))]
     else:
         who = f"<b>{escape(entry.name or entry.id, quote=False)}</b>"
         lines = [_finding(f, ctx) for f in report.findings_of(entry.id)]
@@ -290,7 +349,7 @@ def _block(group: brief.Group, report: Report, ctx: Context, names: _Names) -> _
     if plan is None:
         sections: tuple[tuple[str, ...], ...] = ()
     elif rejected:
-        sections = _way(entry, plan, report.findings_of(entry.id), ctx)
+        sections = _way(entry, plan, report.findings_of(entry.id), ctx, len(group.entries) > 1)
     else:
         sections = _plan_sections(plan, group.entries, names)
     suffix = ": the way that works" if rejected and sections else ""
@@ -365,18 +424,22 @@ def _size(lines: Sequence[str]) -> int:
     return sum(len(line) + 1 for line in lines)
 
 
-def _finding(finding: Finding, ctx: Context) -> str:
+def _finding(finding: Finding, ctx: Context, where: bool = True) -> str:
     icon = _SEVERITY_ICON[finding.severity]
     suppressed = f" _(suppressed: {finding.suppression_reason})_" if finding.suppressed else ""
-    where = _where(finding.location.file, finding.location.line, ctx)
+    at = f"{_where(finding.location.file, finding.location.line, ctx)}: " if where else ": "
     return (
-        f"- {icon} **{finding.rule}** {brief.title(finding.rule)} ({finding.severity.value}) "
-        f"{where}: {finding.message}{suppressed}"
+        f"- {icon} **{finding.rule}** {brief.title(finding.rule)} ({finding.severity.value})"
+        f"{' ' if where else ''}{at}{finding.message}{suppressed}"
     )
 
 
 def _way(
-    entry: EnvironmentEntry, plan: Plan, findings: Sequence[Finding], ctx: Context
+    entry: EnvironmentEntry,
+    plan: Plan,
+    findings: Sequence[Finding],
+    ctx: Context,
+    shared: bool = False,
 ) -> tuple[tuple[str, ...], ...]:
     """For a rejected change: the way that works (keep the version, or the route MWAA takes
     and what changes in the code), not the downtime or checklist of a change that will not
@@ -385,11 +448,12 @@ def _way(
         base = entry.shown("base")
         at = next((f.location for f in findings if f.rule == "MWAA001"), None)
         where = _where(at.file, at.line, ctx) if at else _where(entry.file, entry.line, ctx)
+        place = "in each (the links above)" if shared else f"in {where}"
         return (
             (
                 "#### The way that works",
                 "",
-                f"Keep {base}: set the Airflow version back to {base} in {where}.",
+                f"Keep {base}: set the Airflow version back to {base} {place}.",
                 *(["", plan.route_note + "."] if plan.route_note else []),
             ),
         )
@@ -456,16 +520,34 @@ def _plan_sections(
 def _shared_rollback(
     section: Section, entries: Sequence[EnvironmentEntry], names: _Names
 ) -> tuple[str, ...]:
-    """One rollback section for a group: what holds for all once, the rest per environment."""
+    """One rollback section for a group: what holds for all once, including a fact that only
+    names a different bucket or file in each (`…` in place of the name); the rest per
+    environment."""
     own = [
         next((s.items for s in e.plan.sections if s.key == "rollback"), ()) if e.plan else ()
         for e in entries
     ]
-    common = [item for item in own[0] if all(item in items for items in own)]
-    lines = [f"#### {section.title}", "", *(f"- {item}" for item in common)]
+    shapes = [{_shape(item) for item in items} for items in own]
+    alike = {shape for shape in shapes[0] if all(shape in other for other in shapes)}
+    lines = [f"#### {section.title}", ""]
+    shown: set[str] = set()
+    for item in own[0]:
+        if all(item in items for items in own):
+            lines.append(f"- {item}")
+        elif _shape(item) in alike and _shape(item) not in shown:
+            shown.add(_shape(item))
+            lines.append(f"- {_shape(item)} (in each environment, with its own names)")
     for entry, items in zip(entries, own, strict=True):
-        lines += [f"- {names(entry)}: {item}" for item in items if item not in common]
+        lines += [
+            f"- {names(entry)}: {item}"
+            for item in items
+            if _shape(item) not in alike and not all(item in other for other in own)
+        ]
     return tuple(lines)
+
+
+def _shape(item: str) -> str:
+    return re.sub(r"`[^`]*`", "`…`", item)
 
 
 def _path(plan: Plan, heading: str) -> tuple[str, ...]:
