@@ -151,3 +151,20 @@ def test_markup_in_an_environment_id_stays_text(tree: TreeMaker) -> None:
     closing = [line for line in out.splitlines() if line.startswith("</details>")]
     assert out.count("<details>") == len(closing) == 1
     assert "<b>&lt;/code&gt;&lt;/summary&gt;&lt;/details&gt;&lt;b&gt;x</b>" in out
+
+
+def test_many_distinct_problems_fit_with_their_findings_whole(tree: TreeMaker) -> None:
+    count = 60
+    base = tree({"main.tf": "".join(mwaa('"2.11.2"', f"env{i}") for i in range(count))}, "b")
+    head = tree({"main.tf": "".join(mwaa('"3.0.6"', f"env{i}") for i in range(count))}, "h")
+    out = iacplan("check", "--base", base, head, "--format", "markdown").stdout
+    assert len(out) < markdown.LIMIT
+    first_screen = out.split("<details>")[0]
+    # Each environment's fix names it (aws mwaa update-environment --name envN): one line each.
+    assert sum(line.startswith("- ❌ **env") for line in first_screen.splitlines()) == count
+    assert out.count("<details>") == out.count("</details>")
+    assert out.count("```") % 2 == 0
+    left = re.search(r"the details of (\d+) more plan", out)
+    shown = out.count("**MWAA007** replace/destroy (error)")
+    assert shown + (int(left[1]) if left else 0) == count
+    assert "left out to fit a pull-request comment" in out or left
