@@ -26,7 +26,7 @@ FORMATS = ("text", "markdown", "json", "sarif", "github", "junit")
 
 class _Renderers(Mapping[str, Renderer]):
     """Each format's module is imported when a run asks for it: a run writes one or two, and
-    importing all of them (XML, hashing, git for the annotations) slows every start."""
+    importing all of them (XML, hashing) slows every start."""
 
     def __getitem__(self, name: str) -> Renderer:
         if name not in FORMATS:

@@ -246,15 +246,17 @@ def _table(report: Report, ctx: Context, names: _Names, budget: int) -> list[str
 
 def _row(group: brief.Group, report: Report, ctx: Context, names: _Names) -> str:
     entry = group.first
-    icon = _VERDICT_ICON[entry.verdict]
-    change = _cell(brief.change_phrase(entry))
+    # The verdict's emoji goes with the change it judges; the environment links to its line.
+    # No-break spaces: a narrow column must not split "2.10.3 → (unknown)" over two lines.
+    phrase = _cell(brief.change_phrase(entry)).replace(" ", "\N{NO-BREAK SPACE}")
+    change = f"{_VERDICT_ICON[entry.verdict]}\N{NO-BREAK SPACE}{phrase}"
     if len(group.entries) > 1:
         shown = ", ".join(names(e) for e in group.entries[:3])
         rest = len(group.entries) - 3
         more = f" and {rest} more" if rest > 0 else ""
-        who = f"{icon} {len(group.entries)} {entry.verdict.value}: {_cell(shown)}{more}"
+        who = f"{len(group.entries)} {entry.verdict.value}: {_cell(shown)}{more}"
         return f"| {who} | {change} | — |"
-    who = f"{icon} " + _link(_cell(names(entry)), ctx.file_url(entry.file, entry.line))
+    who = _link(_cell(names(entry)), ctx.file_url(entry.file, entry.line))
     found = brief.findings_count(report.findings_of(entry.id))
     bucket = entry.source_bucket
     if bucket is not None and bucket.versioning.value != "enabled":

@@ -36,7 +36,8 @@ _VERDICT_COLOUR = {
 _SEVERITY_COLOUR = {Severity.ERROR: "red", Severity.WARNING: "yellow"}
 
 
-_URL = re.compile(r"https?://[^\s)\"]+")
+# A URL in running text; not one in quotes (a --constraint "…" to copy whole).
+_URL = re.compile(r"(?<![\"/\w])https?://[^\s)\"]+")
 
 
 def _plain(text: str) -> str:

@@ -191,15 +191,20 @@ def test_the_first_screen_says_what_blocks_why_and_the_fix(
     assert RUN in links(tokens)  # the CI run, in the footer
 
 
-def test_the_table_puts_problems_first_and_groups_quiet_environments(tree: TreeMaker) -> None:
+def test_the_table_puts_problems_first_and_groups_quiet_environments(
+    tree: TreeMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    github_actions(monkeypatch)
     tokens = parse(check(*mixed(tree), "--format", "markdown").stdout)
     rows = cells(outside_details(tokens))
     assert rows[0] == ["Environment", "Change", "Findings"]
-    icons = [row[0].split()[0] for row in rows[1:]]
+    icons = [row[1].split("\N{NO-BREAK SPACE}")[0] for row in rows[1:]]
     assert icons[:4] == ["❌", "❌", "⚠️", "⚠️"]
-    assert rows[-2][0].startswith("✅ 22 allowed: team000-dev, team001-staging, team002-prod")
-    assert rows[-2][1] == "2.10.3 → 2.11.0 (upgrade)"
-    assert rows[-1][0].startswith("\N{HEAVY MINUS SIGN} 4 unchanged:")
+    assert rows[1][0].startswith(f"[marketing-prod]({BLOB}head/main.tf#L")  # to its line
+    assert rows[-2][0].startswith("22 allowed: team000-dev, team001-staging, team002-prod")
+    nbsp = "\N{NO-BREAK SPACE}"
+    assert rows[-2][1] == f"✅{nbsp}2.10.3{nbsp}→{nbsp}2.11.0{nbsp}(upgrade)"
+    assert rows[-1][1] == f"\N{HEAVY MINUS SIGN}{nbsp}2.10.3{nbsp}(unchanged)"
     assert len(rows) == 1 + 4 + 2
     # "enabled" no longer on every row; "unchanged" is not shown as paused.
     assert "⏸" not in str(rows) and "enabled" not in str(rows)
@@ -321,7 +326,9 @@ def test_text_under_github_actions_folds_plans_and_puts_urls_alone(
     assert out.count("::group::plan for ") == out.count("::endgroup::") == 22
     for line in out.splitlines():
         if "https://" in line:  # a URL alone, or a requirements.txt line to copy whole
-            assert line.strip().startswith(("https://", '--constraint "https://')), line
+            assert line.strip().startswith(("https://", '--constraint "https://', '"https://')), (
+                line
+            )
     assert f"CI run:\n  {RUN}\n" in out
 
 
