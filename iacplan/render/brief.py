@@ -186,15 +186,15 @@ def groups(
         key: object = entry.id
         plan = shared_plan(entry.plan) if by_plan and entry.plan else None
         versions = (entry.verdict, entry.shown("base"), entry.shown("head"), entry.change)
+        facts = (entry.notes, entry.planned_action, entry.planned_detail, entry.evaluated_alone)
         if quiet:
-            key = (*versions, plan)
+            key = (*versions, plan, facts)
         elif by_plan and entry.verdict in (Verdict.REJECTED, Verdict.UNVERIFIED):
             # Problems share a details block only when they say the very same thing.
             said = tuple(
                 (f.rule, f.severity, f.message, f.suppressed, f.suppression_reason)
                 for f in report.findings_of(entry.id)
             )
-            facts = (entry.notes, entry.planned_action, entry.planned_detail)
             key = (*versions, plan, said, facts)
         keyed.setdefault(key, []).append(entry)
     return [Group(tuple(members)) for members in keyed.values()]

@@ -172,6 +172,9 @@ def _quiet(entries: Sequence[EnvironmentEntry], out: _Layout) -> list[str]:
             verdict = click.style(verdict, fg=_VERDICT_COLOUR[entry.verdict])
         where = f"{out.ctx.shown_path(entry.file)}:{entry.line}"
         lines.append(f"  {verdict} {name:<{name_width}}  {change:<{change_width}}  {where}")
+        # What a plan or change set says apply does, and notes: facts no verdict hides.
+        for fact in _facts(entry, quiet_bucket=True):
+            lines += out.wrap(fact, "    ", "  ")
     return lines
 
 
