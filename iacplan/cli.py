@@ -21,7 +21,7 @@ from iacplan.comment import sticky
 from iacplan.config import Config, load_config
 from iacplan.errors import InputError, NoDefinitions
 from iacplan.inputs.files import TF_SUFFIXES, clear_caches, parse_json, read_text
-from iacplan.model import Change, Environment, Severity
+from iacplan.model import Change, ChangeKind, Environment, Severity
 from iacplan.render import RENDERERS
 from iacplan.report import Report, build
 from iacplan.runtime import limits
@@ -29,6 +29,7 @@ from iacplan.runtime import limits
 if TYPE_CHECKING:  # imported where used: --live, --base-ref and comments are not every run's
     from iacplan.inputs import account as live
     from iacplan.inputs import revision as git
+    from iacplan.render.context import Context
 
 F = TypeVar("F", bound=Callable[..., Any])
 FAIL_ON = {"error": Severity.ERROR, "warning": Severity.WARNING, "never": None}
@@ -172,6 +173,20 @@ def _report_options(command: F) -> F:
             help="SARIF: also write suppressed findings, marked as suppressed (GitHub code "
             "scanning ignores the mark and opens alerts for them, so they are left out).",
         ),
+        click.option(
+            "--color",
+            "colour",
+            type=click.Choice(["auto", "always", "never"]),
+            default="auto",
+            show_default=True,
+            help="Colour in text: auto follows NO_COLOR, FORCE_COLOR, CLICOLOR_FORCE, else "
+            "whether stdout is a terminal.",
+        ),
+        click.option(
+            "--verbose",
+            is_flag=True,
+            help="Text: every environment's whole plan (by default only for a single one).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -222,6 +237,8 @@ class _Reporting:
     fail_on: Severity | None
     sarif: tuple[str | None, bool]  # --sarif-category, --sarif-suppressed
     targets: tuple[str, ...]  # what is checked, for the SARIF category
+    colour: str = "auto"
+    verbose: bool = False
 
     @classmethod
     def from_options(
@@ -233,12 +250,24 @@ class _Reporting:
         fail_on: str,
         sarif: tuple[str | None, bool],
         targets: tuple[Path, ...],
+        colour: str = "auto",
+        verbose: bool = False,
     ) -> _Reporting:
         destinations = _outputs(outputs)
         config = load_config(config_path)
         catalog = load_catalog(versions_file or config.versions_file)
         shown = tuple(str(t) for t in targets)
-        return cls(config, catalog, format_name, destinations, FAIL_ON[fail_on], sarif, shown)
+        return cls(
+            config,
+            catalog,
+            format_name,
+            destinations,
+            FAIL_ON[fail_on],
+            sarif,
+            shown,
+            colour,
+            verbose,
+        )
 
     def judge(self, changes: list[Change], account: live.Account | None) -> NoReturn:
         """Read the account (with --live), apply the rules, write every requested format,
@@ -253,31 +282,36 @@ class _Reporting:
         report = build(
             changes, findings, self.catalog, context.today, self.config.ordering, self.targets
         )
+        # Paths from the repository root and CI links, found once: renderers run nothing.
+        from iacplan import ci
+        from iacplan.render.context import ColourChoice
+
+        tty = sys.stdout.isatty()
+        formats = {self.format_name, *(f for f, _ in self.destinations)}
+        width = shutil.get_terminal_size().columns if tty else 100
+        shown_with = ci.context(formats, ColourChoice(self.colour), tty, self.verbose, width)
+        files = replace(shown_with, colour=False, width=100)
         for output_format, destination in self.destinations:
             try:
-                destination.write_text(self.render(output_format, report), encoding="utf-8")
+                destination.write_text(self.render(output_format, report, files), encoding="utf-8")
             except OSError as exc:
                 raise InputError(f"{destination}: cannot write: {exc.strerror}") from exc
-        if self.format_name == "text" and sys.stdout.isatty():
-            from iacplan.render import text
-
-            shown = text.render(report, _use_colour(), shutil.get_terminal_size().columns)
-        else:
-            shown = self.render(self.format_name, report)
+        shown = self.render(self.format_name, report, shown_with)
         try:
-            click.echo(shown, nl=False)
+            click.echo(shown, nl=False, color=shown_with.colour or None)
             sys.stdout.flush()
         except BrokenPipeError:  # the reader stopped early (`| head`): the verdict still stands
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # and exit flushes
         sys.exit(1 if self.fail_on is not None and report.active(self.fail_on) else 0)
 
-    def render(self, format_name: str, report: Report) -> str:
+    def render(self, format_name: str, report: Report, context: Context) -> str:
         if format_name != "sarif":
-            return RENDERERS[format_name](report, False)
+            return RENDERERS[format_name](report, context.colour, context)
         from iacplan.render import sarif
 
         category, suppressed = self.sarif
-        return sarif.render(report, False, options=sarif.Options(category, suppressed))
+        options = sarif.Options(category, suppressed)
+        return sarif.render(report, False, context, options)
 
 
 def _today() -> date:
@@ -289,10 +323,6 @@ def _today() -> date:
         return date.fromisoformat(fixed)
     except ValueError as exc:
         raise InputError(f"IACPLAN_TODAY={fixed!r} is not a date (YYYY-MM-DD)") from exc
-
-
-def _use_colour() -> bool:
-    return "NO_COLOR" not in os.environ
 
 
 @click.group()
@@ -375,6 +405,8 @@ def check(
     fail_on: str,
     sarif_category: str | None,
     sarif_suppressed: bool,
+    colour: str,
+    verbose: bool,
 ) -> None:
     """Check every MWAA environment in HEAD_PATHS (default: .) against --base.
 
@@ -399,6 +431,8 @@ def check(
         fail_on,
         (sarif_category, sarif_suppressed),
         head_paths or (Path("."),),
+        colour,
+        verbose,
     )
     if base_ref is not None:
         if base_path is not None or template_path is not None:
@@ -603,6 +637,8 @@ def terraform(
     fail_on: str,
     sarif_category: str | None,
     sarif_suppressed: bool,
+    colour: str,
+    verbose: bool,
 ) -> None:
     """Run `terraform plan` (with TERRAFORM_ARGS, after --), show it, then check the plan.
 
@@ -617,6 +653,8 @@ def terraform(
         fail_on,
         (sarif_category, sarif_suppressed),
         (chdir or Path("."),),
+        colour,
+        verbose,
     )
     from iacplan.inputs.terraform import runner as terraform_run
 
@@ -682,6 +720,12 @@ def _comment_options(command: F) -> F:
             "$CI_PIPELINE_CREATED_AT; else now (UTC)].",
         ),
         click.option(
+            "--skip-no-change",
+            is_flag=True,
+            help="With --report: when it has no version change and no finding, post nothing "
+            "and delete this target's earlier comment.",
+        ),
+        click.option(
             "--author",
             metavar="LOGIN",
             envvar="IACPLAN_COMMENT_AUTHOR",
@@ -695,16 +739,32 @@ def _comment_options(command: F) -> F:
     return command
 
 
-def _comment_body(report_path: Path | None, markdown_path: Path | None) -> str:
+def _comment_report(report_path: Path | None, markdown_path: Path | None) -> Report | None:
     if (report_path is None) == (markdown_path is None):
         raise click.UsageError("give one of --report FILE or --markdown FILE")
     clear_caches()  # reads are cached per run; a second run in one process reads anew
-    if report_path is not None:
-        name = sources.display_path(report_path)
-        data = parse_json(name, read_text(report_path))
-        return RENDERERS["markdown"](Report.from_dict(data, name), False)
+    if report_path is None:
+        return None
+    name = sources.display_path(report_path)
+    return Report.from_dict(parse_json(name, read_text(report_path)), name)
+
+
+def _comment_body(report: Report | None, markdown_path: Path | None) -> str:
+    if report is not None:
+        from iacplan import ci
+
+        # Links as `check` draws them: report paths are relative to this directory, as
+        # they were to check's.
+        return RENDERERS["markdown"](report, False, ci.context({"markdown"}))
     assert markdown_path is not None
     return read_text(markdown_path)
+
+
+def _nothing_to_say(report: Report) -> bool:
+    """No version change and no finding (suppressed ones count: they were judged)."""
+    return not report.findings and all(
+        e.change is ChangeKind.UNCHANGED for e in report.environments
+    )
 
 
 def _post(
@@ -718,10 +778,20 @@ def _post(
     behavior: str,
     run_time: str | None,
     author: str | None,
+    skip_no_change: bool,
 ) -> None:
-    content = _comment_body(report_path, markdown_path)
+    report = _comment_report(report_path, markdown_path)
+    if skip_no_change and report is None:
+        raise click.UsageError(
+            "--skip-no-change goes with --report (a Markdown file says no verdict)"
+        )
     run = sticky.parse_time(run_time, "--run-time") if run_time else event_time
     run = run or datetime.now(UTC).replace(microsecond=0)
+    if skip_no_change and report is not None and _nothing_to_say(report):
+        done = sticky.withdraw(comments, sticky.check_target(target), run, author)
+        click.echo(f"iacplan: {where} ({target}): {done}")
+        return
+    content = _comment_body(report, markdown_path)
     body = sticky.marked(content, sticky.check_target(target), run)
     if len(body) > limit:
         raise InputError(f"the comment would be {len(body)} characters; {where} takes {limit}")

@@ -176,7 +176,13 @@ def build(
         found = grouped.get(change.id, [])
         plan = make_plan(change, verdict.value, found, catalog, today)
         entries.append(_entry(change, verdict, plan))
-    planned = [c for c, e in zip(changes, entries, strict=True) if e.plan is not None]
+    # Unverified environments are in the rollout too: they may well change, and leaving them
+    # out would hide them from the order people follow.
+    planned = [
+        c
+        for c, e in zip(changes, entries, strict=True)
+        if e.plan is not None or (e.verdict is Verdict.UNVERIFIED and c.head is not None)
+    ]
     return Report(
         catalog_date=catalog.catalog_date.isoformat(),
         catalog_source=catalog.source,

@@ -30,19 +30,27 @@ def test_default_text_output_names_versions_verdict_and_location() -> None:
     run = iacplan(*check(DOWNGRADE))
     assert run.exit_code == 1
     assert "aws_mwaa_environment.main" in run.stdout
-    assert "2.10.3 → 2.9.2  (downgrade)  REJECTED" in run.stdout
-    assert "error   MWAA001 " in run.stdout and "downgrade/head/main.tf:35: downgrade" in run.stdout
+    assert "REJECTED  acme-data-prod  2.10.3 → 2.9.2 (downgrade)" in run.stdout
+    assert "error   MWAA001 downgrade · " in run.stdout
+    assert "downgrade/head/main.tf:35: downgrade" in run.stdout
+    assert run.stdout.splitlines()[-1] == "iacplan: REJECTED — acme-data-prod (MWAA001)"
     assert "\x1b[" not in run.stdout  # not a terminal: no colour
 
 
 def test_markdown_output() -> None:
     run = iacplan(*check(DOWNGRADE, "--format", "markdown"))
     assert run.exit_code == 1
-    row = next(line for line in run.stdout.splitlines() if line.startswith("| `aws_mwaa"))
-    assert row.endswith(
-        "downgrade/head/main.tf:33` | 2.10.3 → 2.9.2 | downgrade | ❌ rejected | enabled |"
+    lines = run.stdout.splitlines()
+    assert lines[0] == (
+        "## ❌ iacplan blocks this change — acme-data-prod: 2.10.3 → 2.9.2 (downgrade)"
     )
-    assert "**MWAA001** (error)" in run.stdout
+    # The one environment's problem right under the heading: the rule, the fix, the line.
+    assert lines[2].startswith(
+        "- ❌ **acme-data-prod** (`aws_mwaa_environment.main`) rejected — **MWAA001** "
+        "downgrade: 2.10.3 → 2.9.2. **Fix:** keep 2.10.3"
+    )
+    assert "(+1 warning) · `" in lines[2] and lines[2].endswith("downgrade/head/main.tf:35`")
+    assert "**MWAA001** downgrade (error)" in run.stdout
 
 
 def test_json_output_is_valid_and_deterministic() -> None:
@@ -59,7 +67,7 @@ def test_output_files_in_several_formats(tmp_path: Path) -> None:
     md, js = tmp_path / "plan.md", tmp_path / "report.json"
     run = iacplan(*check(DOWNGRADE, "--output", f"markdown={md}", "--output", f"json={js}"))
     assert run.exit_code == 1
-    assert md.read_text().startswith("## ❌ iacplan: rejected")
+    assert md.read_text().startswith("## ❌ iacplan blocks this change")
     assert json.loads(js.read_text())["summary"]["rejected"] == 1
 
 

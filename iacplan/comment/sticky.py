@@ -135,6 +135,26 @@ def publish(
     return f"created comment {comments.create(marked(content, target, run)).id}"
 
 
+def withdraw(comments: Comments, target: str, run: datetime, author: str | None = None) -> str:
+    """Post nothing, and delete the target's earlier comments of ours: for a run with nothing
+    to say (no version change, no finding). A comment from a later run is left alone."""
+    found = [m for c in comments.list() if (m := read_marker(c)) and m.target == target]
+    me = (author or comments.identity()) if found else ""
+    ours = [m for m in found if same_author(m.comment.author, me)]
+    if not ours:
+        return "nothing to report: no comment posted"
+    newest = max(ours, key=lambda m: m.run)
+    if newest.run > run:
+        return (
+            f"left comment {newest.comment.id} as it is: it is from a later run "
+            f"({stamp(newest.run)}) than this one ({stamp(run)})"
+        )
+    for old in ours:
+        comments.delete(old.comment.id)
+    ids = ", ".join(str(m.comment.id) for m in sorted(ours, key=lambda m: m.comment.id))
+    return f"nothing to report: deleted comment {ids}"
+
+
 def _same(a: str, b: str) -> bool:
     """Bodies compared as the forge may store them (CRLF, trailing white space)."""
 

@@ -11,15 +11,15 @@ import re
 import xml.etree.ElementTree as ET
 
 from iacplan.model import Finding, Severity
-from iacplan.render.repo_paths import RepoPaths
+from iacplan.render.context import Context
 from iacplan.report import Report
 
 # Characters XML 1.0 cannot hold, even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def render(report: Report, colour: bool = False, paths: RepoPaths | None = None) -> str:
-    paths = paths or RepoPaths.here()
+def render(report: Report, colour: bool = False, context: Context | None = None) -> str:
+    paths = (context or Context()).paths
     suite = ET.Element("testsuite", name="iacplan", tests=str(len(report.environments)))
     failures = 0
     for entry in report.environments:

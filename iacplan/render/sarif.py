@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 from iacplan import PROJECT_URL, __version__
 from iacplan.model import Finding, Severity
+from iacplan.render.context import Context
 from iacplan.render.repo_paths import RepoPaths
 from iacplan.report import Report
 from iacplan.rules import RULES, Rule
@@ -50,10 +51,10 @@ class Options:
 def render(
     report: Report,
     colour: bool = False,
-    paths: RepoPaths | None = None,
+    context: Context | None = None,
     options: Options | None = None,
 ) -> str:
-    paths = paths or RepoPaths.here()
+    paths = (context or Context()).paths
     options = options or Options()
     rules = list(RULES)
     known = {rule.id for rule in rules}

@@ -1,15 +1,27 @@
-"""The terminal report: colour only when asked for (a TTY without NO_COLOR).
+"""The terminal and CI-log report, for someone who reads the first and the last screen.
 
-Same order as the Markdown: the verdict line, one block per environment (versions, verdict,
-findings), then its upgrade plan, compact and wrapped to `width`."""
+Order: the verdict line; the environments that need attention (rejected, unverified, allowed
+with warnings), each with its findings, the fix and, for a rejected change, the way that
+works; one line per other environment; the rollout, one line per stage; the plans (all with
+`--verbose`, else only for a single environment; folded with ::group:: under GitHub
+Actions); the CI run's link; and a last line that repeats the verdict and names what did
+not pass (GitHub Actions scrolls to the end of a step that did not pass).
+
+Plain text: no Markdown (backticks are dropped), URLs alone on their line so terminals and
+log viewers make them clickable; colour only when the context says so."""
 
 from __future__ import annotations
 
+import re
 import textwrap
+from collections.abc import Sequence
+from dataclasses import replace
 
 import click
 
-from iacplan.model import Finding, Severity
+from iacplan.model import ChangeKind, Finding, Severity
+from iacplan.render import brief
+from iacplan.render.context import Context
 from iacplan.report import EnvironmentEntry, Report, Verdict, overall_verdict
 from iacplan.upgrade.plan import Plan
 
@@ -24,60 +36,190 @@ _VERDICT_COLOUR = {
 _SEVERITY_COLOUR = {Severity.ERROR: "red", Severity.WARNING: "yellow"}
 
 
-def render(report: Report, colour: bool = False, width: int = WIDTH) -> str:
-    def style(text: str, fg: str | None = None, bold: bool = False) -> str:
-        return click.style(text, fg=fg, bold=bold) if colour else text
+# A URL in running text; not one in quotes (a --constraint "…" to copy whole).
+_URL = re.compile(r"(?<![\"/\w])https?://[^\s)\"]+")
 
-    def wrap(text: str, indent: str, hanging: str = "") -> list[str]:
+
+def _plain(text: str) -> str:
+    return text.replace("`", "")
+
+
+class _Layout:
+    def __init__(self, ctx: Context, colour: bool) -> None:
+        self.ctx = ctx
+        self.colour = colour
+        self.width = max(ctx.width, 40)
+
+    def style(self, text: str, fg: str | None = None, bold: bool = False) -> str:
+        return click.style(text, fg=fg, bold=bold) if self.colour else text
+
+    def wrap(self, text: str, indent: str, hanging: str = "  ") -> list[str]:
+        """`text` wrapped; a URL inside it goes alone on the next line, where terminals and
+        log viewers make it clickable (a --constraint line stays whole: it is copied)."""
+        if text.strip().startswith("--constraint"):
+            return [indent + text]
+        urls = _URL.findall(text)
+        text = _URL.sub("", text).replace(" ()", "").replace("()", "")
+        return self._wrap(text, indent, hanging) + [indent + hanging + url for url in urls]
+
+    def _wrap(self, text: str, indent: str, hanging: str) -> list[str]:
         return textwrap.wrap(
-            text,
-            width=max(width, 40),
+            _plain(text),
+            width=self.width,
             initial_indent=indent,
-            subsequent_indent=indent + (" " * len(hanging) if hanging else "  "),
+            subsequent_indent=indent + hanging,
             break_on_hyphens=False,
             break_long_words=False,
-        )
+        ) or [indent.rstrip()]
 
-    verdict = overall_verdict(report)
-    counts = report.summary()
-    banner = (
-        style(f"iacplan: {verdict.value.upper()}", _VERDICT_COLOUR[verdict], bold=True)
-        if verdict is not None
-        else "iacplan: no aws_mwaa_environment found"
-    )
-    lines = wrap(
-        f"{banner} · {counts['environments']} environment(s): {counts['allowed']} allowed, "
-        f"{counts['rejected']} rejected, {counts['unverified']} unverified, "
-        f"{counts['unchanged']} unchanged · {counts['errors']} error(s), "
-        f"{counts['warnings']} warning(s), {counts['suppressed']} suppressed "
-        f"· MWAA catalog {report.catalog_date}",
-        "",
-    )
-    lines.append("")
-    if len(report.rollout.order) > 1:
-        lines.append("Rollout order:")
-        for i, e in enumerate(report.rollout.order, 1):
-            lines += wrap(f"{i}. {e.id} — {e.stage} ({e.reason})", "  ", "   ")
-        lines += wrap(f"({report.rollout.rule})", "  ")
-        lines.append("")
-    for entry in report.environments:
-        lines.append(f"{style(entry.id, bold=True)}  {entry.file}:{entry.line}")
-        versions = f"{entry.shown('base')} → {entry.shown('head')}"
-        shown = style(entry.verdict.value.upper(), _VERDICT_COLOUR[entry.verdict], bold=True)
-        lines.append(f"  {versions}  ({entry.change.value})  {shown}")
-        for fact in _facts(entry):
-            lines += wrap(fact, "  ")
-        for finding in report.findings_of(entry.id):
-            lines += wrap(_finding(finding, colour), "  ", " " * 8)
-        if entry.plan is not None:
-            for text in _plan(entry.plan):
-                hanging = "    " if text.startswith(("- ", "[ ] ")) else ""
-                lines += wrap(text, "    ", hanging) if text else [""]
-        lines.append("")
+    def verdict(self, verdict: Verdict) -> str:
+        return self.style(verdict.value.upper(), _VERDICT_COLOUR[verdict], bold=True)
+
+    def url(self, file: str, line: int, indent: str) -> list[str]:
+        found = self.ctx.file_url(file, line)
+        return [f"{indent}{found}"] if found else []
+
+
+def render(
+    report: Report, colour: bool = False, context: Context | None = None, width: int | None = None
+) -> str:
+    ctx = context or Context()
+    if width is not None:
+        ctx = replace(ctx, width=width)
+    out = _Layout(ctx, colour or ctx.colour)
+    lines = _banner(report, out)
+    items = brief.attention(report)
+    if items:
+        lines += ["", "Needs attention:"]
+        for item in items:
+            lines += _problem(item, report, out)
+    rest = [e for e in report.environments if e.id not in {a.entry.id for a in items}]
+    if rest:
+        lines += ["", "Allowed and unchanged:" if items else "Environments:"]
+        lines += _quiet(rest, out)
+    lines += _rollout(report, out)
+    lines += _plans(report, out, items)
+    if ctx.run_url:
+        lines += ["", "CI run:", f"  {ctx.run_url}"]
+    lines += ["", _closing(report, out)]
     return "\n".join(lines) + "\n"
 
 
-def _facts(entry: EnvironmentEntry) -> list[str]:
+def _banner(report: Report, out: _Layout) -> list[str]:
+    verdict = overall_verdict(report)
+    if verdict is None:
+        return [f"iacplan: no aws_mwaa_environment found · MWAA catalog {report.catalog_date}"]
+    findings = brief.findings_count(report.findings)
+    parts = [
+        brief.counts_phrase(report),
+        findings or "no findings",
+        f"MWAA catalog {report.catalog_date}",
+    ]
+    head = f"iacplan: {verdict.value.upper()}"
+    lines = out.wrap(f"{head} — {' · '.join(parts)}", "")
+    if out.colour and lines:
+        lines[0] = lines[0].replace(head, out.style(head, _VERDICT_COLOUR[verdict], bold=True), 1)
+    return lines
+
+
+def _problem(item: brief.Attention, report: Report, out: _Layout) -> list[str]:
+    entry = item.entry
+    lines = [
+        f"  {out.verdict(entry.verdict)}  {out.style(brief.label(entry), bold=True)}  "
+        f"{brief.change_phrase(entry)}",
+        f"    {entry.id} · {out.ctx.shown_path(entry.file)}:{entry.line}"
+        if entry.name
+        else f"    {out.ctx.shown_path(entry.file)}:{entry.line}",
+    ]
+    for fact in _facts(entry, quiet_bucket=True):
+        lines += out.wrap(fact, "    ")
+    for finding in report.findings_of(entry.id):
+        lines += _finding(finding, entry, out)
+    if entry.verdict is Verdict.REJECTED and entry.plan is not None:
+        lines += [out.style("    the way that works:", bold=True)]
+        lines += [
+            wrapped
+            for text in _way(entry, entry.plan)
+            for wrapped in out.wrap(text, "      ", "  ")
+        ]
+    return lines
+
+
+def _finding(finding: Finding, entry: EnvironmentEntry, out: _Layout) -> list[str]:
+    label = f"{finding.severity.value:<7}"
+    if out.colour:
+        label = click.style(label, fg=_SEVERITY_COLOUR[finding.severity], bold=True)
+    where = f"{out.ctx.shown_path(finding.location.file)}:{finding.location.line}"
+    text = f"{label} {finding.rule} {brief.title(finding.rule)} · {where}: {finding.message}"
+    if finding.suppressed:
+        text += f" [suppressed: {finding.suppression_reason}]"
+    lines = out.wrap(text, "    ", " " * 8)
+    gist = brief.gist(finding, entry)
+    if gist.fix and not finding.suppressed and gist.fix not in finding.message:
+        lines += out.wrap(f"fix: {gist.fix}", "            ", "     ")
+    return lines + out.url(finding.location.file, finding.location.line, "            ")
+
+
+def _quiet(entries: Sequence[EnvironmentEntry], out: _Layout) -> list[str]:
+    names = [brief.label(e) for e in entries]
+    changes = [brief.change_phrase(e) for e in entries]
+    name_width = min(max(len(n) for n in names), 48)
+    change_width = min(max(len(c) for c in changes), 36)
+    lines = []
+    for entry, name, change in zip(entries, names, changes, strict=True):
+        verdict = f"{entry.verdict.value:<10}"
+        if out.colour:
+            verdict = click.style(verdict, fg=_VERDICT_COLOUR[entry.verdict])
+        where = f"{out.ctx.shown_path(entry.file)}:{entry.line}"
+        lines.append(f"  {verdict} {name:<{name_width}}  {change:<{change_width}}  {where}")
+        # What a plan or change set says apply does, and notes: facts no verdict hides.
+        for fact in _facts(entry, quiet_bucket=True):
+            lines += out.wrap(fact, "    ", "  ")
+    return lines
+
+
+def _rollout(report: Report, out: _Layout) -> list[str]:
+    stages = brief.stages(report)
+    if sum(len(s.entries) for s in stages) < 2:
+        return []
+    lines = ["", "Rollout, least critical first:"]
+    held = {Verdict.REJECTED: " (rejected)", Verdict.UNVERIFIED: " (unverified)"}
+    for number, stage in enumerate(stages, 1):
+        shown = ", ".join(brief.label(e) + held.get(e.verdict, "") for e in stage.entries)
+        lines += out.wrap(f"{number}. {stage.name}: {shown}", "  ", "     ")
+    return lines + out.wrap(f"(order: {report.rollout.rule})", "  ")
+
+
+def _plans(report: Report, out: _Layout, items: Sequence[brief.Attention]) -> list[str]:
+    """Every plan with --verbose; the plan of a single environment by default."""
+    if not out.ctx.verbose and len(report.environments) != 1:
+        return []
+    rejected = {a.entry.id for a in items if a.entry.verdict is Verdict.REJECTED}
+    lines: list[str] = []
+    for entry in report.environments:
+        if entry.plan is None or entry.id in rejected:
+            continue  # a rejected change has the way that works above, not a plan
+        title = f"plan for {brief.label(entry)}: {_plain(entry.plan.summary)}"
+        body = [""] if not out.ctx.groups else []
+        body += [out.style(title, bold=True)] if not out.ctx.groups else []
+        for fact in _facts(entry) if entry.id not in {a.entry.id for a in items} else []:
+            body += out.wrap(fact, "  ")
+        for text in _plan(entry.plan):
+            hanging = "    " if text.startswith(("- ", "[ ] ")) else "  "
+            if text.startswith("http"):
+                body.append(f"      {text}")
+            else:
+                body += out.wrap(text, "  ", hanging) if text else [""]
+        if out.ctx.groups:
+            lines += ["", f"::group::{title}", *body, "::endgroup::"]
+        else:
+            lines += body
+    return lines
+
+
+def _facts(entry: EnvironmentEntry, quiet_bucket: bool = False) -> list[str]:
+    """Facts of an environment; `quiet_bucket`: the bucket only when its versioning is not
+    enabled (in a list of problems, an enabled bucket is not news)."""
     lines = []
     if entry.evaluated_alone:
         lines.append("note: a module nothing in the tree calls, evaluated with its defaults")
@@ -85,8 +227,8 @@ def _facts(entry: EnvironmentEntry) -> list[str]:
         detail = f" ({entry.planned_detail})" if entry.planned_detail else ""
         lines.append(f"planned action: {entry.planned_action}{detail}")
     lines += [f"note: {note}" for note in entry.notes]
-    if entry.source_bucket is not None:
-        bucket = entry.source_bucket
+    bucket = entry.source_bucket
+    if bucket is not None and not (quiet_bucket and bucket.versioning.value == "enabled"):
         lines.append(
             f"source bucket {bucket.id or '(unresolved)'}: versioning {bucket.versioning} "
             f"({bucket.reason})"
@@ -94,37 +236,63 @@ def _facts(entry: EnvironmentEntry) -> list[str]:
     return lines
 
 
+def _way(entry: EnvironmentEntry, plan: Plan) -> list[str]:
+    """A rejected change: keep the version, or the route MWAA takes and what to change in
+    the code; no downtime or checklist for a change that will not happen."""
+    if entry.change is ChangeKind.DOWNGRADE:
+        return [f"keep {entry.shown('base')}: set the Airflow version back to it"]
+    lines = [f"{plan.route_note}."] if plan.route_note else []
+    for number, route in enumerate(plan.routes):
+        hops = " → ".join([route.steps[0].from_version, *(s.to_version for s in route.steps)])
+        lines.append(f"{'route' if number == 0 else 'or'}: {route.title}: {hops}")
+    if not plan.routes:
+        lines.append("no route: MWAA cannot make this change")
+    if plan.routes and plan.routes[0].steps[-1].constraint:
+        lines.append("constraints line for requirements.txt, hop by hop:")
+        lines += [f"  {s.constraint}" for s in plan.routes[0].steps]
+    if plan.python:
+        lines.append(
+            f"Python {plan.python.from_python} → {plan.python.to_python}: {plan.python.consequence}"
+        )
+    for section in plan.sections:
+        if section.key == "changes":
+            lines += [f"code: {item}" for item in section.items]
+    return lines
+
+
 def _plan(plan: Plan) -> list[str]:
-    lines = [f"plan: {plan.summary}"]
+    lines = []
     if plan.route_note:
         lines.append(f"- {plan.route_note}.")
     for number, route in enumerate(plan.routes):
         hops = " → ".join([route.steps[0].from_version, *(s.to_version for s in route.steps)])
         lines.append(f"- {'path' if number == 0 else 'or'}: {route.title}: {hops}")
     if plan.releases:
-        notes = ", ".join(f"{r.version} {r.url}" for r in plan.releases)
-        lines.append(f"- {plan.releases_title}: {notes}")
+        lines.append(f"- {plan.releases_title}:")
+        for release in plan.releases:
+            lines += [f"    Airflow {release.version}:", release.url]
     if plan.python:
         lines.append(
             f"- Python {plan.python.from_python} → {plan.python.to_python}: "
             f"{plan.python.consequence}"
         )
     if plan.routes and plan.routes[0].steps[-1].constraint:
-        lines += [f"- constraints: {s.constraint}" for s in plan.routes[0].steps]
+        lines.append("- constraints line for requirements.txt:")
+        lines += [f"    {s.constraint}" for s in plan.routes[0].steps]
     for section in plan.sections:
         lines.append(f"{section.title}:")
         lines += [f"- {item}" for item in section.items]
-        lines += [f"- see {link.title}: {link.url}" for link in section.links]
+        for link in section.links:
+            lines += [f"- see {link.title}:", link.url]
     lines.append("Pre-flight checklist:")
     lines += [f"[ ] {item}" for item in plan.checklist]
     return lines
 
 
-def _finding(finding: Finding, colour: bool) -> str:
-    label = f"{finding.severity.value:<7}"
-    if colour:
-        label = click.style(label, fg=_SEVERITY_COLOUR[finding.severity], bold=True)
-    text = f"{label} {finding.rule} {finding.location}: {finding.message}"
-    if finding.suppressed:
-        text += f" [suppressed: {finding.suppression_reason}]"
-    return text
+def _closing(report: Report, out: _Layout) -> str:
+    line = brief.closing(report)
+    verdict = overall_verdict(report)
+    if not out.colour or verdict is None:
+        return line
+    head = f"iacplan: {verdict.value.upper()}"
+    return line.replace(head, out.style(head, _VERDICT_COLOUR[verdict], bold=True), 1)

@@ -10,13 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FAKE_TOKEN
+from conftest import FAKE_TOKEN, TreeMaker
 from forge import GITHUB_PR, GITHUB_REPO, Forge
-from helpers import SAMPLES, Run, iacplan
+from helpers import SAMPLES, Run, iacplan, mwaa
 from iacplan.comment import github, http
 from iacplan.comment.http import Api, ApiError
 
 COMMENTS = f"/repos/{GITHUB_REPO}/issues/{GITHUB_PR}/comments"
+# A versioned source bucket: an unchanged environment with no finding at all.
+BUCKET = (
+    'resource "aws_s3_bucket_versioning" "b" {\n  bucket = "b"\n'
+    '  versioning_configuration {\n    status = "Enabled"\n  }\n}\n'
+)
 T1, T2, T3 = "2025-06-01T10:00:00Z", "2025-06-01T11:00:00Z", "2025-06-01T12:00:00Z"
 
 
@@ -160,7 +165,7 @@ def test_defaults_come_from_github_actions(
     assert run.exit_code == 0, run.stderr
     body = forge.requests[-1].body["body"]
     assert body.startswith("<!-- iacplan:comment target=default run=2025-06-02T08:30:00Z -->\n")
-    assert "## ❌ iacplan: rejected" in body and "MWAA001" in body
+    assert "## ❌ iacplan blocks this change" in body and "MWAA001" in body
     assert f"{GITHUB_REPO}#{GITHUB_PR}" in run.stdout
 
 
@@ -384,3 +389,43 @@ def test_check_runs_do_not_import_the_http_client() -> None:
     loaded = set(done.stdout.split())
     assert "iacplan.cli" in loaded
     assert not loaded & {"urllib.request", "iacplan.comment.http", "iacplan.comment.github"}
+
+
+def test_skip_no_change_posts_nothing_and_deletes_our_earlier_comment(
+    forge: Forge, tmp_path: Path, tree: TreeMaker
+) -> None:
+    forge.add("LGTM")
+    post(tmp_path, "## an earlier plan\n", run=T1)
+    report = tmp_path / "report.json"
+    same = tree({"main.tf": mwaa('"2.10.3"') + BUCKET}, "same")
+    check = iacplan("check", "--base", same, same, "--output", f"json={report}")
+    assert check.exit_code == 0, check.stderr
+    args = ("--report", report, "--pr", str(GITHUB_PR), "--skip-no-change")
+    run = iacplan("comment", "github", *args, "--run-time", T2)
+    assert run.exit_code == 0, run.stderr
+    assert "nothing to report: deleted comment" in run.stdout
+    assert [m for m, _ in forge.writes()] == ["POST", "DELETE"]
+    assert forge.bodies() == ["LGTM"]
+    again = iacplan("comment", "github", *args, "--run-time", T3)
+    assert "nothing to report: no comment posted" in again.stdout
+    assert [m for m, _ in forge.writes()] == ["POST", "DELETE"]
+
+
+def test_skip_no_change_still_posts_a_change_and_needs_a_report(
+    forge: Forge, tmp_path: Path
+) -> None:
+    report = tmp_path / "report.json"
+    iacplan(
+        "check",
+        "--base",
+        SAMPLES / "downgrade/base",
+        SAMPLES / "downgrade/head",
+        "--output",
+        f"json={report}",
+    )
+    run = iacplan(
+        "comment", "github", "--report", report, "--pr", str(GITHUB_PR), "--skip-no-change"
+    )
+    assert run.exit_code == 0 and "created comment" in run.stdout
+    refused = post(tmp_path, "## plan\n", "--skip-no-change")
+    assert refused.exit_code == 2 and "--skip-no-change goes with --report" in refused.stderr

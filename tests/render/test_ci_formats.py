@@ -16,11 +16,12 @@ import pytest
 
 from conftest import TreeMaker
 from helpers import FIXTURES, SAMPLES, iacplan, mwaa
-from iacplan import diff, rules
+from iacplan import ci, diff, rules
 from iacplan import inputs as sources
 from iacplan.catalog.versions import load_catalog
 from iacplan.model import Finding, Location, Severity
 from iacplan.render import github, junit, sarif
+from iacplan.render.context import Context
 from iacplan.render.repo_paths import RepoPaths
 from iacplan.report import Report, build
 from iacplan.upgrade.rollout import Rollout
@@ -52,7 +53,7 @@ def two_downgrades(tree: TreeMaker) -> Report:
 def sarif_of(
     report: Report, paths: RepoPaths, options: sarif.Options | None = None
 ) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(sarif.render(report, False, paths, options))
+    data: dict[str, Any] = json.loads(sarif.render(report, False, Context(paths=paths), options))
     jsonschema.Draft4Validator(SARIF_SCHEMA).validate(data)
     return data
 
@@ -225,7 +226,7 @@ def test_outside_git_paths_are_relative_to_the_current_directory(
     (tmp_path / "infra" / "main.tf").write_text(mwaa('"2.10.99"'))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
-    paths = RepoPaths.here()
+    paths = ci.repo_paths()
     assert paths.root == paths.cwd
     assert paths.relative("infra/main.tf") == "infra/main.tf"
     assert paths.relative("/elsewhere/main.tf") is None
@@ -249,11 +250,14 @@ def test_annotations_one_line_per_finding_escaped(tmp_path: Path) -> None:
         Finding("MWAA001", Severity.ERROR, "drill", "env", Location("main.tf", 2), True, "why"),
     )
     report = Report("2025-01-01", "test", (), findings, Rollout("", ()))
-    lines = github.render(report, False, RepoPaths(tmp_path, tmp_path)).splitlines()
+    lines = github.render(report, False, Context(paths=RepoPaths(tmp_path, tmp_path))).splitlines()
+    # Titles name the rule, what it found and the environment (here no entry: its id).
     assert lines == [
-        "::error file=a%2Cb%3Ac.tf,line=4,title=MWAA001::env,a: 100%25 down%0D%0Anext: line",
-        "::warning file=main.tf,title=MWAA009::env: old",
-        "::notice file=main.tf,line=2,title=MWAA001 (suppressed)::env: drill (suppressed: why)",
+        "::error file=a%2Cb%3Ac.tf,line=4,title=MWAA001 downgrade rejected (env%2Ca)::"
+        "env,a: 100%25 down%0D%0Anext: line",
+        "::warning file=main.tf,title=MWAA009 version past support (env)::env: old",
+        "::notice file=main.tf,line=2,title=MWAA001 downgrade (env) (suppressed)::"
+        "env: drill (suppressed: why)",
     ]
 
 
@@ -269,7 +273,8 @@ def test_annotations_of_a_sample() -> None:
     assert run.exit_code == 1
     (line,) = [x for x in run.stdout.splitlines() if "title=MWAA001" in x]
     assert line.startswith(
-        "::error file=samples/terraform/downgrade/head/main.tf,line=35,title=MWAA001::"
+        "::error file=samples/terraform/downgrade/head/main.tf,line=35,"
+        "title=MWAA001 downgrade rejected (acme-data-prod)::"
         "aws_mwaa_environment.main: downgrade 2.10.3 → 2.9.2"
     )
 
@@ -280,7 +285,7 @@ def test_junit_one_case_per_environment_failures_for_errors(
     base = tree({"main.tf": mwaa('"2.10.3"', "a") + mwaa('"2.10.3"', "b")}, sub="base")
     head = tree({"main.tf": mwaa('"2.9.2"', "a") + mwaa('"2.10.3"', "b")}, sub="head")
     report = report_of(base, head)
-    suite = ET.fromstring(junit.render(report, False, RepoPaths(tmp_path, tmp_path)))
+    suite = ET.fromstring(junit.render(report, False, Context(paths=RepoPaths(tmp_path, tmp_path))))
     assert suite.tag == "testsuite" and suite.get("tests") == "2" and suite.get("failures") == "1"
     cases = {case.get("name"): case for case in suite.iter("testcase")}
     assert set(cases) == {"aws_mwaa_environment.a", "aws_mwaa_environment.b"}
@@ -295,7 +300,9 @@ def test_junit_passes_warnings_and_stays_valid_xml(tree: TreeMaker, tmp_path: Pa
     report = report_of(base, tree({"main.tf": mwaa("var.v") + 'variable "v" {}\n'}, sub="head"))
     (finding,) = report.findings
     odd = replace(finding, message="bad \x01 byte & <tag> ]]>")
-    text = junit.render(replace(report, findings=(odd,)), False, RepoPaths(tmp_path, tmp_path))
+    text = junit.render(
+        replace(report, findings=(odd,)), False, Context(paths=RepoPaths(tmp_path, tmp_path))
+    )
     suite = ET.fromstring(text)
     assert suite.get("failures") is None and suite.find(".//failure") is None
     out = suite.find(".//system-out")

@@ -58,7 +58,7 @@ def test_empty_report_says_nothing_was_found() -> None:
     catalog = load_catalog()
     report = build([], [], catalog, TODAY)
     assert "iacplan: no aws_mwaa_environment found" in RENDERERS["text"](report, False)
-    assert "0 environment(s)" in RENDERERS["markdown"](report, False)
+    assert RENDERERS["markdown"](report, False).startswith("## iacplan found no MWAA environment")
 
 
 @pytest.mark.parametrize("name", ["from-1.10", "major-without-stepping-stone", "for-each"])
@@ -92,21 +92,40 @@ def test_markdown_stays_under_the_limit_and_keeps_banner_and_table(tree: TreeMak
     run = iacplan("check", "--base", base, head, "--format", "markdown")
     out = run.stdout
     assert len(out) < markdown.LIMIT
-    assert out.startswith("## ❌ iacplan: rejected")
-    assert out.count("| ❌ rejected |") == count  # the table is never shortened
-    assert "left out to fit a pull-request comment" in out
+    assert out.startswith(f"## ❌ iacplan blocks this change — {count} rejected of {count} ")
+    # The attention list and the table are never shortened: the same problem in 40
+    # environments is one line naming each of them, and one row each in the table.
+    first_screen = out.split("<details>")[0].splitlines()
+    (shared,) = [line for line in first_screen if line.startswith("- ❌ ")]
+    assert shared.startswith(f"- ❌ {count} rejected — **MWAA002** ")
+    assert all(f" env{i}," in shared or shared.endswith(f" env{i}") for i in range(count))
+    assert (
+        sum(
+            line.startswith("| env") and "| ❌\N{NO-BREAK SPACE}" in line
+            for line in out.splitlines()
+        )
+        == count
+    )
     assert out.count("<details>") == out.count("</details>")
     assert out.count("```") % 2 == 0  # no code block cut in half
-    # Findings are never cut from a details block: a block is whole or counted as left out.
-    left = re.search(r"the details of (\d+) more environment", out)
-    assert out.count("**MWAA002**") + (int(left[1]) if left else 0) == count
+    # The same findings and plan in 40 environments: one details block for all of them,
+    # whole (findings are never cut).
+    assert out.count("<details>") == 1 and "<summary>❌ 40 environments — " in out
+    assert out.count("**MWAA002** major change not in place (error):") == 1
+    assert "left out" not in out
 
 
 def test_text_wraps_to_the_width_given() -> None:
     report = sample_report("major-without-stepping-stone")
     narrow = RENDERERS["text"](report, False)
-    # Only a word longer than the width (a URL) may stick out.
-    assert all(len(line) <= text.WIDTH or " " not in line.strip() for line in narrow.splitlines())
+    # Only a word longer than the width (a URL) may stick out, or a requirements.txt line
+    # that is copied whole.
+    assert all(
+        len(line) <= text.WIDTH
+        or " " not in line.strip()
+        or line.strip().startswith("--constraint ")
+        for line in narrow.splitlines()
+    )
     wide = text.render(report, False, width=200)
     assert len(wide.splitlines()) < len(narrow.splitlines())
 
@@ -137,4 +156,21 @@ def test_markup_in_an_environment_id_stays_text(tree: TreeMaker) -> None:
     out = iacplan("check", "--base", base, head, "--format", "markdown").stdout
     closing = [line for line in out.splitlines() if line.startswith("</details>")]
     assert out.count("<details>") == len(closing) == 1
-    assert 'main["&lt;/code&gt;&lt;/summary&gt;&lt;/details&gt;&lt;b&gt;x"]</code>' in out
+    assert "<b>&lt;/code&gt;&lt;/summary&gt;&lt;/details&gt;&lt;b&gt;x</b>" in out
+
+
+def test_many_distinct_problems_fit_with_their_findings_whole(tree: TreeMaker) -> None:
+    count = 60
+    base = tree({"main.tf": "".join(mwaa('"2.11.2"', f"env{i}") for i in range(count))}, "b")
+    head = tree({"main.tf": "".join(mwaa('"3.0.6"', f"env{i}") for i in range(count))}, "h")
+    out = iacplan("check", "--base", base, head, "--format", "markdown").stdout
+    assert len(out) < markdown.LIMIT
+    first_screen = out.split("<details>")[0]
+    # Each environment's fix names it (aws mwaa update-environment --name envN): one line each.
+    assert sum(line.startswith("- ❌ **env") for line in first_screen.splitlines()) == count
+    assert out.count("<details>") == out.count("</details>")
+    assert out.count("```") % 2 == 0
+    left = re.search(r"the details of (\d+) more plan", out)
+    shown = out.count("**MWAA007** replace/destroy (error)")
+    assert shown + (int(left[1]) if left else 0) == count
+    assert "left out to fit a pull-request comment" in out or left
