@@ -595,7 +595,8 @@ def comment() -> None:
     """Post the Markdown report as one sticky comment on a pull request.
 
     The comment is found again by a hidden marker (tool, --target, run time) and updated on
-    every run; a run never replaces the comment of a later run."""
+    every run; a run never replaces the comment of a later run. Exit 3 when the forge refuses
+    to write (403: a read-only token, as on a pull request from a fork), 2 on other errors."""
 
 
 def _comment_options(command: F) -> F:
