@@ -2,19 +2,23 @@
 
 cfn-lint imports this module and instantiates every CloudFormationLintRule subclass in it. Each
 rule runs the iacplan rule of the same number on the template's environments, checked on their
-own (no base), so cfn-lint and `iacplan check` say the same thing in the same words. Parameters
-resolve from their Default only: cfn-lint has no parameter values to give.
+own (no base), so cfn-lint and `iacplan check` say the same thing in the same words.
+
+Parameters take the values of each of cfn-lint's parameter sets (`--parameters KEY=VALUE`,
+`--parameter-files`, deployment files), else their Default. The catalog and the date are
+`iacplan check`'s: `versions_file` in ./.iacplan.yaml, and IACPLAN_TODAY.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import date
+from functools import cache
 from typing import Any, ClassVar
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
 from iacplan.catalog.versions import load_catalog
+from iacplan.config import load_config, today
 from iacplan.inputs.cloudformation.template import environments
 from iacplan.inputs.cloudformation.values import Parameters, line_of
 from iacplan.model import Change, ChangeKind, Environment, Location
@@ -38,13 +42,57 @@ class _Iacplan:
 
     def match(self, cfn: Any) -> list[RuleMatch]:
         template: Mapping[str, Any] = cfn.template
-        context = Context(catalog=load_catalog(), today=date.today())
+        if not self._given_parameters(cfn):
+            return []
+        context = _context()
         matches = []
-        for env in environments(template, cfn.filename or "template", "", Parameters({})):
-            for hit in self.hits(env, context):
-                where = hit.location or env.version.location
-                matches.append(RuleMatch(_path_at(template, where, env), hit.message))
+        seen: set[tuple[tuple[str, ...], str]] = set()
+        for parameters in _parameter_sets(cfn):
+            for env in environments(template, cfn.filename or "template", "", parameters):
+                for hit in self.hits(env, context):
+                    where = hit.location or env.version.location
+                    path = _path_at(template, where, env)
+                    if (tuple(path), hit.message) not in seen:  # the same for several sets
+                        seen.add((tuple(path), hit.message))
+                        matches.append(RuleMatch(path, hit.message))
         return matches
+
+    def _given_parameters(self, cfn: Any) -> bool:
+        """False for the pass cfn-lint (1.58) makes without parameters after linting a template
+        with --parameter-files: its values were given, so "no value" would be wrong there."""
+        with_sets: set[str] = self.__dict__.setdefault("_linted_with_parameters", set())
+        name = str(cfn.filename)
+        if getattr(getattr(cfn, "context", None), "parameter_sets", None):
+            with_sets.add(name)
+            return True
+        return name not in with_sets
+
+
+@cache
+def _context() -> Context:
+    """`iacplan check`'s catalog and date, read once per cfn-lint run."""
+    return Context(catalog=load_catalog(load_config(None).versions_file), today=today())
+
+
+_OPTIONS = "cfn-lint --parameters or --parameter-files"
+
+
+def _parameter_sets(cfn: Any) -> list[Parameters]:
+    """One Parameters per parameter set cfn-lint was given; without any, Defaults only."""
+    context = getattr(cfn, "context", None)
+    sets = getattr(context, "parameter_sets", None) or []
+    found = [
+        Parameters({str(k): _text(v) for k, v in (s.parameters or {}).items()}, options=_OPTIONS)
+        for s in sets
+    ]
+    return found or [Parameters({}, options=_OPTIONS)]
+
+
+def _text(value: object) -> str:
+    """A parameter value as CloudFormation passes it: a list is comma-delimited."""
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
 
 
 class _SharedRule(_Iacplan):

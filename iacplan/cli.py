@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -19,12 +20,14 @@ from iacplan import inputs as sources
 from iacplan.catalog.versions import Catalog, load_catalog
 from iacplan.comment import sticky
 from iacplan.config import Config, load_config
+from iacplan.config import today as _today
 from iacplan.errors import InputError, NoDefinitions
 from iacplan.inputs.files import TF_SUFFIXES, clear_caches, parse_json, read_text
 from iacplan.model import Change, ChangeKind, Environment, Severity
 from iacplan.render import RENDERERS
 from iacplan.report import Report, build
 from iacplan.runtime import limits
+from iacplan.runtime.signals import Terminated
 
 if TYPE_CHECKING:  # imported where used: --live, --base-ref and comments are not every run's
     from iacplan.inputs import account as live
@@ -43,12 +46,17 @@ def _clean_errors(command: F) -> F:
         debug = click.get_current_context().find_root().params.get("debug", False)
         try:
             return command(*args, **kwargs)
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM while there was cleaning up to do
+            stopped = isinstance(exc, Terminated)
+            click.echo(f"iacplan: {'stopped by SIGTERM' if stopped else 'interrupted'}", err=True)
+            sys.exit(Terminated.exit_code if stopped else 128 + signal.SIGINT)
         except InputError as exc:
             if debug:
                 raise
             # One line, whatever a parser put in the message.
             message = " ".join(line.strip() for line in str(exc).splitlines())
             click.echo(f"iacplan: error: {message}", err=True)
+            sys.exit(exc.exit_code)
         except Exception as exc:
             if debug:
                 raise
@@ -314,17 +322,6 @@ class _Reporting:
         return sarif.render(report, False, context, options)
 
 
-def _today() -> date:
-    """The date support status is judged on: IACPLAN_TODAY (YYYY-MM-DD) makes reruns identical."""
-    fixed = os.environ.get("IACPLAN_TODAY")
-    if not fixed:
-        return date.today()
-    try:
-        return date.fromisoformat(fixed)
-    except ValueError as exc:
-        raise InputError(f"IACPLAN_TODAY={fixed!r} is not a date (YYYY-MM-DD)") from exc
-
-
 @click.group()
 @click.version_option(__version__, prog_name="iacplan")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
@@ -381,6 +378,12 @@ def main(debug: bool) -> None:
     help="The template a change set was made from; with it, --base is the deployed template "
     "(they give the versions a change set without property values leaves out).",
 )
+@click.option(
+    "--only",
+    type=click.Choice(["terraform", "cloudformation"]),
+    help="Read only this kind of definitions; other files, given or found, are skipped, and so "
+    "is a file given that is no template (for pre-commit hooks).",
+)
 @_requirements_option
 @_live_options
 @_report_options
@@ -394,6 +397,7 @@ def check(
     parameters: tuple[str, ...],
     parameter_files: tuple[Path, ...],
     template_path: Path | None,
+    only: str | None,
     requirements_files: tuple[str, ...],
     use_live: bool,
     region: str | None,
@@ -421,6 +425,7 @@ def check(
         template=template_path,
         template_base=base_path if template_path else None,
         requirements=_requirements(requirements_files),
+        only=only,
     )
     account = _account(use_live, region, profile)
     reporting = _Reporting.from_options(
@@ -642,8 +647,8 @@ def terraform(
 ) -> None:
     """Run `terraform plan` (with TERRAFORM_ARGS, after --), show it, then check the plan.
 
-    Terraform's own output goes to stderr; the report goes to stdout. The exit code is
-    terraform's when it fails, else the policy's."""
+    Terraform's own output goes to stderr; the report goes to stdout. The exit code is the
+    policy's; 2 when terraform fails (its exit code is in the message), 143 on SIGTERM."""
     account = _account(use_live, region, profile)
     reporting = _Reporting.from_options(
         config_path,
@@ -663,9 +668,6 @@ def terraform(
         run = terraform_run.plan(
             terraform_run.find_binary(terraform_bin), terraform_args, chdir, keep_plan, _echo_err
         )
-    if run.exit_code != 0:
-        click.echo(f"iacplan: terraform failed (exit {run.exit_code}); nothing checked", err=True)
-        sys.exit(run.exit_code)
     loaded = run.loaded.with_requirements(chdir or Path("."), given)
     changes = diff.pair(loaded.base or (), loaded.head)
     _refuse_unmatched(given, changes)
@@ -681,7 +683,8 @@ def comment() -> None:
     """Post the Markdown report as one sticky comment on a pull request.
 
     The comment is found again by a hidden marker (tool, --target, run time) and updated on
-    every run; a run never replaces the comment of a later run."""
+    every run; a run never replaces the comment of a later run. Exit 3 when the forge refuses
+    to write (403: a read-only token, as on a pull request from a fork), 2 on other errors."""
 
 
 def _comment_options(command: F) -> F:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +21,17 @@ if TYPE_CHECKING:
     import yaml
 
 DEFAULT_NAME = ".iacplan.yaml"
+
+
+def today() -> date:
+    """The date support status is judged on: IACPLAN_TODAY (YYYY-MM-DD) makes reruns identical."""
+    fixed = os.environ.get("IACPLAN_TODAY")
+    if not fixed:
+        return date.today()
+    try:
+        return date.fromisoformat(fixed)
+    except ValueError as exc:
+        raise InputError(f"IACPLAN_TODAY={fixed!r} is not a date (YYYY-MM-DD)") from exc
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The one error type the CLI turns into a one-line message and exit code 2."""
+"""The one error type the CLI turns into a one-line message and an exit code (2, or the
+error's own)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ class InputError(Exception):
 
     The message names the file (and line, where known) and is shown to the user as is.
     """
+
+    exit_code = 2
 
 
 class NoDefinitions(InputError):

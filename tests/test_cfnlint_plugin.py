@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -11,18 +12,23 @@ from typing import Any
 
 import pytest
 
-from helpers import CFN_SAMPLES
+from helpers import CFN_SAMPLES, REPO
 
 CFN_LINT = shutil.which("cfn-lint", path=str(Path(sys.executable).parent))
 
 
-def lint(template: Path) -> tuple[int, list[dict[str, Any]]]:
+def lint(
+    template: Path, *options: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[int, list[dict[str, Any]]]:
     assert CFN_LINT is not None, "cfn-lint is a dependency of iacplan"
+    command = [CFN_LINT, "--append-rules", "iacplan.cfnlint", "--format", "json", *options]
     result = subprocess.run(
-        [CFN_LINT, "--append-rules", "iacplan.cfnlint", "--format", "json", "--", str(template)],
+        [*command, "--", str(template)],
         capture_output=True,
         text=True,
         check=False,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
     )
     assert result.stderr == "", result.stderr
     return result.returncode, json.loads(result.stdout)
@@ -99,3 +105,77 @@ def test_rules_carry_iacplans_description_and_help_page() -> None:
         assert described["Source"] == rule.help_url
         assert f"iacplan {rule.id}" in described["Description"]
         assert rule.description in described["Description"]
+
+
+VERSION_FROM_PARAMETER = (
+    "Parameters:\n  Version: {Type: String}\n"
+    "Resources:\n  Env:\n    Type: AWS::MWAA::Environment\n    Properties:\n"
+    "      Name: env\n      AirflowVersion: !Ref Version\n"
+)
+
+
+def messages(matches: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return sorted((m["Rule"]["Id"], m["Message"]) for m in matches if m["Rule"]["Id"][1] == "9")
+
+
+def test_without_a_value_the_message_names_cfn_lints_options(tmp_path: Path) -> None:
+    template = tmp_path / "mwaa.yaml"
+    template.write_text(VERSION_FROM_PARAMETER)
+    _, matches = lint(template)
+    assert messages(matches) == [
+        (
+            "W9008",
+            "head AirflowVersion is unknown: parameter Version has no Default and no value "
+            "(cfn-lint --parameters or --parameter-files)",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("2.10.3", []), ("2.4.3", ["W9009"]), ("9.9.9", ["E9004"])],
+)
+def test_cfn_lints_parameters_reach_the_rules(tmp_path: Path, value: str, expected: str) -> None:
+    template = tmp_path / "mwaa.yaml"
+    template.write_text(VERSION_FROM_PARAMETER)
+    _, matches = lint(template, "--parameters", f"Version={value}")
+    assert [rule for rule, _ in messages(matches)] == expected, matches
+
+
+def test_cfn_lints_parameter_files_reach_the_rules(tmp_path: Path) -> None:
+    """Each file is a parameter set, judged on its own. cfn-lint also lints the template
+    without the files afterwards: that pass says nothing of a value the files give."""
+    template = tmp_path / "mwaa.yaml"
+    template.write_text(VERSION_FROM_PARAMETER)
+    files = []
+    for stage, version in (("prod", "2.4.3"), ("dev", "9.9.9")):
+        files.append(tmp_path / f"{stage}.json")
+        files[-1].write_text(json.dumps([{"ParameterKey": "Version", "ParameterValue": version}]))
+    _, matches = lint(template, "--parameter-files", *map(str, files))
+    assert [rule for rule, _ in messages(matches)] == ["E9004", "W9009"], matches
+
+
+def test_the_config_catalog_and_the_date_are_iacplan_checks(tmp_path: Path) -> None:
+    """A version added through `.iacplan.yaml` (versions_file) is one MWAA offers in cfn-lint
+    too, and IACPLAN_TODAY is the day support is judged on."""
+    catalog = json.loads((REPO / "iacplan" / "data" / "mwaa_versions.json").read_text())
+    catalog["versions"].append(
+        {"version": "3.9.0", "python": "3.12", "available": "2026-09-01", "end_of_support": None}
+    )
+    (tmp_path / "newer.json").write_text(json.dumps(catalog))
+    template = tmp_path / "mwaa.yaml"
+    template.write_text(VERSION_FROM_PARAMETER)
+    _, matches = lint(template, "--parameters", "Version=3.9.0", cwd=tmp_path)
+    assert [rule for rule, _ in messages(matches)] == ["E9004"]  # not in the bundled catalog
+    (tmp_path / ".iacplan.yaml").write_text("versions_file: newer.json\n")
+    _, matches = lint(template, "--parameters", "Version=3.9.0", cwd=tmp_path)
+    assert messages(matches) == []
+    _, matches = lint(
+        template, "--parameters", "Version=2.4.3", env={"IACPLAN_TODAY": "2025-01-01"}
+    )
+    [(rule, message)] = messages(matches)
+    assert rule == "W9009" and message.startswith("2.4.3 is deprecated: MWAA ends support for it")
+    _, matches = lint(
+        template, "--parameters", "Version=2.4.3", env={"IACPLAN_TODAY": "2026-06-01"}
+    )
+    assert messages(matches)[0][1].startswith("2.4.3 is past MWAA end of support")

@@ -41,6 +41,14 @@ class ApiError(InputError):
         self.status = status  # the HTTP status, when the API answered one
 
 
+class NotPosted(ApiError):
+    """The API refused to write (403): the token may read but not comment, as the read-only
+    token of a pull request from a fork. Exit 3, so that CI can tell it from a broken setup
+    (exit 2) and warn instead of failing the job."""
+
+    exit_code = 3
+
+
 @dataclass(frozen=True)
 class Response:
     status: int
@@ -84,6 +92,8 @@ class Api:
                     f"({response.status} {self._message(response)}); try again later"
                 )
             sleep(wait)
+        if response.status == 403:
+            raise NotPosted(self._error(method, response), response.status)
         if response.status >= 300:
             raise ApiError(self._error(method, response), response.status)
         return response
@@ -160,9 +170,10 @@ class Api:
             return f"{self.service}: the token was refused (401 {message}): check {self.token_hint}"
         if response.status == 403:
             return (
-                f"{self.service}: permission denied (403 {message}): the token cannot write "
-                "comments on this pull request (GitHub Actions: `permissions: pull-requests: "
-                "write`; GitLab: a token with the api scope)"
+                f"{self.service}: permission denied (403 {message}): not posted, the token "
+                "cannot write comments on this pull request (GitHub Actions: `permissions: "
+                "pull-requests: write`, and a pull request from a fork gets a read-only token; "
+                "GitLab: a token with the api scope)"
             )
         if response.status == 404:
             return (

@@ -18,6 +18,7 @@ from iacplan.inputs.files import (
     parse_json,
     read_text,
 )
+from iacplan.inputs.prefilter import cloudformation_may_hold, looks_like_template
 from iacplan.inputs.requirements import Given
 from iacplan.inputs.terraform import hcl as terraform_hcl
 from iacplan.inputs.terraform.hcl import TerraformInputs
@@ -47,6 +48,9 @@ class Inputs:
     template: Path | None = None  # --template: the proposed template
     template_base: Path | None = None  # --base, when --template is given: the deployed one
     requirements: Given = field(default_factory=Given)  # --requirements
+    # --only: read one kind of input (pre-commit hooks); files of other kinds are skipped, and so
+    # is a file given that is not a template (or cannot define an environment).
+    only: str | None = None  # "terraform" | "cloudformation"
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,8 @@ def load(path: Path, inputs: Inputs, name: str | None = None) -> Loaded:
     """Every MWAA environment defined at `path` (a directory or a file); `name` stands for a
     file's own name in ids (a base file compared with a head file of another name)."""
     clear_caches()  # the files may have changed since an earlier load in this process
+    if inputs.only is not None:
+        return _load_only(path, inputs, name)
     if path.is_dir():
         if _has_terraform(path):
             # A tree can hold both: CloudFormation templates beside Terraform are read too.
@@ -108,6 +114,47 @@ def load(path: Path, inputs: Inputs, name: str | None = None) -> Loaded:
     # same name pair up wherever they are.
     prefix = name or path.name
     return Loaded(tuple(cloudformation.load_template(path, _parameters(inputs), prefix)))
+
+
+def _load_only(path: Path, inputs: Inputs, name: str | None) -> Loaded:
+    """`load` with --only: one kind of input, the others skipped without a word."""
+    if not path.exists():
+        raise InputError(f"{display_path(path)}: no such file or directory")
+    terraform_file = path.name.endswith(TF_SUFFIXES)
+    if inputs.only == "terraform":
+        if path.is_dir() or terraform_file:
+            module = path if path.is_dir() else path.parent
+            return Loaded(tuple(terraform_hcl.load_tree(module, inputs.terraform)))
+        if path.suffix.lower() != ".json":
+            return Loaded(())
+        doc = parse_json(display_path(path), read_text(path), strict=True)
+        return load(path, replace(inputs, only=None), name) if _is_plan(doc) else Loaded(())
+    if path.is_dir():
+        return Loaded(tuple(cloudformation.load_directory(path, _parameters(inputs))))
+    if terraform_file:
+        return Loaded(())
+    text = read_text(path)
+    if not cloudformation_may_hold(text):  # as in a directory: it cannot define an environment
+        return Loaded(())
+    try:
+        doc = parse_json(display_path(path), text, strict=path.suffix.lower() == ".json")
+        if doc is None:  # YAML
+            doc = cloudformation.decode(path)
+    except InputError:
+        if looks_like_template(text):
+            raise  # a broken template is reported; other broken YAML is not iacplan's
+        return Loaded(())
+    from iacplan.inputs.cloudformation import changeset
+
+    if _is_plan(doc) or not (cloudformation.is_template(doc) or changeset.pages(doc) is not None):
+        return Loaded(())
+    return load(path, replace(inputs, only=None), name)
+
+
+def _is_plan(doc: object) -> bool:
+    from iacplan.inputs.terraform import plan as terraform_plan
+
+    return terraform_plan.is_plan(doc)
 
 
 def load_plan_text(text: str, name: str) -> Loaded:

@@ -40,6 +40,15 @@ class Account:
     region: str | None = None
     profile: str | None = None
 
+    def __post_init__(self) -> None:
+        # boto3 is an extra: most runs never read the account, and it is ~34 MB to install.
+        try:
+            import boto3  # noqa: F401
+        except ImportError:
+            raise InputError(
+                "--live needs boto3, which comes with the live extra: pip install 'iacplan[live]'"
+            ) from None
+
 
 @dataclass(frozen=True)
 class Lookup:

@@ -9,16 +9,22 @@ from iacplan.model import Change, Environment, Severity, ValueState
 from iacplan.rules.base import Context, Hit, Rule
 
 
+def _attribute(env: Environment) -> str:
+    """The version's name where it is written: the Terraform argument or the template property."""
+    return "AirflowVersion" if env.kind.startswith("cloudformation") else "airflow_version"
+
+
 def _side(env: Environment, side: str) -> Iterator[Hit]:
     value = env.version
     if value.state is ValueState.MISSING:
         yield Hit(
-            f"{side} airflow_version is not set: MWAA picks its newest version when it creates "
-            "an environment, and an existing one keeps what it runs; set the version explicitly",
+            f"{side} {_attribute(env)} is not set: MWAA picks its newest version when it "
+            "creates an environment, and an existing one keeps what it runs; set the version "
+            "explicitly",
             value.location,
         )
     elif value.state is ValueState.UNKNOWN:
-        yield Hit(f"{side} airflow_version is unknown: {value.reason}", value.location)
+        yield Hit(f"{side} {_attribute(env)} is unknown: {value.reason}", value.location)
 
 
 def _unresolved(change: Change, context: Context) -> Iterator[Hit]:
@@ -30,7 +36,8 @@ def _unresolved(change: Change, context: Context) -> Iterator[Hit]:
     base = change.base.version
     if base.state is ValueState.KNOWN and parse_version(base.text or "") is None:
         yield Hit(
-            f"base airflow_version {base.text!r} is not a version, so the change cannot be judged",
+            f"base {_attribute(change.base)} {base.text!r} is not a version, so the change "
+            "cannot be judged",
             base.location,
         )
 

@@ -6,6 +6,18 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, unwinding like Ctrl-C; the command line then exits 143 (128 + SIGTERM), as a
+    process killed by it would."""
+
+    exit_code = 128 + signal.SIGTERM
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated("SIGTERM")
 
 
 @contextmanager
@@ -16,7 +28,7 @@ def terminated_as_interrupt() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():  # only it may set handlers
         yield
         return
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         yield
     finally:

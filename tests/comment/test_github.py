@@ -194,9 +194,25 @@ def test_refusals_are_one_line_errors(
     }
     forge.queue(status, headers, body)
     run = post(tmp_path, "plan\n")
-    assert run.exit_code == 2
+    # 403: the token may not write (a fork's read-only token): "not posted", exit 3, which CI
+    # can tell from a broken setup (exit 2).
+    assert run.exit_code == (3 if status == 403 else 2)
     assert message in run.stderr and run.stderr.count("\n") == 1
     assert len(forge.requests) == 2  # no retry, no redirect followed
+
+
+def test_a_forks_read_only_token_is_not_posted_exit_3(forge: Forge, tmp_path: Path) -> None:
+    """A pull request from a fork: GITHUB_TOKEN reads the comments but cannot write one."""
+    forge.queue(200, {}, [])
+    forge.queue(403, {}, {"message": "Resource not accessible by integration"})
+    run = post(tmp_path, "plan\n")
+    assert run.exit_code == 3 and run.stdout == ""
+    assert run.stderr == (
+        "iacplan: error: GitHub: permission denied (403 Resource not accessible by "
+        "integration): not posted, the token cannot write comments on this pull request "
+        "(GitHub Actions: `permissions: pull-requests: write`, and a pull request from a fork "
+        "gets a read-only token; GitLab: a token with the api scope)\n"
+    )
 
 
 def test_rate_limits_wait_as_told_then_go_on(

@@ -98,6 +98,14 @@ def test_errors(forge: Forge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert run.exit_code == 2 and "no GitLab token" in run.stderr
 
 
+def test_a_token_that_may_not_write_is_not_posted_exit_3(forge: Forge, tmp_path: Path) -> None:
+    forge.queue(200, {}, [])  # the listing
+    forge.queue(403, {}, {"message": "403 Forbidden"})
+    run = post(tmp_path, "x\n")
+    assert run.exit_code == 3
+    assert "GitLab: permission denied (403 403 Forbidden): not posted" in run.stderr
+
+
 def test_rate_limit(forge: Forge, tmp_path: Path, gitlab_ci: list[float]) -> None:
     forge.queue(429, {"Retry-After": "3"}, {"message": "Retry later"})
     assert post(tmp_path, "x\n").exit_code == 0

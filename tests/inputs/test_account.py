@@ -511,3 +511,41 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO
     )
     assert json.loads(out.stdout) == []
+
+
+# --- boto3 is the live extra -------------------------------------------------------------
+
+
+def test_live_without_boto3_names_the_extra(
+    tree: TreeMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "boto3", None)  # `import boto3` now fails, as uninstalled
+    run = iacplan("check", "--live", "--region", "eu-west-1", tree(definition("2.10.3")))
+    assert run.exit_code == 2 and run.stdout == ""
+    assert run.stderr.splitlines() == [
+        "iacplan: error: --live needs boto3, which comes with the live extra: "
+        "pip install 'iacplan[live]'"
+    ]
+
+
+def test_boto3_is_the_live_extra_and_only_the_account_imports_it() -> None:
+    import ast
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert not any(dep.startswith(("boto3", "botocore")) for dep in project["dependencies"])
+    assert any(dep.startswith("boto3") for dep in project["optional-dependencies"]["live"])
+    assert "iacplan[live]" in project["optional-dependencies"]["test"]
+    importers = set()
+    for module in (REPO / "iacplan").rglob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            if any(name.startswith(("boto3", "botocore", "mypy_boto3")) for name in names):
+                importers.add(module.relative_to(REPO).as_posix())
+    assert importers == {"iacplan/inputs/account.py"}

@@ -606,3 +606,67 @@ def test_an_ignored_path_that_the_revision_tracks_is_compared(
     run = iacplan("check", "--base-ref", "HEAD", "analytics/cdk.out", "--format", "json")
     assert [e["change"] for e in run.report["environments"]] == ["downgrade"]
     assert run.exit_code == 1
+
+
+# --- CI clones: shallow and partial (blobless, treeless) -----------------------------------
+
+
+def ci_clone(tmp_path: Path, *options: str) -> tuple[Path, Path]:
+    """A server repository (main: 2.9.2, pr: 2.10.3) and a clone of it checked out at pr, as
+    actions/checkout or GitLab make one (`--depth`, `--filter`)."""
+    server = repo_with(tmp_path, {"infra/main.tf": BUCKET + env_block("2.9.2"), "a.txt": "a"})
+    run_git(server, "config", "uploadpack.allowFilter", "true")
+    run_git(server, "config", "uploadpack.allowAnySHA1InWant", "true")
+    run_git(server, "checkout", "-q", "-b", "pr")
+    write_tree(server, {"infra/main.tf": BUCKET + env_block("2.10.3"), "a.txt": "b"})
+    run_git(server, "commit", "-q", "-am", "pr")
+    clone = tmp_path / "clone"
+    run_git(tmp_path, "clone", "-q", "--no-local", *options, server.as_uri(), str(clone))
+    run_git(clone, "checkout", "-q", "pr")
+    return server, clone
+
+
+def missing(clone: Path, ref: str) -> int:
+    listing = run_git(clone, "rev-list", "--objects", "--missing=print", "--no-walk", ref)
+    return sum(line.startswith("?") for line in listing.splitlines())
+
+
+@pytest.mark.parametrize("options", [("--filter=blob:none",), ("--filter=tree:0",)])
+def test_a_partial_clone_fetches_the_revisions_files_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: tuple[str, ...]
+) -> None:
+    _, clone = ci_clone(tmp_path, *options)
+    assert missing(clone, "origin/main") > 0
+    monkeypatch.chdir(clone)
+    run = iacplan("check", "--base-ref", "origin/main", "infra", "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.env("aws_mwaa_environment.main")["base_version"] == "2.9.2"
+    assert missing(clone, "origin/main") == 0
+
+
+def test_a_partial_clone_whose_remote_cannot_be_reached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As with `persist-credentials: false` on a private repository: git cannot fetch."""
+    _, clone = ci_clone(tmp_path, "--filter=blob:none")
+    run_git(clone, "remote", "set-url", "origin", (tmp_path / "gone").as_uri())
+    monkeypatch.chdir(clone)
+    run = iacplan("check", "--base-ref", "origin/main", "infra")
+    assert run.exit_code == 2
+    assert run.stderr.startswith(
+        "iacplan: error: --base-ref origin/main: this partial clone lacks 2 of the revision's "
+        "files and cannot fetch them from origin (fatal: "
+    )
+
+
+def test_a_shallow_clone_needs_the_base_fetched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, clone = ci_clone(tmp_path, "--depth=1", "--single-branch", "--branch=pr")
+    monkeypatch.chdir(clone)
+    run = iacplan("check", "--base-ref", "origin/main", "infra")
+    assert run.exit_code == 2 and "fetch-depth: 0" in run.stderr
+    run_git(clone, "fetch", "-q", "--depth=1", "origin", "+main:refs/remotes/origin/main")
+    run = iacplan("check", "--base-ref", "origin/main", "infra", "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.env("aws_mwaa_environment.main")["base_version"] == "2.9.2"

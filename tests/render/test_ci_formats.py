@@ -1,11 +1,10 @@
-"""The CI formats: SARIF 2.1.0 (validated against the official schema), GitHub workflow
-annotations and JUnit XML."""
+"""The CI formats: SARIF 2.1.0 (validated against the official schema) and GitHub workflow
+annotations (JUnit XML: test_junit.py)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -20,7 +19,7 @@ from iacplan import ci, diff, rules
 from iacplan import inputs as sources
 from iacplan.catalog.versions import load_catalog
 from iacplan.model import Finding, Location, Severity
-from iacplan.render import github, junit, sarif
+from iacplan.render import github, sarif
 from iacplan.render.context import Context
 from iacplan.render.repo_paths import RepoPaths
 from iacplan.report import Report, build
@@ -277,35 +276,3 @@ def test_annotations_of_a_sample() -> None:
         "title=MWAA001 downgrade rejected (acme-data-prod)::"
         "aws_mwaa_environment.main: downgrade 2.10.3 → 2.9.2"
     )
-
-
-def test_junit_one_case_per_environment_failures_for_errors(
-    tree: TreeMaker, tmp_path: Path
-) -> None:
-    base = tree({"main.tf": mwaa('"2.10.3"', "a") + mwaa('"2.10.3"', "b")}, sub="base")
-    head = tree({"main.tf": mwaa('"2.9.2"', "a") + mwaa('"2.10.3"', "b")}, sub="head")
-    report = report_of(base, head)
-    suite = ET.fromstring(junit.render(report, False, Context(paths=RepoPaths(tmp_path, tmp_path))))
-    assert suite.tag == "testsuite" and suite.get("tests") == "2" and suite.get("failures") == "1"
-    cases = {case.get("name"): case for case in suite.iter("testcase")}
-    assert set(cases) == {"aws_mwaa_environment.a", "aws_mwaa_environment.b"}
-    failure = cases["aws_mwaa_environment.a"].find("failure")
-    assert failure is not None and failure.get("type") == "MWAA001"
-    assert cases["aws_mwaa_environment.b"].find("failure") is None
-    assert cases["aws_mwaa_environment.a"].get("file") == "head/main.tf"
-
-
-def test_junit_passes_warnings_and_stays_valid_xml(tree: TreeMaker, tmp_path: Path) -> None:
-    base = tree({"main.tf": mwaa('"2.10.3"')}, sub="base")
-    report = report_of(base, tree({"main.tf": mwaa("var.v") + 'variable "v" {}\n'}, sub="head"))
-    (finding,) = report.findings
-    odd = replace(finding, message="bad \x01 byte & <tag> ]]>")
-    text = junit.render(
-        replace(report, findings=(odd,)), False, Context(paths=RepoPaths(tmp_path, tmp_path))
-    )
-    suite = ET.fromstring(text)
-    assert suite.get("failures") is None and suite.find(".//failure") is None
-    out = suite.find(".//system-out")
-    assert out is not None and out.text is not None
-    assert "MWAA008 (warning)" in out.text and "bad \ufffd byte & <tag> ]]>" in out.text
-    assert "fail" not in text.lower()

@@ -62,10 +62,13 @@ class Parameters:
     previous: frozenset[str] = frozenset()  # UsePreviousValue: the deployed value is reused
     # Why no parameter has a known value (the deployed stack's values, which nothing shows).
     all_unknown: str | None = None
+    # How a value is given, for a parameter without one (cfn-lint has options of its own).
+    options: str = "--parameter or --parameters-file"
 
     def overridden_by(self, other: Parameters) -> Parameters:
         values = {**self.values, **other.values}
-        return Parameters(values, (self.previous | other.previous) - other.values.keys())
+        previous = (self.previous | other.previous) - other.values.keys()
+        return Parameters(values, previous, options=self.options)
 
 
 def read_parameters(pairs: tuple[tuple[str, str], ...], files: tuple[Path, ...]) -> Parameters:
@@ -242,7 +245,7 @@ class Resolver:
                 )
             return default
         return Value.unknown(
-            f"{where} has no Default and no value (--parameter or --parameters-file)", here
+            f"{where} has no Default and no value ({self._parameters.options})", here
         )
 
     def _sub(self, argument: Any, here: Location, arn: bool) -> Value:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
@@ -21,8 +22,7 @@ _DETAILED_EXIT_CHANGES = 2
 
 @dataclass(frozen=True)
 class PlanRun:
-    exit_code: int  # terraform's; 0 when the plan was made and read
-    loaded: Loaded
+    loaded: Loaded  # the plan's environments, read from `terraform show -json`
 
 
 def find_binary(explicit: str | None) -> str:
@@ -48,7 +48,10 @@ def plan(
     keep_plan: Path | None,
     echo: Callable[[str], None],
 ) -> PlanRun:
-    """Run `plan -out` with the user's arguments (its output passed to `echo`), then read it."""
+    """Run `plan -out` with the user's arguments (its output passed to `echo`), then read it.
+
+    A terraform that fails is an InputError (exit 2, a tool failure: no verdict was reached),
+    with terraform's own exit code in the message."""
     options = _options(args)
     if "out" in options:
         raise InputError("pass --keep-plan FILE instead of -out: iacplan names the plan file")
@@ -58,20 +61,48 @@ def plan(
         # Relative to where the user runs iacplan, not to --chdir.
         plan_file = keep_plan.resolve() if keep_plan else Path(tmp) / "tfplan"
         plan_file.unlink(missing_ok=True)  # never judge a plan left from an earlier run
-        code = _stream([binary, "plan", f"-out={plan_file}", *extra, *args], chdir, echo)
+        named = False  # whether terraform's output names the plan file (`terraform apply "…"`)
+
+        def relay(line: str) -> None:
+            nonlocal named
+            named = named or str(plan_file) in line
+            echo(line)
+
+        command = [binary, "plan", f"-out={plan_file}", *extra, *args]
+        code = _stream(command, chdir, relay)
         detailed = options.get("detailed-exitcode", "false") not in ("false", "0")
         success = (0, _DETAILED_EXIT_CHANGES) if detailed else (0,)
         if code not in success:
-            return PlanRun(_exit_code(code), Loaded(()))
+            raise InputError(f"{_failed('terraform plan', code)}: nothing checked")
+        if keep_plan is not None:
+            echo(f"iacplan: the plan is kept in {plan_file}\n")
+        elif named:
+            # The file terraform tells to apply is in iacplan's temporary directory.
+            echo(
+                "iacplan: there is no plan file to apply: the one named above is deleted when "
+                "iacplan ends (keep it with --keep-plan FILE)\n"
+            )
         shown = _run([binary, "show", "-json", str(plan_file)], chdir)
         echo(shown.stderr)
         if shown.returncode != 0:
-            return PlanRun(_exit_code(shown.returncode), Loaded(()))
+            failed = _failed("terraform show -json", shown.returncode)
+            raise InputError(f"{failed}: nothing checked")
         name = keep_plan.as_posix() if keep_plan else "terraform plan"
         loaded = load_plan_text(shown.stdout, f"{name} (show -json)")
     if options.get("refresh") in ("false", "0"):
-        return PlanRun(0, _noted(loaded, _STALE))
-    return PlanRun(0, loaded)
+        return PlanRun(_noted(loaded, _STALE))
+    return PlanRun(loaded)
+
+
+def _failed(what: str, code: int) -> str:
+    """What became of terraform: its exit code, or the signal that ended it (-N)."""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"{what} was ended by {name}"
+    return f"{what} failed (exit {code})"
 
 
 _STALE = (
@@ -95,11 +126,6 @@ def _noted(loaded: Loaded, note: str) -> Loaded:
         return tuple(replace(env, notes=(*env.notes, note)) for env in envs)
 
     return Loaded(add(loaded.head), add(loaded.base or ()))
-
-
-def _exit_code(code: int) -> int:
-    """A child killed by a signal reports -N; a shell would say 128+N."""
-    return 128 - code if code < 0 else code
 
 
 def _stream(command: list[str], cwd: Path | None, echo: Callable[[str], None]) -> int:
