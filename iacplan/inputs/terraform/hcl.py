@@ -59,7 +59,7 @@ from iacplan.inputs.terraform.values import (
     resources,
     untrusted,
 )
-from iacplan.model import Environment, Location, Value
+from iacplan.model import Environment, EnvironmentKind, Location, Value
 from iacplan.runtime import limits, parallel
 
 RESOURCE_TYPE = "aws_mwaa_environment"
@@ -339,7 +339,7 @@ def _unevaluated_remote_calls(
             where = "" if module == "." else f"{module}//"
             yield Environment(
                 id=f"{prefix}{where}module.{call.name}",
-                kind="terraform",
+                kind=EnvironmentKind.TERRAFORM,
                 address=f"module.{call.name}",
                 name=Value.unknown(_NO_MODULE_INSTANCE, location),
                 version=Value.unknown(_NO_MODULE_INSTANCE, location),
@@ -485,7 +485,7 @@ def _environments(
         moved_from = _moved_from(meta["path"], moves)
         yield Environment(
             id=prefix + meta["path"],
-            kind="terraform",
+            kind=EnvironmentKind.TERRAFORM,
             address=meta["path"],
             name=value("name"),
             version=version,
@@ -579,7 +579,7 @@ def _uninstantiated(
         where = "" if module == "." else f"{module}//"
         yield Environment(
             id=f"{prefix}{where}{RESOURCE_TYPE}.{declaration.name}",
-            kind="terraform",
+            kind=EnvironmentKind.TERRAFORM,
             address=f"{RESOURCE_TYPE}.{declaration.name}",
             name=Value.unknown(_NO_INSTANCE, location),
             version=Value.unknown(_NO_INSTANCE, location),
