@@ -18,7 +18,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -34,6 +34,7 @@ from iacplan.inputs.files import (
     refuse_big,
     tf_files,
 )
+from iacplan.inputs.interface import TerraformInputs
 from iacplan.inputs.prefilter import local_sources, terraform_may_hold
 from iacplan.inputs.terraform.hcl_blocks import module_blocks
 from iacplan.inputs.terraform.modules import (
@@ -68,14 +69,6 @@ _MODULE_BLOCK = re.compile(r'^\s*module\s+"', re.MULTILINE)
 _TFPARSE_POSITION = re.compile(
     r"(?P<file>[^\s:]+):(?P<line>\d+),\d+(?:-\d+(?:,\d+)?)?: (?P<msg>.*)", re.S
 )
-
-
-@dataclass(frozen=True)
-class TerraformInputs:
-    """Inputs as `terraform plan` takes them; applied to every root module evaluated."""
-
-    var_files: tuple[Path, ...] = ()
-    variables: tuple[tuple[str, str], ...] = ()
 
 
 def load_tree(top: Path, inputs: TerraformInputs) -> list[Environment]:
