@@ -1,0 +1,146 @@
+"""The run below the command line: a frozen request in, a Report out, nothing printed to
+stdout and no exit on the way."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from dataclasses import FrozenInstanceError
+from pathlib import Path
+
+import pytest
+
+from conftest import TreeMaker
+from helpers import CFN_SAMPLES, REPO, SAMPLES, mwaa
+from iacplan import pipeline
+from iacplan.config import Config
+from iacplan.errors import InputError
+from iacplan.inputs import Inputs
+from iacplan.model import ChangeKind
+from iacplan.report import Report, Verdict
+
+PLANS = REPO / "samples" / "terraform-plan"
+
+
+def verdicts(report: Report) -> dict[str, tuple[ChangeKind, Verdict]]:
+    return {e.id: (e.change, e.verdict) for e in report.environments}
+
+
+def test_check_against_a_base(capsys: pytest.CaptureFixture[str]) -> None:
+    sample = SAMPLES / "downgrade"
+    request = pipeline.CheckRequest(head_paths=(sample / "head",), base_path=sample / "base")
+    report = pipeline.check(request)
+    assert verdicts(report) == {
+        "aws_mwaa_environment.main": (ChangeKind.DOWNGRADE, Verdict.REJECTED)
+    }
+    assert "MWAA001" in [f.rule for f in report.active()]
+    assert capsys.readouterr().out == ""  # rendering is the caller's
+
+
+def test_the_request_is_frozen() -> None:
+    request = pipeline.CheckRequest()
+    with pytest.raises(FrozenInstanceError):
+        request.base_ref = "main"  # type: ignore[misc]
+    assert request.head_paths == (Path("."),)
+
+
+def test_several_head_paths_and_what_each_carries() -> None:
+    plan = PLANS / "minor-upgrade" / "plan.json"
+    template = CFN_SAMPLES / "yaml-minor-upgrade" / "head" / "mwaa.yaml"
+    report = pipeline.check(pipeline.CheckRequest(head_paths=(plan, template)))
+    found = verdicts(report)
+    # A plan's addresses are prefixed by its path when there are several HEAD_PATHS.
+    [planned] = [i for i in found if i.startswith(plan.relative_to(Path.cwd()).as_posix())]
+    assert found[planned] == (ChangeKind.UPGRADE, Verdict.ALLOWED)
+    assert found["mwaa.yaml#Airflow"][0] is ChangeKind.NO_BASE
+
+
+def test_bad_input_is_an_input_error_not_an_exit(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file or directory"):
+        pipeline.check(pipeline.CheckRequest(head_paths=(tmp_path / "missing",)))
+    plan = PLANS / "minor-upgrade" / "plan.json"
+    with pytest.raises(InputError, match="--base takes definitions, not a plan"):
+        pipeline.check(
+            pipeline.CheckRequest(head_paths=(SAMPLES / "downgrade" / "head",), base_path=plan)
+        )
+
+
+def test_the_config_policy_applies(tree: TreeMaker) -> None:
+    from iacplan.rules import Policy, Suppression
+
+    base = tree({"main.tf": mwaa('"2.10.3"')}, sub="base")
+    head = tree({"main.tf": mwaa('"2.9.2"')}, sub="head")
+    accepted = Suppression("MWAA001", "aws_mwaa_environment.main", "rolled back on purpose")
+    judging = pipeline.Judging(config=Config(policy=Policy(suppressions=(accepted,))))
+    request = pipeline.CheckRequest(head_paths=(head,), base_path=base, judging=judging)
+    [finding] = [f for f in pipeline.check(request).findings if f.rule == "MWAA001"]
+    assert finding.suppressed and finding.suppression_reason == "rolled back on purpose"
+
+
+def test_var_values_reach_the_inputs(tree: TreeMaker) -> None:
+    from iacplan.inputs import TerraformInputs
+
+    head = tree({"main.tf": mwaa("var.v") + 'variable "v" {}\n'})
+    inputs = Inputs(terraform=TerraformInputs(variables=(("v", "3.0.6"),)))
+    report = pipeline.check(pipeline.CheckRequest(head_paths=(head,), inputs=inputs))
+    [entry] = report.environments
+    assert entry.head_version == "3.0.6"
+
+
+def test_base_ref_at_a_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    repo = tmp_path / "repo"
+    (repo / "infra").mkdir(parents=True)
+    (repo / "infra" / "main.tf").write_text(mwaa('"2.10.3"'))
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-q", "-m", "base")
+    (repo / "infra" / "main.tf").write_text(mwaa('"2.9.2"'))
+    monkeypatch.chdir(repo)
+    report = pipeline.check(pipeline.CheckRequest(head_paths=(Path("infra"),), base_ref="main"))
+    assert verdicts(report) == {
+        "aws_mwaa_environment.main": (ChangeKind.DOWNGRADE, Verdict.REJECTED)
+    }
+    [entry] = report.environments
+    assert entry.file == "infra/main.tf"
+
+
+FAILING = f"""#!{sys.executable}
+import sys
+print("Error: no configuration", file=sys.stderr)
+sys.exit(3)
+"""
+
+
+def test_a_failing_terraform_is_raised_with_its_code(tmp_path: Path) -> None:
+    binary = tmp_path / "terraform"
+    binary.write_text(FAILING)
+    binary.chmod(binary.stat().st_mode | stat.S_IEXEC)
+    shown: list[str] = []
+    request = pipeline.TerraformRequest(binary=str(binary))
+    with pytest.raises(pipeline.TerraformFailed) as failed:
+        pipeline.terraform(request, shown.append)
+    assert failed.value.exit_code == 3
+    assert str(failed.value) == "terraform failed (exit 3); nothing checked"
+    assert "Error: no configuration\n" in shown
+
+
+def test_today_is_fixed_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IACPLAN_TODAY", "2026-01-02")
+    assert pipeline.today().isoformat() == "2026-01-02"
+    monkeypatch.setenv("IACPLAN_TODAY", "soon")
+    with pytest.raises(InputError, match="IACPLAN_TODAY='soon' is not a date"):
+        pipeline.today()
