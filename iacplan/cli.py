@@ -20,6 +20,7 @@ from iacplan.errors import InputError
 from iacplan.model import Severity
 from iacplan.options import (
     FAIL_ON,
+    Group,
     clean_errors,
     live_account,
     live_options,
@@ -85,7 +86,7 @@ def _use_colour() -> bool:
     return "NO_COLOR" not in os.environ
 
 
-@click.group()
+@click.group(cls=Group)
 @click.version_option(__version__, prog_name="iacplan")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 def main(debug: bool) -> None:

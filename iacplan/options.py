@@ -24,6 +24,45 @@ F = TypeVar("F", bound=Callable[..., Any])
 FAIL_ON = {"error": Severity.ERROR, "warning": Severity.WARNING, "never": None}
 
 
+class Command(click.Command):
+    """A command whose options that take one value refuse a second occurrence: click keeps
+    the last, so `--base a --base b` would compare with b alone, and say nothing."""
+
+    def make_parser(self, ctx: click.Context) -> Any:
+        parser = super().make_parser(ctx)
+        parse = parser.parse_args
+
+        def parse_once(args: list[str]) -> Any:
+            opts, rest, order = parse(args)
+            _refuse_repeated(order, ctx)
+            return opts, rest, order
+
+        parser.parse_args = parse_once  # type: ignore[method-assign]
+        return parser
+
+
+class Group(Command, click.Group):
+    """A group whose commands and groups are `Command`s and `Group`s."""
+
+    command_class = Command
+    group_class = type
+
+
+def _refuse_repeated(order: list[click.Parameter], ctx: click.Context) -> None:
+    seen: set[str | None] = set()
+    for param in order:  # each occurrence on the command line, in order
+        if not isinstance(param, click.Option) or param.multiple or param.count:
+            continue
+        if param.is_flag:  # no value: --live twice is --live
+            continue
+        if param.name in seen:
+            name = max(param.opts, key=len)
+            raise click.BadOptionUsage(
+                name, f"{name} is given more than once; it takes one value", ctx
+            )
+        seen.add(param.name)
+
+
 def clean_errors(command: F) -> F:
     """Bad input ends as one line on stderr and exit 2; a traceback only with --debug."""
 

@@ -12,12 +12,12 @@ import click
 from iacplan.comment import sticky
 from iacplan.errors import InputError
 from iacplan.inputs.files import clear_caches, display_path, parse_json, read_text
-from iacplan.options import F, clean_errors
+from iacplan.options import F, Group, clean_errors
 from iacplan.render import RENDERERS
 from iacplan.report import Report
 
 
-@click.group()
+@click.group(cls=Group)
 def comment() -> None:
     """Post the Markdown report as one sticky comment on a pull request.
 
