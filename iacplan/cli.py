@@ -122,7 +122,17 @@ main.add_command(comment)
     "var_files",
     multiple=True,
     type=click.Path(path_type=Path),
-    help="A Terraform .tfvars file (repeatable).",
+    help="A Terraform .tfvars file (repeatable). With --base, one below a HEAD_PATH is read "
+    "on the base side from the same place below --base (the head's when the base has none); "
+    "with --base-ref, as git has it at the revision.",
+)
+@click.option(
+    "--base-var-file",
+    "base_var_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A .tfvars file for the base side, instead of the --var-files (repeatable; with --base "
+    "or --base-ref).",
 )
 @click.option(
     "--parameter",
@@ -136,7 +146,16 @@ main.add_command(comment)
     "parameter_files",
     multiple=True,
     type=click.Path(path_type=Path),
-    help="CloudFormation parameters as JSON (CLI, simple or CodePipeline form; repeatable).",
+    help="CloudFormation parameters as JSON (CLI, simple or CodePipeline form; repeatable). "
+    "Read on the base side like --var-file.",
+)
+@click.option(
+    "--base-parameters-file",
+    "base_parameter_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="CloudFormation parameters for the base side, instead of the --parameters-files "
+    "(repeatable; with --base or --base-ref).",
 )
 @click.option(
     "--template",
@@ -155,8 +174,10 @@ def check(
     base_ref: str | None,
     variables: tuple[str, ...],
     var_files: tuple[Path, ...],
+    base_var_files: tuple[Path, ...],
     parameters: tuple[str, ...],
     parameter_files: tuple[Path, ...],
+    base_parameter_files: tuple[Path, ...],
     template_path: Path | None,
     requirements_files: tuple[str, ...],
     use_live: bool,
@@ -189,11 +210,19 @@ def check(
     )
     if base_ref is not None and (base_path is not None or template_path is not None):
         raise click.UsageError("--base-ref goes with neither --base nor --template")
+    definitions_base = base_ref is not None or (base_path is not None and template_path is None)
+    if (base_var_files or base_parameter_files) and not definitions_base:
+        raise click.UsageError(
+            "--base-var-file and --base-parameters-file go with --base or --base-ref "
+            "(not with --template: a change set's deployed parameters are not in a file)"
+        )
     request = pipeline.CheckRequest(
         head_paths=head_paths or (Path("."),),
         base_path=None if template_path else base_path,
         base_ref=base_ref,
         inputs=inputs,
+        base_var_files=base_var_files,
+        base_parameter_files=base_parameter_files,
         judging=judging,
     )
     sys.exit(reporting.publish(pipeline.check(request)))

@@ -53,6 +53,11 @@ class CheckRequest:
     base_path: Path | None = None
     base_ref: str | None = None  # the same paths at this git revision instead of base_path
     inputs: sources.Inputs = field(default_factory=sources.Inputs)
+    # What the base side reads instead of inputs' var and parameters files (--base-var-file,
+    # --base-parameters-file). Without them, a file below a HEAD_PATH is read from the same
+    # place below base_path (or at base_ref), and any other file on both sides.
+    base_var_files: tuple[Path, ...] = ()
+    base_parameter_files: tuple[Path, ...] = ()
     judging: Judging = field(default_factory=Judging)
 
 
@@ -79,9 +84,9 @@ class TerraformFailed(Exception):
 def check(request: CheckRequest) -> Report:
     with limits.applied(request.judging.config.limits):
         if request.base_ref is not None:
-            changes = _changes_at_ref(request.head_paths, request.base_ref, request.inputs)
+            changes = _changes_at_ref(request.head_paths, request.base_ref, request)
         else:
-            changes = _changes(request.head_paths, request.base_path, request.inputs)
+            changes = _changes(request.head_paths, request.base_path, request)
     return judge(changes, request.judging)
 
 
@@ -130,9 +135,10 @@ def _say(message: str) -> None:
 
 
 def _changes(
-    head_paths: tuple[Path, ...], base_path: Path | None, inputs: sources.Inputs
+    head_paths: tuple[Path, ...], base_path: Path | None, request: CheckRequest
 ) -> list[Change]:
     """Definitions pair with --base; plans and change sets pair with the base they carry."""
+    inputs = request.inputs
     definitions: list[Environment] = []
     changes: list[Change] = []
     for path in head_paths:
@@ -147,7 +153,8 @@ def _changes(
         # One file against one file: the head is the new version of the base, whatever the
         # names (a template's environments are identified by its file name).
         single = len(head_paths) == 1 and head_paths[0].is_file() and base_path.is_file()
-        base = sources.load(base_path, inputs, name=head_paths[0].name if single else None)
+        base_inputs = _base_inputs(request, _below_base(head_paths, base_path))
+        base = sources.load(base_path, base_inputs, name=head_paths[0].name if single else None)
         if base.base is not None:
             raise InputError(
                 f"{sources.display_path(base_path)}: --base takes definitions, not a plan or "
@@ -187,17 +194,18 @@ def _as_reported(
     return loaded.with_requirements(read if read.is_dir() else read.parent, inputs.requirements)
 
 
-def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, inputs: sources.Inputs) -> list[Change]:
+def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, request: CheckRequest) -> list[Change]:
     """Each HEAD_PATH against itself at a git revision: one that did not exist there holds
     environments the PR adds (unless git sees it renamed); one the PR deletes, environments it
     removes. With several HEAD_PATHS, ids are prefixed by the path: each is its own
     configuration."""
     from iacplan.inputs import revision as git
 
+    inputs = request.inputs
     changes: list[Change] = []
     definitions = False
     with git.revision(ref) as revision:
-        then_inputs = _inputs_at(inputs, revision)
+        then_inputs = _base_inputs(request, _at_revision(revision))
         for path in head_paths:
             head = _module_file(path)
             loaded = sources.load(head, inputs) if head else sources.Loaded(())
@@ -254,15 +262,87 @@ def _renamed(path: Path, revision: git.Revision) -> Path | None:
     return None
 
 
-def _inputs_at(inputs: sources.Inputs, revision: git.Revision) -> sources.Inputs:
-    """Var and parameters files as they were at the revision, where git tracks them."""
-    var_files = (revision.var_file(p) for p in inputs.terraform.var_files)
-    parameter_files = (revision.var_file(p) for p in inputs.parameter_files)
+# Where the base side finds a var or parameters file given for the head: the file it reads
+# (None: none), and how to say so.
+Counterpart = Callable[[Path, str], tuple[Path | None, str]]
+
+
+def _base_inputs(request: CheckRequest, counterpart: Counterpart) -> sources.Inputs:
+    """The inputs the base side is evaluated with: its own var and parameters files, each
+    told on stderr (the head's file on both sides made a version lowered in it "unchanged")."""
+    inputs = request.inputs
+    var_files = _base_files(
+        inputs.terraform.var_files, request.base_var_files, "--var-file", counterpart
+    )
+    parameter_files = _base_files(
+        inputs.parameter_files, request.base_parameter_files, "--parameters-file", counterpart
+    )
     return replace(
         inputs,
-        terraform=replace(inputs.terraform, var_files=tuple(p for p in var_files if p)),
-        parameter_files=tuple(p for p in parameter_files if p),
+        terraform=replace(inputs.terraform, var_files=var_files),
+        parameter_files=parameter_files,
     )
+
+
+def _base_files(
+    files: tuple[Path, ...], given: tuple[Path, ...], option: str, counterpart: Counterpart
+) -> tuple[Path, ...]:
+    base_option = option.replace("--", "--base-", 1)
+    if given:
+        for file in files:
+            _say(f"{option} {sources.display_path(file)}: the head reads it")
+        for file in given:
+            _say(f"{base_option} {sources.display_path(file)}: the base reads it")
+        return given
+    chosen = []
+    for file in files:
+        then, how = counterpart(file, base_option)
+        _say(f"{option} {sources.display_path(file)}: {how}")
+        if then is not None:
+            chosen.append(then)
+    return tuple(chosen)
+
+
+def _below_base(head_paths: tuple[Path, ...], base_path: Path) -> Counterpart:
+    """--base: a file below a HEAD_PATH is the base's at the same place below --base (a file
+    HEAD_PATH or --base stands for its directory); another file is read on both sides."""
+    base_top = _directory(base_path)
+    tops = sorted({_directory(path) for path in head_paths}, key=lambda top: -len(top.parts))
+
+    def counterpart(file: Path, base_option: str) -> tuple[Path | None, str]:
+        absolute = Path(os.path.abspath(file))
+        top = next((top for top in tops if absolute.is_relative_to(top)), None)
+        if top is None:
+            return file, f"below no HEAD_PATH: both sides read it ({base_option} names the base's)"
+        then = base_top / absolute.relative_to(top)
+        if then.is_file():
+            return then, f"the head reads it, the base reads {sources.display_path(then)}"
+        return file, (
+            f"the base has no {sources.display_path(then)}: both sides read "
+            f"{sources.display_path(file)}"
+        )
+
+    return counterpart
+
+
+def _directory(path: Path) -> Path:
+    return Path(os.path.abspath(path if path.is_dir() else path.parent))
+
+
+def _at_revision(revision: git.Revision) -> Counterpart:
+    """--base-ref: a file git tracks is read as it was at the revision (none when it did not
+    exist then: the PR adds it); an untracked one, or one outside the repository, on both
+    sides."""
+
+    def counterpart(file: Path, base_option: str) -> tuple[Path | None, str]:
+        then = revision.var_file(file)
+        if then is None:
+            return None, f"not at {revision.ref} (the PR adds it): the base reads none"
+        if then == file:
+            return file, f"not tracked by git: both sides read it ({base_option} names the base's)"
+        return then, f"the base reads it as it is at {revision.ref}"
+
+    return counterpart
 
 
 def _load_at(path: Path, inputs: sources.Inputs, ref: str) -> tuple[Environment, ...]:

@@ -343,3 +343,29 @@ def test_repeatable_options_and_flags_may_repeat() -> None:
     )
     assert run.exit_code == 0, run.stderr
     assert iacplan("--debug", "--debug", "rules").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--base-var-file", "old.tfvars"),
+        ("--base-parameters-file", "old.json", "--template", "head.yaml", "--base", "base.yaml"),
+    ],
+)
+def test_base_var_files_need_a_base_of_definitions(args: tuple[str, ...]) -> None:
+    run = iacplan("check", str(MINOR / "head"), *args)
+    assert run.exit_code == 2
+    assert "--base-var-file and --base-parameters-file go with --base or --base-ref" in run.stderr
+
+
+def test_base_var_file_is_read_by_the_base_only(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(mwaa("var.v") + 'variable "v" {}\n')
+    (tmp_path / "old.tfvars").write_text('v = "2.10.3"\n')
+    (tmp_path / "new.tfvars").write_text('v = "3.0.6"\n')
+    args = ("--var-file", tmp_path / "new.tfvars", "--format", "json")
+    run = iacplan("check", "--base", tmp_path, tmp_path, *args)
+    assert run.env("aws_mwaa_environment.main")["change"] == "unchanged"
+    run = iacplan(
+        "check", "--base", tmp_path, tmp_path, *args, "--base-var-file", tmp_path / "old.tfvars"
+    )
+    assert run.env("aws_mwaa_environment.main")["change"] == "major-jump"

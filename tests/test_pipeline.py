@@ -8,11 +8,12 @@ import stat
 import sys
 from dataclasses import FrozenInstanceError
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conftest import TreeMaker
-from helpers import CFN_SAMPLES, REPO, SAMPLES, mwaa
+from helpers import CFN_SAMPLES, FIXTURES, REPO, SAMPLES, mwaa
 from iacplan import pipeline
 from iacplan.config import Config
 from iacplan.errors import InputError
@@ -144,3 +145,127 @@ def test_today_is_fixed_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("IACPLAN_TODAY", "soon")
     with pytest.raises(InputError, match="IACPLAN_TODAY='soon' is not a date"):
         pipeline.today()
+
+
+# --- which var and parameters files each side reads ---------------------------------------
+
+VAR_FILES = FIXTURES / "var-files"
+
+
+def _stage_trees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    import shutil
+
+    shutil.copytree(VAR_FILES / "terraform", tmp_path / "tf")
+    monkeypatch.chdir(tmp_path / "tf")
+    return tmp_path / "tf"
+
+
+def _versions(request: pipeline.CheckRequest) -> tuple[str | None, str | None, ChangeKind]:
+    [entry] = pipeline.check(request).environments
+    return entry.base_version, entry.head_version, entry.change
+
+
+def _with_var_files(*files: str, **fields: Any) -> pipeline.CheckRequest:
+    from iacplan.inputs import TerraformInputs
+
+    inputs = Inputs(terraform=TerraformInputs(var_files=tuple(Path(f) for f in files)))
+    return pipeline.CheckRequest(
+        head_paths=(Path("head"),), base_path=Path("base"), inputs=inputs, **fields
+    )
+
+
+def test_a_var_file_the_base_has_not_is_the_heads_on_both_sides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _stage_trees(tmp_path, monkeypatch)
+    (tmp_path / "tf" / "base" / "env" / "prod.tfvars").unlink()  # the PR adds the stage
+    assert _versions(_with_var_files("head/env/prod.tfvars")) == (
+        "2.9.2",
+        "2.9.2",
+        ChangeKind.UNCHANGED,
+    )
+    assert capsys.readouterr().err == (
+        "iacplan: --var-file head/env/prod.tfvars: the base has no base/env/prod.tfvars: both "
+        "sides read head/env/prod.tfvars\n"
+    )
+
+
+def test_var_files_keep_their_order_on_the_base_side(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Terraform: the later file wins. staging is the same on both sides; prod is lowered.
+    _stage_trees(tmp_path, monkeypatch)
+    request = _with_var_files("head/env/prod.tfvars", "head/env/staging.tfvars")
+    assert _versions(request) == ("2.10.3", "2.10.3", ChangeKind.UNCHANGED)
+    request = _with_var_files("head/env/staging.tfvars", "head/env/prod.tfvars")
+    assert _versions(request) == ("2.10.3", "2.9.2", ChangeKind.DOWNGRADE)
+    assert capsys.readouterr().err.count("the head reads it, the base reads base/env/") == 4
+
+
+def test_a_var_file_outside_the_trees_is_read_on_both_sides_unless_the_base_has_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = _stage_trees(tmp_path, monkeypatch)
+    (tree / "prod-new.tfvars").write_text((tree / "head" / "env" / "prod.tfvars").read_text())
+    (tree / "prod-old.tfvars").write_text((tree / "base" / "env" / "prod.tfvars").read_text())
+    assert _versions(_with_var_files("prod-new.tfvars"))[2] is ChangeKind.UNCHANGED
+    assert capsys.readouterr().err == (
+        "iacplan: --var-file prod-new.tfvars: below no HEAD_PATH: both sides read it "
+        "(--base-var-file names the base's)\n"
+    )
+    request = _with_var_files("prod-new.tfvars", base_var_files=(Path("prod-old.tfvars"),))
+    assert _versions(request) == ("2.10.3", "2.9.2", ChangeKind.DOWNGRADE)
+    assert capsys.readouterr().err == (
+        "iacplan: --var-file prod-new.tfvars: the head reads it\n"
+        "iacplan: --base-var-file prod-old.tfvars: the base reads it\n"
+    )
+
+
+def test_a_parameters_file_below_the_head_template(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Two template files: each stands for its directory.
+    monkeypatch.chdir(VAR_FILES / "cloudformation")
+    request = pipeline.CheckRequest(
+        head_paths=(Path("head/mwaa.yaml"),),
+        base_path=Path("base/mwaa.yaml"),
+        inputs=Inputs(parameter_files=(Path("head/params/prod.json"),)),
+    )
+    assert _versions(request) == ("2.10.3", "2.9.2", ChangeKind.DOWNGRADE)
+    assert "the base reads base/params/prod.json" in capsys.readouterr().err
+
+
+def test_at_a_revision_each_side_says_which_file_it_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import subprocess
+
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    repo = _stage_trees(tmp_path, monkeypatch) / "base"
+    (repo / "local.tfvars").write_text("# not tracked\n")
+    for args in (["init", "-q", "-b", "main"], ["add", "env", "main.tf", "variables.tf"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base"],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+    head = repo.parent / "head" / "env"
+    (repo / "env" / "prod.tfvars").write_text((head / "prod.tfvars").read_text())
+    (repo / "env" / "dev.tfvars").write_text((head / "staging.tfvars").read_text())
+    subprocess.run(["git", "add", "env/dev.tfvars"], cwd=repo, check=True)  # the PR adds it
+    monkeypatch.chdir(repo)
+    from iacplan.inputs import TerraformInputs
+
+    files = ("env/dev.tfvars", "local.tfvars", "env/prod.tfvars")
+    inputs = Inputs(terraform=TerraformInputs(var_files=tuple(map(Path, files))))
+    request = pipeline.CheckRequest(base_ref="main", inputs=inputs)
+    assert _versions(request) == ("2.10.3", "2.9.2", ChangeKind.DOWNGRADE)
+    assert capsys.readouterr().err == (
+        "iacplan: --var-file env/dev.tfvars: not at main (the PR adds it): the base reads none\n"
+        "iacplan: --var-file local.tfvars: not tracked by git: both sides read it "
+        "(--base-var-file names the base's)\n"
+        "iacplan: --var-file env/prod.tfvars: the base reads it as it is at main\n"
+    )
