@@ -198,10 +198,19 @@ class LiveEnvironment:
     other_names: tuple[str, ...] | None = None  # when not found: the region's environments
 
 
+class EnvironmentKind(StrEnum):
+    """What an environment was read from; the value is what reports write."""
+
+    TERRAFORM = "terraform"  # a Terraform configuration (.tf, .tf.json)
+    TERRAFORM_PLAN = "terraform-plan"  # `terraform show -json` of a plan
+    CLOUDFORMATION = "cloudformation"  # a CloudFormation template
+    CLOUDFORMATION_CHANGESET = "cloudformation-changeset"  # a described change set
+
+
 @dataclass(frozen=True)
 class Environment:
     id: str  # stable across base and head: the address, prefixed by its root when needed
-    kind: str  # terraform | terraform-plan | cloudformation | cloudformation-changeset
+    kind: EnvironmentKind
     address: str
     name: Value
     version: Value

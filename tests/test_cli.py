@@ -285,3 +285,95 @@ def test_a_reader_that_stops_early_does_not_change_the_verdict(sample: str, verd
     run.stdout.close()
     assert run.wait(timeout=60) == verdict
     assert run.stderr.read() == ""
+
+
+def _single_value_options() -> list[tuple[tuple[str, ...], str]]:
+    """(command path, option) for every option of every command that takes one value."""
+    import click
+
+    found = []
+
+    def walk(command: click.Command, path: tuple[str, ...]) -> None:
+        for param in command.params:
+            if isinstance(param, click.Option) and not (
+                param.multiple or param.count or param.is_flag
+            ):
+                found.append((path, max(param.opts, key=len)))
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, (*path, name))
+
+    walk(main, ())
+    return found
+
+
+SINGLE = _single_value_options()
+
+
+def test_every_command_has_single_value_options_to_check() -> None:
+    commands = {path for path, _ in SINGLE}
+    assert {("check",), ("terraform",), ("comment", "github"), ("versions",)} <= commands
+    assert (("check",), "--base") in SINGLE and (("comment", "gitlab"), "--mr") in SINGLE
+
+
+@pytest.mark.parametrize(("path", "option"), SINGLE, ids=[" ".join((*p, o)) for p, o in SINGLE])
+def test_a_single_value_option_given_twice_is_refused(path: tuple[str, ...], option: str) -> None:
+    """`--base a --base b` used only b: with a sibling holding no environment, a downgrade
+    in a became "added, allowed"."""
+    run = iacplan(*path, option, "1", option, "2")
+    assert run.exit_code == 2
+    assert f"{option} is given more than once; it takes one value" in run.stderr
+    assert run.stdout == ""
+
+
+def test_the_downgrade_a_second_base_would_hide_is_refused(tree: TreeMaker) -> None:
+    base = tree({"main.tf": mwaa('"2.10.3"')}, sub="base")
+    empty = tree({"main.tf": "# nothing here yet\n"}, sub="sibling")
+    head = tree({"main.tf": mwaa('"2.9.2"')}, sub="head")
+    assert iacplan("check", "--base", base, head).exit_code == 1
+    run = iacplan("check", "--base", base, "--base", empty, head)
+    assert run.exit_code == 2 and "--base is given more than once" in run.stderr
+
+
+def test_repeatable_options_and_flags_may_repeat() -> None:
+    run = iacplan(
+        *check(
+            MINOR,
+            "--var",
+            "a=1",
+            "--var",
+            "b=2",
+            "--output",
+            "json=/dev/null",
+            "--output",
+            "markdown=/dev/null",
+        )
+    )
+    assert run.exit_code == 0, run.stderr
+    assert iacplan("--debug", "--debug", "rules").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--base-var-file", "old.tfvars"),
+        ("--base-parameters-file", "old.json", "--template", "head.yaml", "--base", "base.yaml"),
+    ],
+)
+def test_base_var_files_need_a_base_of_definitions(args: tuple[str, ...]) -> None:
+    run = iacplan("check", str(MINOR / "head"), *args)
+    assert run.exit_code == 2
+    assert "--base-var-file and --base-parameters-file go with --base or --base-ref" in run.stderr
+
+
+def test_base_var_file_is_read_by_the_base_only(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(mwaa("var.v") + 'variable "v" {}\n')
+    (tmp_path / "old.tfvars").write_text('v = "2.10.3"\n')
+    (tmp_path / "new.tfvars").write_text('v = "3.0.6"\n')
+    args = ("--var-file", tmp_path / "new.tfvars", "--format", "json")
+    run = iacplan("check", "--base", tmp_path, tmp_path, *args)
+    assert run.env("aws_mwaa_environment.main")["change"] == "unchanged"
+    run = iacplan(
+        "check", "--base", tmp_path, tmp_path, *args, "--base-var-file", tmp_path / "old.tfvars"
+    )
+    assert run.env("aws_mwaa_environment.main")["change"] == "major-jump"

@@ -472,3 +472,38 @@ def test_a_path_git_ignores_is_never_compared_as_added(
     run = iacplan("check", "--base-ref", "HEAD", checked, "--format", "json")
     assert run.exit_code == 2, run.stdout
     assert "git ignores it (.gitignore:1: out/)" in run.stderr
+
+
+# --- var and parameters files kept beside the configuration ------------------------------
+
+VAR_FILES = FIXTURES / "var-files"
+STAGE_FILES = [
+    ("terraform", "--var-file", "env/prod.tfvars"),
+    ("cloudformation", "--parameters-file", "params/prod.json"),
+]
+
+
+@pytest.mark.parametrize(("kind", "option", "file"), STAGE_FILES)
+def test_a_version_lowered_in_the_heads_var_file_is_rejected(
+    monkeypatch: pytest.MonkeyPatch, kind: str, option: str, file: str
+) -> None:
+    """The PR changes only env/prod.tfvars (params/prod.json): read on both sides, the head's
+    file made the downgrade "unchanged"."""
+    monkeypatch.chdir(VAR_FILES)
+    head_file = f"{kind}/head/{file}"
+    run = iacplan(
+        "check", "--base", f"{kind}/base", f"{kind}/head", option, head_file, "--format", "json"
+    )
+    assert run.exit_code == 1, run.stderr
+    [env] = run.report["environments"]
+    assert (env["base_version"], env["head_version"], env["change"], env["verdict"]) == (
+        "2.10.3",
+        "2.9.2",
+        "downgrade",
+        "rejected",
+    )
+    assert "MWAA001" in run.rules()
+    assert (
+        f"iacplan: {option} {head_file}: the head reads it, the base reads {kind}/base/{file}\n"
+        in run.stderr
+    )

@@ -9,12 +9,12 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import cache
 from pathlib import Path
 
 from iacplan.errors import InputError
-from iacplan.runtime import limits
+from iacplan.runtime import limits, parallel
 
 TF_SUFFIXES = (".tf", ".tf.json")
 
@@ -36,6 +36,19 @@ def shown_as(actual: Path, shown: Path) -> Iterator[None]:
 def shown_paths() -> tuple[tuple[Path, Path], ...]:
     """The `shown_as` blocks open now."""
     return tuple(_SHOWN_AS.items())
+
+
+@contextmanager
+def all_shown_as(paths: tuple[tuple[Path, Path], ...]) -> Iterator[None]:
+    """The `shown_as` blocks of `paths`, as `shown_paths` gave them, open within the block."""
+    with ExitStack() as stack:
+        for actual, shown in paths:
+            stack.enter_context(shown_as(actual, shown))
+        yield
+
+
+# A unit evaluated in a child forked before a revision was written out shows its paths too.
+parallel.carry(shown_paths, all_shown_as)
 
 
 def display_path(path: Path) -> str:

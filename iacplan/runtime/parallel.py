@@ -15,12 +15,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
-from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from contextlib import AbstractContextManager, ExitStack
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from iacplan.errors import InputError
-from iacplan.inputs import files
 from iacplan.runtime import forked, limits
 from iacplan.runtime.signals import terminated_as_interrupt
 
@@ -145,24 +143,39 @@ def _alone(
     return result
 
 
-_State = tuple[limits.Limits, tuple[tuple[Path, Path], ...]]
+# Restores in a child what a unit reads that this process set (module-level: it travels
+# pickled, by name).
+Restore = Callable[[Any], AbstractContextManager[object]]
+_carried: list[tuple[Callable[[], object], Restore]] = []
+
+
+def carry(capture: Callable[[], object], restore: Restore) -> None:
+    """Register state that a unit reads and this process sets (the display paths of a git
+    revision, say): `capture()` takes it here, `restore(captured)` is a context manager that
+    sets it again in a child forked at the start of the run, for the unit's duration. The
+    modules that keep such state register it when imported; this package imports none of them.
+    """
+    _carried.append((capture, restore))
+
+
+_State = tuple[limits.Limits, tuple[tuple[Restore, object], ...]]
 
 
 def _state() -> _State:
     """What this process set that a unit reads: a child forked at the start of the run (see
-    `forked.prepare`) has not got it. Whatever else of the kind a unit comes to read belongs
-    here too (tests/sources/test_parallel.py compares such runs with one process)."""
-    return limits.current(), files.shown_paths()
+    `forked.prepare`) has not got it. The limits, and whatever was registered with `carry`
+    (tests/runtime/test_parallel.py compares such runs with one process)."""
+    return limits.current(), tuple((restore, capture()) for capture, restore in _carried)
 
 
 def _unit(
     function: Callable[[Shared, Item], Result], shared: Shared, item: Item, state: _State
 ) -> Result:
-    applied, shown = state
+    applied, carried = state
     limits.set_current(applied)
     with ExitStack() as stack:
-        for actual, display in shown:
-            stack.enter_context(files.shown_as(actual, display))
+        for restore, captured in carried:
+            stack.enter_context(restore(captured))
         return function(shared, item)
 
 

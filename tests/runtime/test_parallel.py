@@ -313,3 +313,25 @@ def test_a_run_from_another_thread_still_works() -> None:
     )
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert child.stdout == "[[2, 4]]\n", child.stdout + child.stderr
+
+
+def _shown_now(shared: None, item: None) -> tuple[tuple[Path, Path], ...]:
+    from iacplan.inputs import files
+
+    return files.shown_paths()
+
+
+def test_state_registered_by_an_input_module_reaches_a_unit_forked_before_it() -> None:
+    # runtime/ imports nothing of inputs/: the display paths of a revision travel because
+    # inputs/files.py registered them with `parallel.carry`, and come back pickled.
+    import pickle
+
+    from iacplan.inputs import files
+    from iacplan.runtime import parallel
+
+    with files.shown_as(Path("/tmp/iacplan-base-x"), Path("/repo")):
+        state = pickle.loads(pickle.dumps(parallel._state()))
+    assert files.shown_paths() == ()
+    seen = parallel._unit(_shown_now, None, None, state)
+    assert seen == ((Path("/tmp/iacplan-base-x"), Path("/repo")),)
+    assert files.shown_paths() == ()

@@ -24,6 +24,7 @@ from iacplan.model import (
     Action,
     Bucket,
     Environment,
+    EnvironmentKind,
     Location,
     Planned,
     S3File,
@@ -32,7 +33,7 @@ from iacplan.model import (
     Versioning,
 )
 
-KIND = "cloudformation-changeset"
+KIND = EnvironmentKind.CLOUDFORMATION_CHANGESET
 KNOWN = ValueState.KNOWN
 _NO_VALUES = (
     "the change set has no property values (describe it with --include-property-values) "

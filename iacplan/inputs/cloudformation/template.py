@@ -21,7 +21,16 @@ from iacplan.inputs.cloudformation import duplicates
 from iacplan.inputs.cloudformation.values import RESOURCE_TOKEN, Parameters, Resolver, line_of
 from iacplan.inputs.files import display_path, lines, read_text, refuse_deep
 from iacplan.inputs.prefilter import cloudformation_may_hold, looks_like_template
-from iacplan.model import Bucket, Environment, Location, S3File, Value, ValueState, Versioning
+from iacplan.model import (
+    Bucket,
+    Environment,
+    EnvironmentKind,
+    Location,
+    S3File,
+    Value,
+    ValueState,
+    Versioning,
+)
 from iacplan.runtime import parallel
 
 MWAA_TYPE = "AWS::MWAA::Environment"
@@ -258,7 +267,7 @@ def _environment(
             )
     return Environment(
         id=logical_id,
-        kind="cloudformation",
+        kind=EnvironmentKind.CLOUDFORMATION,
         address=logical_id,
         name=name,
         version=version,
@@ -279,7 +288,7 @@ def _nested_stack(logical_id: str, resource: Mapping[str, Any], location: Locati
     )
     return Environment(
         id=logical_id,
-        kind="cloudformation",
+        kind=EnvironmentKind.CLOUDFORMATION,
         address=logical_id,
         name=Value.unknown(reason, location),
         version=Value.unknown(reason, location),

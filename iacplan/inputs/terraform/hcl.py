@@ -18,7 +18,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -34,6 +34,7 @@ from iacplan.inputs.files import (
     refuse_big,
     tf_files,
 )
+from iacplan.inputs.interface import TerraformInputs
 from iacplan.inputs.prefilter import local_sources, terraform_may_hold
 from iacplan.inputs.terraform.hcl_blocks import module_blocks
 from iacplan.inputs.terraform.modules import (
@@ -59,7 +60,7 @@ from iacplan.inputs.terraform.values import (
     resources,
     untrusted,
 )
-from iacplan.model import Environment, Location, Value
+from iacplan.model import Environment, EnvironmentKind, Location, Value
 from iacplan.runtime import limits, parallel
 
 RESOURCE_TYPE = "aws_mwaa_environment"
@@ -68,14 +69,6 @@ _MODULE_BLOCK = re.compile(r'^\s*module\s+"', re.MULTILINE)
 _TFPARSE_POSITION = re.compile(
     r"(?P<file>[^\s:]+):(?P<line>\d+),\d+(?:-\d+(?:,\d+)?)?: (?P<msg>.*)", re.S
 )
-
-
-@dataclass(frozen=True)
-class TerraformInputs:
-    """Inputs as `terraform plan` takes them; applied to every root module evaluated."""
-
-    var_files: tuple[Path, ...] = ()
-    variables: tuple[tuple[str, str], ...] = ()
 
 
 def load_tree(top: Path, inputs: TerraformInputs) -> list[Environment]:
@@ -339,7 +332,7 @@ def _unevaluated_remote_calls(
             where = "" if module == "." else f"{module}//"
             yield Environment(
                 id=f"{prefix}{where}module.{call.name}",
-                kind="terraform",
+                kind=EnvironmentKind.TERRAFORM,
                 address=f"module.{call.name}",
                 name=Value.unknown(_NO_MODULE_INSTANCE, location),
                 version=Value.unknown(_NO_MODULE_INSTANCE, location),
@@ -485,7 +478,7 @@ def _environments(
         moved_from = _moved_from(meta["path"], moves)
         yield Environment(
             id=prefix + meta["path"],
-            kind="terraform",
+            kind=EnvironmentKind.TERRAFORM,
             address=meta["path"],
             name=value("name"),
             version=version,
@@ -579,7 +572,7 @@ def _uninstantiated(
         where = "" if module == "." else f"{module}//"
         yield Environment(
             id=f"{prefix}{where}{RESOURCE_TYPE}.{declaration.name}",
-            kind="terraform",
+            kind=EnvironmentKind.TERRAFORM,
             address=f"{RESOURCE_TYPE}.{declaration.name}",
             name=Value.unknown(_NO_INSTANCE, location),
             version=Value.unknown(_NO_INSTANCE, location),

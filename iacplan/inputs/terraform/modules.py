@@ -41,7 +41,7 @@ from iacplan.inputs.terraform.values import (
     read_value,
     untrusted,
 )
-from iacplan.model import Bucket, Environment, Location, Value, Versioning
+from iacplan.model import Bucket, Environment, EnvironmentKind, Location, Value, Versioning
 
 MANIFEST = Path(".terraform") / "modules" / "modules.json"
 _GIT_SOURCE = re.compile(
@@ -282,7 +282,7 @@ def _known_environment(
 
     return Environment(
         id=address,
-        kind="terraform",
+        kind=EnvironmentKind.TERRAFORM,
         address=address,
         name=name,
         version=module.version(call, read),
@@ -301,7 +301,7 @@ def _opaque_environment(call: dict[str, Any], location: Location) -> Environment
     )
     return Environment(
         id=call["__tfmeta"]["path"],
-        kind="terraform",
+        kind=EnvironmentKind.TERRAFORM,
         address=call["__tfmeta"]["path"],
         name=Value.unknown(reason, location),
         version=Value.unknown(reason, location),

@@ -20,6 +20,7 @@ from iacplan.model import (
     Action,
     Bucket,
     Environment,
+    EnvironmentKind,
     Location,
     Planned,
     S3File,
@@ -28,7 +29,7 @@ from iacplan.model import (
     Versioning,
 )
 
-KIND = "terraform-plan"
+KIND = EnvironmentKind.TERRAFORM_PLAN
 # The Cloud Control provider's resource is the same MWAA environment under another name.
 MWAA_TYPES = ("aws_mwaa_environment", "awscc_mwaa_environment")
 Marks = Mapping[str, Any] | bool  # after_unknown and *_sensitive: per attribute, or all (true)

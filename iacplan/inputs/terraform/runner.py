@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from iacplan.errors import InputError
-from iacplan.inputs import Loaded, load_plan_text
+from iacplan.inputs.interface import Loaded
+from iacplan.inputs.terraform.kinds import load_plan_text
 from iacplan.model import Environment
 from iacplan.runtime.signals import terminated_as_interrupt
 
