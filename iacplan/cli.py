@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from iacplan import __version__, diff, rules
+from iacplan import __version__, diff, rules, safe
 from iacplan import inputs as sources
 from iacplan.catalog.versions import Catalog, load_catalog
 from iacplan.comment import sticky
+from iacplan.config import DEFAULT_NAME as DEFAULT_CONFIG
 from iacplan.config import Config, load_config
 from iacplan.errors import InputError, NoDefinitions
+from iacplan.inputs import confine
 from iacplan.inputs.files import TF_SUFFIXES, clear_caches, parse_json, read_text
 from iacplan.model import Change, Environment, Severity
 from iacplan.render import RENDERERS
@@ -35,27 +37,29 @@ FAIL_ON = {"error": Severity.ERROR, "warning": Severity.WARNING, "never": None}
 
 
 def _clean_errors(command: F) -> F:
-    """Bad input ends as one line on stderr and exit 2; a traceback only with --debug."""
+    """Bad input ends as one line on stderr and exit 2; a traceback only with --debug. Either
+    passes through `safe.redact`: a message may quote a file."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         debug = click.get_current_context().find_root().params.get("debug", False)
         try:
             return command(*args, **kwargs)
-        except InputError as exc:
-            if debug:
-                raise
-            # One line, whatever a parser put in the message.
-            message = " ".join(line.strip() for line in str(exc).splitlines())
-            click.echo(f"iacplan: error: {message}", err=True)
         except Exception as exc:
             if debug:
-                raise
-            click.echo(
-                f"iacplan: internal error: {type(exc).__name__}: {exc} (run with --debug for "
-                "the traceback, and please report it)",
-                err=True,
-            )
+                import traceback
+
+                click.echo(safe.redact(traceback.format_exc()), err=True, nl=False)
+            elif isinstance(exc, InputError):
+                # One line, whatever a parser put in the message.
+                message = " ".join(line.strip() for line in str(exc).splitlines())
+                click.echo(f"iacplan: error: {safe.redact(message)}", err=True)
+            else:
+                click.echo(
+                    f"iacplan: internal error: {type(exc).__name__}: {safe.redact(str(exc))} "
+                    "(run with --debug for the traceback, and please report it)",
+                    err=True,
+                )
         sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
@@ -218,7 +222,14 @@ class _Reporting:
         fail_on: str,
     ) -> _Reporting:
         destinations = _outputs(outputs)
-        config = load_config(config_path)
+        # The default config, and the catalog it names, may be the pull request's: read only
+        # inside the repository, like the definitions (a --config or --versions-file is named).
+        with confine.within(confine.repository_root([Path(".")])):
+            if config_path is None and os.path.lexists(DEFAULT_CONFIG):
+                confine.check(Path(DEFAULT_CONFIG), DEFAULT_CONFIG)
+            config = load_config(config_path)
+            if config_path is None and versions_file is None and config.versions_file:
+                confine.check(config.versions_file, str(config.versions_file))
         catalog = load_catalog(versions_file or config.versions_file)
         return cls(config, catalog, format_name, destinations, FAIL_ON[fail_on])
 
@@ -230,6 +241,7 @@ class _Reporting:
             from iacplan.inputs import account as live
 
             changes = deployed.against_account(changes, lambda wanted: live.read(wanted, account))
+        changes = safe.changes(changes)  # what rules quote and reports show is safe to publish
         context = rules.Context(catalog=self.catalog, today=_today())
         findings = rules.run(changes, context, self.config.policy)
         report = build(changes, findings, self.catalog, context.today, self.config.ordering)
@@ -362,17 +374,36 @@ def check(
     )
     account = _account(use_live, region, profile)
     reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
+    named = _named_files(inputs)
     if base_ref is not None:
         if base_path is not None or template_path is not None:
             raise click.UsageError("--base-ref goes with neither --base nor --template")
-        with limits.applied(reporting.config.limits):
+        with limits.applied(reporting.config.limits), confine.within(None, named):
             changes = _changes_at_ref(head_paths or (Path("."),), base_ref, inputs)
         reporting.judge(changes, account)
     # With --template, --base belongs to the change set: it is the deployed template.
     base = None if template_path else base_path
-    with limits.applied(reporting.config.limits):
+    with limits.applied(reporting.config.limits), confine.within(None, named):
         changes = _changes(head_paths or (Path("."),), base, inputs)
     reporting.judge(changes, account)
+
+
+def _named_files(inputs: sources.Inputs) -> list[Path]:
+    """The files the command line names: read as named when outside the repository."""
+    given = inputs.requirements
+    return [
+        *inputs.terraform.var_files,
+        *inputs.parameter_files,
+        *([inputs.template] if inputs.template else []),
+        *([inputs.template_base] if inputs.template_base else []),
+        *([given.everywhere] if given.everywhere else []),
+        *(path for _, path in given.by_environment),
+    ]
+
+
+def _repository(paths: tuple[Path, ...]) -> Path:
+    """The root reads are confined to for `paths` (see iacplan.inputs.confine)."""
+    return confine.repository_root([p if p.exists() else p.parent for p in paths])
 
 
 def _changes(
@@ -381,19 +412,22 @@ def _changes(
     """Definitions pair with --base; plans and change sets pair with the base they carry."""
     definitions: list[Environment] = []
     changes: list[Change] = []
-    for path in head_paths:
-        loaded = _as_reported(sources.load(path, inputs), path, len(head_paths), inputs, path)
-        if loaded.base is None:
-            definitions += loaded.head
-        else:
-            changes += diff.pair(loaded.base, loaded.head)
+    with confine.within(_repository(head_paths)):
+        for path in head_paths:
+            loaded = sources.load(path, inputs)
+            loaded = _as_reported(loaded, path, len(head_paths), inputs, path)
+            if loaded.base is None:
+                definitions += loaded.head
+            else:
+                changes += diff.pair(loaded.base, loaded.head)
     if inputs.template is not None and definitions:
         raise InputError("--template goes with a change set: every HEAD_PATH must be a change set")
     if base_path is not None:
         # One file against one file: the head is the new version of the base, whatever the
         # names (a template's environments are identified by its file name).
         single = len(head_paths) == 1 and head_paths[0].is_file() and base_path.is_file()
-        base = sources.load(base_path, inputs, name=head_paths[0].name if single else None)
+        with confine.within(_repository((base_path,))):
+            base = sources.load(base_path, inputs, name=head_paths[0].name if single else None)
         if base.base is not None:
             raise InputError(
                 f"{sources.display_path(base_path)}: --base takes definitions, not a plan or "
@@ -442,11 +476,13 @@ def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, inputs: sources.Inpu
 
     changes: list[Change] = []
     definitions = False
+    here = _repository(head_paths)
     with git.revision(ref) as revision:
         then_inputs = _inputs_at(inputs, revision)
         for path in head_paths:
             head = _module_file(path)
-            loaded = sources.load(head, inputs) if head else sources.Loaded(())
+            with confine.within(here):
+                loaded = sources.load(head, inputs) if head else sources.Loaded(())
             if loaded.base is None:  # a plan or change set carries its base: not looked for
                 then = _module_file(revision.path(path)) or _renamed(path, revision)
                 if head is None and then is None:
@@ -455,10 +491,13 @@ def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, inputs: sources.Inpu
                     )
                 definitions = True
                 if head:
-                    git.copy_untracked(head, revision)
-                base = _load_at(then, then_inputs, ref) if then else ()
+                    with confine.within(here):
+                        git.copy_untracked(head, revision)
+                with confine.within(revision.root):
+                    base = _load_at(then, then_inputs, ref) if then else ()
                 loaded = sources.Loaded(loaded.head, base, local_ids=True)
-            loaded = _as_reported(loaded, path, len(head_paths), inputs, head)
+            with confine.within(here):
+                loaded = _as_reported(loaded, path, len(head_paths), inputs, head)
             changes += diff.pair(loaded.base, loaded.head)
     _refuse_unmatched(inputs.requirements, changes)
     if not definitions:
@@ -585,7 +624,7 @@ def terraform(
 
 
 def _echo_err(line: str) -> None:
-    click.echo(line, err=True, nl=False)
+    click.echo(safe.redact(line), err=True, nl=False)
 
 
 @main.group()
@@ -654,7 +693,7 @@ def _comment_body(report_path: Path | None, markdown_path: Path | None) -> str:
         data = parse_json(name, read_text(report_path))
         return RENDERERS["markdown"](Report.from_dict(data, name), False)
     assert markdown_path is not None
-    return read_text(markdown_path)
+    return safe.redact(read_text(markdown_path))  # posted as is, but never a secret shape
 
 
 def _post(

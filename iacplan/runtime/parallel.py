@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from iacplan.errors import InputError
-from iacplan.inputs import files
+from iacplan.inputs import confine, files
 from iacplan.runtime import forked, limits
 from iacplan.runtime.signals import terminated_as_interrupt
 
@@ -145,21 +145,22 @@ def _alone(
     return result
 
 
-_State = tuple[limits.Limits, tuple[tuple[Path, Path], ...]]
+_State = tuple[limits.Limits, tuple[tuple[Path, Path], ...], tuple[Path | None, frozenset[Path]]]
 
 
 def _state() -> _State:
     """What this process set that a unit reads: a child forked at the start of the run (see
     `forked.prepare`) has not got it. Whatever else of the kind a unit comes to read belongs
     here too (tests/sources/test_parallel.py compares such runs with one process)."""
-    return limits.current(), files.shown_paths()
+    return limits.current(), files.shown_paths(), (confine.current(), confine.named())
 
 
 def _unit(
     function: Callable[[Shared, Item], Result], shared: Shared, item: Item, state: _State
 ) -> Result:
-    applied, shown = state
+    applied, shown, (root, named) = state
     limits.set_current(applied)
+    confine.set_current(root, named)
     with ExitStack() as stack:
         for actual, display in shown:
             stack.enter_context(files.shown_as(actual, display))
