@@ -24,9 +24,13 @@ from iacplan.model import Alternative, Bucket, Change, Environment, S3File, Valu
 
 T = TypeVar("T")
 
-# MAJOR.MINOR[.PATCH[.X]], an optional v, an optional short suffix (-rc1, +build), a little
-# white space around (the catalog rule's hint names it): nothing a secret fits in.
-_VERSION = re.compile(r"\s{0,2}[vV]?\d{1,4}(?:\.\d{1,4}){0,3}(?:[-+.][A-Za-z0-9]{1,10})?\s{0,2}")
+# A version, or what a person meant as one (so that MWAA004 can say how it is malformed):
+# digits, dots and version punctuation, white space, a few letters (v, rc1, -beta, +local),
+# at most 32 characters. Nothing a secret fits in.
+_VERSION_PUNCTUATION = frozenset(".-+_=~<>*,\ufeff")
+_VERSION_LETTERS = 6
+_VERSION_LENGTH = 32
+
 # Names, bucket ids, tags, S3 keys: what AWS allows in them, bounded.
 _PLAIN = re.compile(r"[A-Za-z0-9 ._:/@+=,()#*-]{0,128}")
 
@@ -83,7 +87,15 @@ def describe(text: str, where: object) -> str:
 
 
 def is_version_like(text: str) -> bool:
-    return _VERSION.fullmatch(text) is not None
+    return (
+        0 < len(text) <= _VERSION_LENGTH
+        and any(c.isdigit() for c in text)
+        and sum(c.isalpha() for c in text) <= _VERSION_LETTERS
+        and all(
+            c.isdigit() or c.isspace() or c in _VERSION_PUNCTUATION or (c.isascii() and c.isalpha())
+            for c in text
+        )
+    )
 
 
 def is_plain(text: str) -> bool:

@@ -381,3 +381,17 @@ def test_the_comment_posted_never_holds_a_secret_shape(
     done = iacplan("comment", "github", "--markdown", markdown, "--pr", str(GITHUB_PR))
     assert done.exit_code == 0, done.stderr
     assert forge.bodies() and all("AKIAIOSFODNN7EXAMPLE" not in b for b in forge.bodies())
+
+
+def test_the_external_data_source_is_never_run(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    marker = tmp_path / "ran"
+    program = f'["sh", "-c", "touch {marker}; echo {{\\"v\\": \\"2.10.3\\"}}"]'
+    external = f'data "external" "v" {{\n  program = {program}\n}}\n'
+    write_tree(repo, {"infra/main.tf": external + mwaa("data.external.v.result.v")})
+    done = run(repo, "check", "infra", "--format", "json")
+    assert done.returncode in (0, 1), done.stderr
+    assert not marker.exists()
+    entry = json.loads(done.stdout)["environments"][0]
+    assert (entry["head_state"], entry["verdict"]) == ("unknown", "unverified")

@@ -33,6 +33,7 @@ from iacplan.inputs.files import (
     read_text,
     refuse_big,
     shown_as,
+    shown_paths,
     tf_files,
 )
 from iacplan.inputs.prefilter import local_sources, terraform_may_hold
@@ -474,13 +475,18 @@ def _evaluate(
             _var_files(root, inputs),
             dict(inputs.variables),
         )
-        top = confine.current() or root
         try:
-            with shown_as(copy.top, top):
-                result: dict[str, Any] = tfparse.load_from_path(
-                    str(copy.root), stop_on_hcl_error=True, vars_paths=copy.vars_paths
-                )
+            result: dict[str, Any] = tfparse.load_from_path(
+                str(copy.root), stop_on_hcl_error=True, vars_paths=copy.vars_paths
+            )
         except tfparse.ParseError as exc:
+            if not copy.copied:
+                raise InputError(_tfparse_message(str(exc), root, copy.root)) from exc
+            # The copy's files are shown as the tree's (as the tree itself is shown).
+            top = confine.current() or root
+            for actual, shown in shown_paths():
+                if top.is_relative_to(actual):
+                    top = shown / top.relative_to(actual)
             with shown_as(copy.top, top):
                 raise InputError(_tfparse_message(str(exc), root, copy.root)) from exc
         except RecursionError as exc:  # decoding the evaluator's JSON answer
