@@ -9,7 +9,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from iacplan import __version__
+from iacplan import __version__, safe
 from iacplan.catalog.versions import Catalog
 from iacplan.model import (
     Bucket,
@@ -136,26 +136,28 @@ class Report:
     def from_dict(cls, data: Any, source: str) -> Report:
         """A report written earlier by `--format json`, validated against its schema."""
         validate(data, "report.schema.json", source)
-        return cls(
-            catalog_date=data["catalog"]["date"],
-            catalog_source=data["catalog"]["source"],
-            environments=tuple(_environment_entry(e) for e in data["environments"]),
-            findings=tuple(
-                Finding(
-                    rule=f["rule"],
-                    severity=Severity(f["severity"]),
-                    message=f["message"],
-                    environment=f["environment"],
-                    location=Location(f["file"], f["line"]),
-                    suppressed=f["suppressed"],
-                    suppression_reason=f["suppression_reason"],
-                )
-                for f in data["findings"]
-            ),
-            rollout=Rollout(
-                data["rollout"]["rule"],
-                tuple(RolloutEntry(**entry) for entry in data["rollout"]["order"]),
-            ),
+        return safe.scrub(
+            cls(
+                catalog_date=data["catalog"]["date"],
+                catalog_source=data["catalog"]["source"],
+                environments=tuple(_environment_entry(e) for e in data["environments"]),
+                findings=tuple(
+                    Finding(
+                        rule=f["rule"],
+                        severity=Severity(f["severity"]),
+                        message=f["message"],
+                        environment=f["environment"],
+                        location=Location(f["file"], f["line"]),
+                        suppressed=f["suppressed"],
+                        suppression_reason=f["suppression_reason"],
+                    )
+                    for f in data["findings"]
+                ),
+                rollout=Rollout(
+                    data["rollout"]["rule"],
+                    tuple(RolloutEntry(**entry) for entry in data["rollout"]["order"]),
+                ),
+            )
         )
 
 
@@ -183,13 +185,17 @@ def build(
         for c, e in zip(changes, entries, strict=True)
         if e.plan is not None or (e.verdict is Verdict.UNVERIFIED and c.head is not None)
     ]
-    return Report(
-        catalog_date=catalog.catalog_date.isoformat(),
-        catalog_source=catalog.source,
-        environments=tuple(entries),
-        findings=tuple(ordered),
-        rollout=rollout(planned, ordering or Ordering()),
-        targets=targets,
+    # Every string of the report, in every format, without secret shapes (safe.py; the values
+    # were described before the rules saw them).
+    return safe.scrub(
+        Report(
+            catalog_date=catalog.catalog_date.isoformat(),
+            catalog_source=catalog.source,
+            environments=tuple(entries),
+            findings=tuple(ordered),
+            rollout=rollout(planned, ordering or Ordering()),
+            targets=targets,
+        )
     )
 
 

@@ -13,7 +13,6 @@ python-hcl2 reads the raw syntax where the evaluated result is not enough (modul
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from iacplan.errors import InputError, NoDefinitions
+from iacplan.inputs import confine
 from iacplan.inputs.files import (
     TF_SUFFIXES,
     clear_caches,
@@ -32,13 +32,17 @@ from iacplan.inputs.files import (
     parse_json,
     read_text,
     refuse_big,
+    shown_as,
+    shown_paths,
     tf_files,
 )
 from iacplan.inputs.interface import TerraformInputs
 from iacplan.inputs.prefilter import local_sources, terraform_may_hold
+from iacplan.inputs.terraform import view
 from iacplan.inputs.terraform.hcl_blocks import module_blocks
 from iacplan.inputs.terraform.modules import (
     MANIFEST,
+    Installed,
     distrust_stale,
     installed_modules,
     known_module,
@@ -73,6 +77,9 @@ _TFPARSE_POSITION = re.compile(
 
 def load_tree(top: Path, inputs: TerraformInputs) -> list[Environment]:
     """Every MWAA environment the root modules under `top` (a directory) declare."""
+    if confine.current() is None:  # a caller that set no repository root: `top`'s
+        with confine.within(confine.repository_root([top])):
+            return load_tree(top, inputs)
     clear_caches()
     _module_declarations.cache_clear()
     module_dirs = list(_module_dirs(top))
@@ -101,7 +108,22 @@ def _root_environments(tree: _Tree, root: Path) -> list[Environment]:
     modules = _reachable(root.resolve(), calls)
     modules += sorted({r.directory.resolve() for r in installed.values()} - set(modules))
     _refuse_many_instances(modules)
-    result = _evaluate(root, inputs)
+    _refuse_computed_sources(modules)
+    try:
+        result = _evaluate(root, inputs, modules, installed)
+        return _read_environments(result, root, prefix, alone, installed, modules)
+    finally:
+        view.finish()
+
+
+def _read_environments(
+    result: dict[str, Any],
+    root: Path,
+    prefix: str,
+    alone: bool,
+    installed: dict[str, Installed],
+    modules: list[Path],
+) -> list[Environment]:
     buckets = _bucket_index(result, root, modules)
     found = [
         *_environments(result, root, prefix, buckets),
@@ -115,7 +137,20 @@ def _root_environments(tree: _Tree, root: Path) -> list[Environment]:
     stale = stale_copies(result, installed)
     found = distrust_stale(_with_overrides(found, modules), stale)
     provider = provider_versions(result, root, stale)
-    return [replace(e, provider=provider, evaluated_alone=alone) for e in found]
+    refused = view.refused_calls()
+    notes = (_refused_note(refused),) if refused else ()
+    return [
+        replace(e, provider=provider, evaluated_alone=alone, notes=(*e.notes, *notes))
+        for e in found
+    ]
+
+
+def _refused_note(refused: list[str]) -> str:
+    shown = "; ".join(refused[:3]) + (f"; and {len(refused) - 3} more" if len(refused) > 3 else "")
+    return (
+        f"{len(refused)} file-reading call(s) of this configuration were not evaluated "
+        f"(iacplan reads only files inside the repository, named by a literal path): {shown}"
+    )
 
 
 def _roots_that_may_hold(module_dirs: list[Path]) -> tuple[list[Path], set[Path], Calls]:
@@ -137,7 +172,9 @@ def _roots_that_may_hold(module_dirs: list[Path]) -> tuple[list[Path], set[Path]
         if any(map(terraform_may_hold, texts)) or _installed_may_hold(directory):
             holders.add(directory)
         targets = {(directory / s).resolve() for t in texts for s in local_sources(t)}
-        guessed[directory] = {t for t in targets if t.is_dir()}
+        if not all(map(confine.inside, targets)):
+            _refuse_calls_out(directory)  # a guess outside: is it a module call?
+        guessed[directory] = {t for t in targets if confine.inside(t) and t.is_dir()}
         pending += sorted(guessed[directory] - guessed.keys())
     callers: dict[Path, set[Path]] = {}
     for caller, targets in guessed.items():
@@ -154,13 +191,25 @@ def _roots_that_may_hold(module_dirs: list[Path]) -> tuple[list[Path], set[Path]
     return roots, holders, calls
 
 
+def _refuse_calls_out(directory: Path) -> None:
+    """A local module call that leads outside the repository: what it holds cannot be read."""
+    for call in _local_module_calls(directory):
+        why = confine.reason(call.target)
+        if why is not None:
+            raise InputError(
+                f"{display_path(call.file)}:{call.line}: module source "
+                f"{display_path(call.target)} is not read: {why}; iacplan reads only files "
+                "inside it"
+            )
+
+
 def _installed_may_hold(directory: Path) -> bool:
     """Whether a module `terraform init` downloaded into the directory may hold one."""
     downloaded = directory / MANIFEST.parent
     if not downloaded.is_dir():
         return False
     for path in sorted(downloaded.rglob("*")):
-        if path.name.endswith(TF_SUFFIXES) and path.is_file():
+        if path.name.endswith(TF_SUFFIXES) and path.is_file() and confine.inside(path):
             refuse_big(path)
             if terraform_may_hold(path.read_bytes().decode("utf-8", errors="replace")):
                 return True
@@ -187,6 +236,7 @@ def _call_graph(starts: list[Path]) -> Calls:
         directory = pending.pop()
         if directory not in calls:
             calls[directory] = sorted(_local_module_calls(directory))
+            _refuse_calls_out(directory)
             for call in calls[directory]:
                 if not call.target.is_dir():
                     where = f"{display_path(call.file)}:{call.line}"
@@ -251,10 +301,11 @@ def _module_dirs(top: Path) -> Iterator[Path]:
     # Hidden folders (.terraform, .git) hold downloaded or foreign copies, not the user's code.
     # Directory links are followed (monorepos link shared roots), each real directory once,
     # so a link loop ends.
+    # A link out of the repository is not followed: nothing there is read.
     seen: set[Path] = set()
     for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
         real = Path(dirpath).resolve()
-        if real in seen:
+        if real in seen or not confine.inside(real):
             dirnames[:] = []
             continue
         seen.add(real)
@@ -291,6 +342,19 @@ def _module_declarations(directory: Path) -> tuple[Declared, ...]:
                     line = text.count("\n", 0, offset) + 1 if offset >= 0 else 1
                     found.append(Declared(name, body, path, line))
     return tuple(found)
+
+
+def _refuse_computed_sources(module_dirs: list[Path]) -> None:
+    """Terraform takes a module source only as a literal string; the evaluator also follows
+    one it computes (`source = var.dir`), wherever it leads: refused before it runs."""
+    for directory in module_dirs:
+        for declared in _module_declarations(directory):
+            source = declared.body.get("source")
+            if not isinstance(source, str) or "${" in source:
+                raise InputError(
+                    f"{display_path(declared.file)}:{declared.line}: module {declared.name}: "
+                    "the source is not a literal string (Terraform requires one)"
+                )
 
 
 def _local_module_calls(directory: Path) -> Iterator[Call]:
@@ -374,43 +438,56 @@ def _looks_like_root(directory: Path) -> bool:
     return any(_ROOT_MARKERS.search(read_text(p)) for p in tf_files(directory))
 
 
-def _vars_paths(root: Path, inputs: TerraformInputs, scratch: Path) -> list[str]:
+def _var_files(root: Path, inputs: TerraformInputs) -> list[Path]:
     # Terraform's order: terraform.tfvars(.json), *.auto.tfvars(.json) in lexical order, then
-    # the command line. tfparse loads none of them by itself and wants paths relative to root.
+    # the command line. tfparse loads none of them by itself.
     names = [n for n in ("terraform.tfvars", "terraform.tfvars.json") if (root / n).is_file()]
     names += sorted(
         p.name for p in root.iterdir() if p.name.endswith((".auto.tfvars", ".auto.tfvars.json"))
     )
-    for name in names:
-        refuse_big(root / name)
+    found = [root / name for name in names]
     for var_file in inputs.var_files:
         if not var_file.is_file():
             raise InputError(f"{display_path(var_file)}: var file not found")
-        refuse_big(var_file)
-        names.append(os.path.relpath(var_file.resolve(), root.resolve()))
-    if inputs.variables:
-        cli_vars = scratch / "cli.auto.tfvars.json"
-        cli_vars.write_text(json.dumps(dict(inputs.variables)), encoding="utf-8")
-        names.append(os.path.relpath(cli_vars, root.resolve()))
-    return names
+        found.append(var_file)
+    return found
 
 
-def _evaluate(root: Path, inputs: TerraformInputs) -> dict[str, Any]:
+def _evaluate(
+    root: Path, inputs: TerraformInputs, modules: list[Path], installed: dict[str, Installed]
+) -> dict[str, Any]:
+    """The evaluator's result for `root`, evaluated in a confined copy (view.py)."""
     import tfparse  # loads the Go runtime: only when a root is evaluated
 
     with tempfile.TemporaryDirectory(prefix="iacplan-") as scratch:
-        vars_paths = _vars_paths(root, inputs, Path(scratch))
+        copy = view.build(
+            Path(scratch).resolve(),
+            root,
+            modules,
+            {key: record.directory for key, record in installed.items()},
+            _var_files(root, inputs),
+            dict(inputs.variables),
+        )
         try:
             result: dict[str, Any] = tfparse.load_from_path(
-                str(root), stop_on_hcl_error=True, vars_paths=vars_paths
+                str(copy.root), stop_on_hcl_error=True, vars_paths=copy.vars_paths
             )
         except tfparse.ParseError as exc:
-            raise InputError(_tfparse_message(str(exc), root)) from exc
+            if not copy.copied:
+                raise InputError(_tfparse_message(str(exc), root, copy.root)) from exc
+            # The copy's files are shown as the tree's (as the tree itself is shown).
+            top = confine.current() or root
+            for actual, shown in shown_paths():
+                if top.is_relative_to(actual):
+                    top = shown / top.relative_to(actual)
+            with shown_as(copy.top, top):
+                raise InputError(_tfparse_message(str(exc), root, copy.root)) from exc
         except RecursionError as exc:  # decoding the evaluator's JSON answer
             raise InputError(
                 f"{display_path(root)}: the configuration is nested too deeply for Python's "
                 "parser (about 1,000 levels)"
             ) from exc
+        view.check_result(result, copy)
     return result
 
 
@@ -438,13 +515,14 @@ def _refuse_many_instances(module_dirs: list[Path]) -> None:
                     )
 
 
-def _tfparse_message(message: str, root: Path) -> str:
+def _tfparse_message(message: str, root: Path, evaluated: Path) -> str:
     message = message.removeprefix("unable to create TerraformConverter: ")
+    message = message.replace(str(evaluated), display_path(evaluated))
     match = _TFPARSE_POSITION.search(message)
     if match is None:
         return f"{display_path(root)}: {message}"
     file = Path(match["file"])
-    path = file if file.is_absolute() else root / file
+    path = Path(display_path(file)) if file.is_absolute() else root / file
     detail = match["msg"].strip().replace("\n", " ")
     return f"{display_path(path)}:{match['line']}: {detail}"
 

@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 
 from iacplan.catalog.terraform_versions import Constraint, ConstraintError, parse_release
 from iacplan.errors import InputError
+from iacplan.inputs import confine
 from iacplan.inputs.files import display_path, normpath, parse_json, read_text
 from iacplan.inputs.terraform.values import (
     BucketIndex,
@@ -74,7 +75,7 @@ def installed_modules(root: Path) -> dict[str, Installed]:
         if not isinstance(record, dict) or not record.get("Key"):
             continue  # the root module itself
         directory = normpath(root / str(record.get("Dir", "")))
-        if directory.is_dir():
+        if directory.is_dir() and confine.inside(directory):  # else: not read, not installed
             version = record.get("Version")
             installed[str(record["Key"])] = Installed(
                 str(record.get("Source", "")), str(version) if version else None, directory

@@ -20,7 +20,9 @@ from typing import Any
 
 from iacplan.inputs import s3_files
 from iacplan.inputs.files import display_path, lines, normpath
+from iacplan.inputs.terraform.view import NOT_READ, reason_at
 from iacplan.model import Bucket, Environment, Location, S3File, Value, ValueState, Versioning
+from iacplan.safe import quoted
 
 _BUCKET_ARN = re.compile(r"arn:aws[a-z-]*:s3:::(?P<name>.*)")
 _TEMPLATE_REF = re.compile(r"\$\{([^}]*)\}")
@@ -105,6 +107,9 @@ def read_value(block: dict[str, Any], name: str, file: Path, stand_ins: dict[str
         return Value.missing(f"{name} is not set", location)
     raw = block[name]
     shown = f"`{expression}`" if expression else name
+    refused = reason_at(file, location.line)  # a file-reading call iacplan did not let through
+    if refused and (raw is None or NOT_READ in json.dumps(raw) or isinstance(raw, dict)):
+        return Value.unknown(refused, location)
     if raw is None:
         return Value.unknown(
             f"{shown} cannot be evaluated statically: it depends on a value that has no "
@@ -192,6 +197,7 @@ def read_tags(block: dict[str, Any], stand_ins: dict[str, str]) -> tuple[tuple[s
             for key, value in entries
             if isinstance(value, str)
             and not _TEMPLATE_REF.search(value)
+            and NOT_READ not in value
             and not any(stand_in in value for stand_in in stand_ins)
         )
     )
@@ -241,7 +247,7 @@ class BucketIndex:
             reason = arn.reason or "source_bucket_arn is not set"
             return Bucket(None, Versioning.UNKNOWN, False, reason, arn.location)
         if match is None:
-            reason = f"source_bucket_arn {arn.text!r} is not an S3 bucket ARN"
+            reason = f"source_bucket_arn {quoted(arn.text)} is not an S3 bucket ARN"
             return Bucket(None, Versioning.UNKNOWN, False, reason, arn.location)
         if not match["name"]:
             reason = "the bucket name in source_bucket_arn cannot be resolved"

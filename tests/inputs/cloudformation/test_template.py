@@ -438,7 +438,7 @@ def test_an_account_keyed_map_with_a_default_value(tmp_path: Path) -> None:
         "Transform: AWS::LanguageExtensions\nMappings:\n  Accounts:\n"
         "    '111122223333': {Airflow: '2.10.3'}\n"
     )
-    run = check(tmp_path, template(version, head), "--format", "json")
+    run = check(tmp_path, template(version, head))
     [unknown] = messages(run, "MWAA008")
     assert "2.10.3 if AWS::AccountId is 111122223333" in unknown
     assert "2.8.1 if AWS::AccountId is none of 111122223333" in unknown

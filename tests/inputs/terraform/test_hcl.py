@@ -558,6 +558,9 @@ def test_linked_root_is_followed_and_a_link_loop_ends(tree: TreeMaker, tmp_path:
     top = tree({"other/main.tf": 'provider "aws" {}\n'}, "top")
     (top / "prod").symlink_to(real, target_is_directory=True)
     (top / "prod" / "loop").symlink_to(top, target_is_directory=True)
+    outside = iacplan("check", top, "--format", "json")  # real/ is outside the tree checked
+    assert outside.exit_code == 0 and outside.report["environments"] == [], outside.stderr
+    (tmp_path / ".git").mkdir()  # one repository holds both: the link is followed
     run = iacplan("check", top, "--format", "json")
     assert run.exit_code == 0, run.stderr
     assert [e["id"] for e in run.report["environments"]] == ["prod:aws_mwaa_environment.main"]
