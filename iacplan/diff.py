@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from itertools import pairwise
 
 from iacplan.catalog.versions import parse_version
 from iacplan.errors import InputError
-from iacplan.model import Action, Change, ChangeKind, Environment, ValueState
+from iacplan.model import Action, Change, ChangeKind, Environment, Value, ValueState
+
+NOT_SET_ON_BOTH_SIDES = (
+    "airflow_version is set on neither side: apply does not change the version, which is "
+    "MWAA's choice (its newest when the environment was created)"
+)
 
 
 def pair(base: Iterable[Environment] | None, head: Iterable[Environment]) -> list[Change]:
     """One Change per environment; `base=None` means no base was given (each stands alone)."""
-    heads = _by_id(head)
+    head = list(head)
+    removals = [env for env in head if env.removes is not None]
+    heads = _by_id(env for env in head if env.removes is None)
     if base is None:
         return [Change(i, None, heads[i], ChangeKind.NO_BASE) for i in sorted(heads)]
-    bases = _by_id(base)
+    # A `removed` block in the base says what the base's apply did, nothing about this one.
+    bases = _by_id(env for env in base if env.removes is None)
     pairs: list[tuple[Environment | None, Environment | None]] = []
     for env_id in sorted(bases.keys() & heads.keys()):
         pairs.append((bases.pop(env_id), heads.pop(env_id)))
@@ -35,9 +44,31 @@ def pair(base: Iterable[Environment] | None, head: Iterable[Environment]) -> lis
             renamed.append(
                 Change(env.id, bases.pop(match.id), heads.pop(env.id), ChangeKind.REPLACED, reason)
             )
+    removed = []
+    for env in list(bases.values()):
+        removal = _removal_of(env, removals)
+        if removal is not None:
+            removed.append(_removed_by(bases.pop(env.id), removal))
     pairs += [(env, None) for env in bases.values()]
     pairs += [(None, env) for env in heads.values()]
-    return ordered([classify(b, h) for b, h in pairs] + renamed)
+    return ordered([classify(b, h) for b, h in pairs] + renamed + removed)
+
+
+def _removal_of(env: Environment, removals: list[Environment]) -> Environment | None:
+    """The head's `removed` block that takes out this base environment, if one does: its
+    address, or a module holding it (`module.mwaa` for `module.mwaa["a"].aws_…`)."""
+    for removal in removals:
+        target = removal.id
+        if env.id == target or env.id.startswith((target + "[", target + ".")):
+            return removal
+    return None
+
+
+def _removed_by(base: Environment, removal: Environment) -> Change:
+    assert removal.planned is not None
+    kind = ChangeKind.FORGOTTEN if removal.planned.action is Action.FORGET else ChangeKind.REMOVED
+    base = replace(base, planned=removal.planned)  # what apply does, as a plan would say
+    return Change(base.id, base, None, kind, removal.planned.detail)
 
 
 def ordered(changes: Iterable[Change]) -> list[Change]:
@@ -92,10 +123,61 @@ def classify(base: Environment | None, head: Environment | None) -> Change:
         # The name is the environment's identity: Terraform destroys and recreates it.
         reason = f"name changes from {base.name.text} to {head.name.text}"
         return Change(head.id, base, head, ChangeKind.REPLACED, reason)
-    return Change(head.id, base, head, _version_change(base, head))
+    kind = _version_change(base, head)
+    note = _unchanged_note(base, head) if kind is ChangeKind.UNCHANGED else None
+    if note is not None and note not in head.notes:
+        head = replace(head, notes=(*head.notes, note))
+    return Change(head.id, base, head, kind, doubt=_replacement_doubt(base, head))
+
+
+def _unchanged_note(base: Environment, head: Environment) -> str | None:
+    if base.version.state is ValueState.MISSING:
+        return NOT_SET_ON_BOTH_SIDES
+    if parse_version(head.version.text or "") is None:
+        return (
+            f"airflow_version {head.version.text!r} is not a version, but it is the same on "
+            "both sides: apply does not change it (MWAA004 judges only a version that changes)"
+        )
+    return None
+
+
+def _replacement_doubt(base: Environment, head: Environment) -> str | None:
+    """Why it cannot be told whether the environment is replaced: its name is the identity,
+    and on a side where it cannot be evaluated, only the same expression on both sides says
+    the name stays."""
+    if base.planned is not None or head.planned is not None:
+        return None  # a plan or change set says itself whether it replaces
+    old, new = base.name, head.name
+    sides = (("base", old), ("head", new))
+    unknown = [(side, v) for side, v in sides if v.state is ValueState.UNKNOWN]
+    if not unknown or _identity(old) == _identity(new):
+        return None
+    why = "; ".join(f"in the {side}, {value.reason}" for side, value in unknown)
+    return (
+        f"whether the environment is replaced cannot be told: its name is {_written(old)} in "
+        f"the base and {_written(new)} in head, and it cannot be evaluated ({why}); a name "
+        "change destroys the environment and creates a new one"
+    )
+
+
+def _identity(value: Value) -> tuple[object, ...]:
+    """What makes two names the same: the text when known, else how it is written and why it
+    cannot be evaluated (which says what its references lead to)."""
+    if value.state is ValueState.KNOWN:
+        return (value.state, value.text)
+    return (value.state, value.expression, value.reason)
+
+
+def _written(value: Value) -> str:
+    if value.state is ValueState.MISSING:
+        return f"not set ({value.location})"
+    shown = value.expression or value.text
+    return f"`{shown}` ({value.location})" if shown else f"unresolved ({value.location})"
 
 
 def _version_change(base: Environment, head: Environment) -> ChangeKind:
+    if base.version.state is ValueState.MISSING and head.version.state is ValueState.MISSING:
+        return ChangeKind.UNCHANGED  # neither side asks for a version: apply changes none
     if base.version.text is None or head.version.text is None:
         return ChangeKind.UNKNOWN
     if base.version.text == head.version.text:

@@ -32,6 +32,10 @@ class Value:
     # An unknown value that is one of a few outcomes (a CloudFormation Fn::If on a condition
     # that cannot be resolved): the rules judge every outcome, so a dangerous one is reported.
     alternatives: tuple[Alternative, ...] = ()
+    # How the value is written, as far as it can be told (Terraform: the expression, with what
+    # the locals and module arguments it goes through are written as): two unresolved values
+    # are the same only when this is. None where the input does not say.
+    expression: str | None = None
 
     @classmethod
     def known(cls, text: str, location: Location, note: str | None = None) -> Value:
@@ -213,6 +217,13 @@ class Environment:
     tags: tuple[tuple[str, str], ...] = ()  # known tags, sorted: they order environments
     requirements: Requirements | None = None  # the head's local requirements.txt, when found
     live: LiveEnvironment | None = None  # with --live: what the account says (subject side)
+    # Why the environment may not exist at all (a count or for_each that cannot be resolved):
+    # its version is still judged, as "if it exists".
+    existence: str | None = None
+    # Not an environment but a Terraform `removed` block: the address it takes out of the
+    # configuration (a resource, or a module and all it holds), with `planned` saying whether
+    # apply destroys (delete) or only forgets (forget) what the base has there.
+    removes: str | None = None
 
 
 class ChangeKind(StrEnum):
@@ -239,6 +250,10 @@ class Change:
     # definition's version (base.version is then the deployed one, which the change is judged
     # from).
     drift: Value | None = None
+    # What could not be resolved about the change itself, although the versions may be known:
+    # whether it is a replacement (a name that cannot be evaluated and is written otherwise on
+    # the other side). The verdict is then at best unverified.
+    doubt: str | None = None
 
     @property
     def subject(self) -> Environment:

@@ -1,11 +1,12 @@
-"""MWAA008: a version that cannot be resolved is reported as unknown, never as safe."""
+"""MWAA008: what the verdict depends on and cannot be resolved — the version, whether the
+environment exists, whether it is replaced — is reported as unknown, never as safe."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from iacplan.catalog.versions import parse_version
-from iacplan.model import Change, Environment, Severity, ValueState
+from iacplan.model import Change, ChangeKind, Environment, Severity, ValueState
 from iacplan.rules.base import Context, Hit, Rule
 
 
@@ -22,6 +23,17 @@ def _side(env: Environment, side: str) -> Iterator[Hit]:
 
 
 def _unresolved(change: Change, context: Context) -> Iterator[Hit]:
+    if change.doubt is not None:
+        yield Hit(change.doubt, change.subject.name.location)
+    for env, side in ((change.base, "in the base"), (change.head, "in head")):
+        if env is not None and env.existence is not None:
+            yield Hit(
+                f"whether the environment exists {side} cannot be resolved: {env.existence}; "
+                "its version is judged as if it exists",
+                env.location,
+            )
+    if _neither_sets_it(change):
+        return  # unchanged: the version stays MWAA's (a note says so)
     if change.head is not None:
         yield from _side(change.head, "head")
     if change.base is None or change.head is None:
@@ -38,6 +50,17 @@ def _unresolved(change: Change, context: Context) -> Iterator[Hit]:
 UNRESOLVED_VERSION = Rule(
     "MWAA008",
     Severity.WARNING,
-    "the airflow version cannot be resolved (unknown value, with the reason)",
+    "the airflow version, whether the environment exists, or whether it is replaced cannot be "
+    "resolved (with the reason)",
     _unresolved,
 )
+
+
+def _neither_sets_it(change: Change) -> bool:
+    return (
+        change.kind is ChangeKind.UNCHANGED
+        and change.base is not None
+        and change.head is not None
+        and change.base.version.state is ValueState.MISSING
+        and change.head.version.state is ValueState.MISSING
+    )

@@ -585,7 +585,9 @@ def test_unresolvable_count_makes_existence_unknown(tree: TreeMaker) -> None:
             "}\n"
         }
     )
-    assert "count of aws_mwaa_environment.e[0]" in unknown_reason(root, "aws_mwaa_environment.e[0]")
+    assert "count of aws_mwaa_environment.e[0]" in existence_reason(
+        root, "aws_mwaa_environment.e[0]"
+    )
     module = tree(
         {
             "main.tf": 'variable "n" {}\nmodule "m" {\n  source = "./m"\n  count  = var.n\n}\n',
@@ -593,7 +595,20 @@ def test_unresolvable_count_makes_existence_unknown(tree: TreeMaker) -> None:
         },
         "module",
     )
-    assert "count of module.m[0]" in unknown_reason(module, "module.m[0].aws_mwaa_environment.main")
+    reason = existence_reason(module, "module.m[0].aws_mwaa_environment.main")
+    assert f"count of module.m[0] (`var.n` at {module.as_posix()}/main.tf:4)" in reason
+
+
+def existence_reason(path: Path, env: str) -> str:
+    """The version is still read (and judged as if the environment exists); MWAA008 says
+    its existence is unknown, and the verdict is unverified."""
+    run = iacplan("check", path, "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.env(env)["verdict"] == "unverified"
+    assert run.env(env)["head_version"] == "2.10.3"
+    (message,) = [f["message"] for f in run.report["findings"] if f["environment"] == env]
+    assert message.startswith("whether the environment exists in head cannot be resolved")
+    return message
 
 
 def test_versioning_resource_with_unresolvable_count_is_unknown(tree: TreeMaker) -> None:
@@ -626,14 +641,17 @@ def test_stand_ins_inside_expressions_are_unknown(tree: TreeMaker, expression: s
     assert "known only after apply" in unknown_reason(root)
 
 
-def test_remote_module_passing_an_airflow_argument_is_unknown(tree: TreeMaker) -> None:
+def test_remote_module_passing_an_airflow_argument_is_judged(tree: TreeMaker) -> None:
     root = tree(
         {
             "main.tf": 'module "orchestration" {\n  source = "app.terraform.io/acme/orch/aws"\n'
-            '  airflow_version = "2.9.2"\n}\n'
+            '  airflow_version = "2.10.3"\n}\n'
         }
     )
-    assert "app.terraform.io/acme/orch/aws" in unknown_reason(root, "module.orchestration")
+    run = iacplan("check", root, "--format", "json")
+    env = run.env("module.orchestration")
+    assert env["head_version"] == "2.10.3"
+    assert any("app.terraform.io/acme/orch/aws" in n and "not read" in n for n in env["notes"])
 
 
 @pytest.mark.parametrize(
@@ -753,7 +771,10 @@ def test_unset_empty_and_null_files(tree: TreeMaker) -> None:
     root = tree({"main.tf": mwaa('"2.10.3"', extra=extra) + mwaa('"2.10.3"', "bare")})
     environments = loaded(root)
     assert files(environments["aws_mwaa_environment.main"]) == {
-        "requirements": ("requirements.txt", "missing: requirements_s3_object_version is empty"),
+        "requirements": (
+            "requirements.txt",
+            'missing: requirements_s3_object_version is "": the AWS provider sends it as not set',
+        ),
         "plugins": ("plugins.zip", "missing: plugins_s3_object_version is not set"),
     }
     assert environments["aws_mwaa_environment.bare"].files == ()
