@@ -161,11 +161,11 @@ def _replacement_doubt(base: Environment, head: Environment) -> str | None:
 
 
 def _identity(value: Value) -> tuple[object, ...]:
-    """What makes two names the same: the text when known, else how it is written and why it
-    cannot be evaluated (which says what its references lead to)."""
+    """What makes two names the same: the text when known, else how it is written (what its
+    references lead to included), else why it cannot be evaluated."""
     if value.state is ValueState.KNOWN:
         return (value.state, value.text)
-    return (value.state, value.expression, value.reason)
+    return (value.state, value.expression if value.expression is not None else value.reason)
 
 
 def _written(value: Value) -> str:

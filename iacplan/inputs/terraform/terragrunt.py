@@ -19,13 +19,14 @@ directory of the tree whose path ends so counts as sourced — a doubt, never a 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
 from iacplan.inputs.files import display_path, read_text
 from iacplan.inputs.terraform.hcl_blocks import top_level_blocks
 from iacplan.inputs.terraform.values import untrusted
-from iacplan.model import Environment
+from iacplan.model import Bucket, Environment, Value, Versioning
 
 NAMES = ("terragrunt.hcl",)
 _SOURCE = re.compile(r'^[ \t]*source[ \t]*=[ \t]*"(?P<source>[^"\n]*)"', re.MULTILINE)
@@ -129,4 +130,19 @@ def distrust(environments: list[Environment], root: Path, sources: Sources) -> l
         "with its own inputs, which iacplan does not read yet (Terragrunt): the module's "
         "defaults say nothing of what is deployed"
     )
-    return [env if env.removes else untrusted(env, reason) for env in environments]
+    return [env if env.removes else _distrusted(env, reason, sourced) for env in environments]
+
+
+def _distrusted(env: Environment, reason: str, sourced: Sourced) -> Environment:
+    """Nothing read from the module's defaults: version, files, name and bucket unknown."""
+    env = untrusted(env, reason)
+    location = env.version.location
+    return replace(
+        env,
+        name=replace(
+            Value.unknown(reason, env.name.location),
+            # The same source on both sides is the same question: not a replacement doubt.
+            expression=f"Terragrunt's inputs for {sourced.source}",
+        ),
+        bucket=Bucket(None, Versioning.UNKNOWN, False, reason, location),
+    )

@@ -152,7 +152,14 @@ def expression_text(text: list[str], index: int, column: int, last: int) -> str:
                 break
         parts.append(source[start:end])
         position = end
-    return " ".join("".join(parts).split())[:_MAX_EXPRESSION]
+    text = " ".join("".join(parts).split())
+    text = _TRAILING_COMMA.sub(r"\1", _INNER_SPACE.sub(r"\1\2", text))
+    return text[:_MAX_EXPRESSION]
+
+
+# White space a line break leaves inside brackets: `format( "%s", x, )` is `format("%s", x)`.
+_INNER_SPACE = re.compile(r"([(\[{]) | ([)\]}])")
+_TRAILING_COMMA = re.compile(r",\s*([)\]}])")
 
 
 _EXPRESSION_TOKEN = re.compile(r'"|#|//|/\*|<<-?(?P<heredoc>[A-Za-z_][\w-]*)|[()\[\]{}]|\n')
@@ -345,8 +352,8 @@ class Tracer:
                 seen.add((kind, name, where))
                 step = self._step(kind, name, where)
                 if step is not None:
-                    written, at, inner = step
-                    found.append(f"{kind}.{name} = `{written}` at {at}")
+                    written, _, inner = step
+                    found.append(f"{kind}.{name} = {written}")
                     pending.append((written, inner))
         return found
 
@@ -368,14 +375,14 @@ class Tracer:
 
 
 def traced(value: Value, tracer: Tracer, address: str) -> Value:
-    """An unresolved value whose reason also says what its references are written as: two
-    names are the same only if that is the same too."""
+    """An unresolved value whose expression also says what the locals and module arguments
+    it refers to are written as: two names are the same only if that is the same too."""
     if value.state is not ValueState.UNKNOWN or value.expression is None:
         return value
     steps = tracer.steps(value.expression, module_prefix(address))
     if not steps:
         return value
-    return replace(value, reason=f"{value.reason} ({'; '.join(steps)})")
+    return replace(value, expression=f"{value.expression}` where `{'`, `'.join(steps)}")
 
 
 def ignored_changes(file: Path, meta: dict[str, Any]) -> frozenset[str]:
