@@ -451,6 +451,7 @@ TERRAGRUNT_SOURCES = {
     "parent dir": "${get_parent_terragrunt_dir()}/../modules//mwaa",
     "this dir": "${get_terragrunt_dir()}/../../../modules/mwaa",
     "this repository by git": "git::git@github.com:acme/infra.git//modules/mwaa?ref=v2.1.0",
+    "through a local": "${local.modules}/mwaa",
 }
 
 
@@ -528,3 +529,24 @@ def test_suspended_versioning_of_a_bucket_linked_by_reference_is_reported(
 
     run = _pair(tmp_path, side('"2.9.2"'), side('"2.10.3"'))
     assert run.rules() == ["MWAA005"]
+
+
+OVERRIDES = {
+    "variable default": ("a_override.tf", 'variable "v" {\n  default = "%s"\n}\n'),
+    "resource argument": (
+        "override.tf",
+        'resource "aws_mwaa_environment" "main" {\n  airflow_version = "%s"\n}\n',
+    ),
+    "local": ("z_override.tf", 'locals {\n  v = "%s"\n}\n'),
+}
+
+
+@pytest.mark.parametrize("how", sorted(OVERRIDES))
+def test_a_downgrade_in_an_override_file_is_never_allowed(tmp_path: Path, how: str) -> None:
+    name, text = OVERRIDES[how]
+    main = 'variable "v" {\n  default = "2.10.3"\n}\nlocals {\n  v = var.v\n}\n' + _env(
+        '"acme"', "local.v"
+    )
+    run = _pair(tmp_path, {"main.tf": main}, {"main.tf": main, name: text % "2.9.2"})
+    assert run.env("aws_mwaa_environment.main")["verdict"] == "rejected"
+    assert "MWAA001" in run.rules()

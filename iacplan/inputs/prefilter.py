@@ -29,7 +29,7 @@ _TEMPLATE = re.compile(r'^["\']?Resources["\']?\s*:|"Resources"\s*:', re.MULTILI
 
 
 # A `removed` block (Terraform 1.7) may take out a module that held an environment.
-_REMOVED = re.compile(r'^\s*(?:removed\s*\{|"removed"\s*:)', re.MULTILINE)
+_REMOVED = re.compile(r'^\s*removed\s*\{|"removed"\s*:', re.MULTILINE)
 
 
 def terraform_may_hold(text: str) -> bool:

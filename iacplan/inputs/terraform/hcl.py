@@ -35,10 +35,11 @@ from iacplan.inputs.files import (
     tf_files,
 )
 from iacplan.inputs.prefilter import local_sources, terraform_may_hold
-from iacplan.inputs.terraform import terragrunt
+from iacplan.inputs.terraform import overrides, terragrunt
 from iacplan.inputs.terraform.hcl_blocks import module_blocks, top_level_blocks
 from iacplan.inputs.terraform.modules import (
     MANIFEST,
+    Installed,
     distrust_stale,
     installed_modules,
     known_module,
@@ -118,6 +119,30 @@ def _root_environments(tree: _Tree, root: Path) -> list[Environment]:
     modules = _reachable(root.resolve(), calls)
     modules += sorted({r.directory.resolve() for r in installed.values()} - set(modules))
     _refuse_many_instances(modules)
+    try:
+        with overrides.merged(root, modules) as merged:
+            if merged is None:
+                found = _read_root(root, modules, installed, prefix, inputs)
+            else:  # override files merged into a copy: read it, and point back at the files
+                found = _read_root(merged.root, merged.modules, installed, prefix, inputs)
+                note = f"override files merged as Terraform merges them: {merged.files}"
+                found = [
+                    replace(overrides.relocated(e, merged.lines), notes=(*e.notes, note))
+                    for e in found
+                ]
+    except overrides.NotStatic as exc:
+        found = _with_overrides(_read_root(root, modules, installed, prefix, inputs), modules, exc)
+    found = terragrunt.distrust(found, root, sourced)
+    return [replace(e, evaluated_alone=alone) for e in found]
+
+
+def _read_root(
+    root: Path,
+    modules: list[Path],
+    installed: dict[str, Installed],
+    prefix: str,
+    inputs: TerraformInputs,
+) -> list[Environment]:
     result = _evaluate(root, inputs)
     buckets = _bucket_index(result, root, modules)
     found = [
@@ -135,10 +160,9 @@ def _root_environments(tree: _Tree, root: Path) -> list[Environment]:
         note = unread_note(unread)
         found = [e if e.removes else replace(e, notes=(*e.notes, note)) for e in found]
     stale = stale_copies(result, installed)
-    found = distrust_stale(_with_overrides(found, modules), stale)
-    found = terragrunt.distrust(found, root, sourced)
+    found = distrust_stale(found, stale)
     provider = provider_versions(result, root, stale)
-    return [replace(e, provider=provider, evaluated_alone=alone) for e in found]
+    return [replace(e, provider=provider) for e in found]
 
 
 def _roots_that_may_hold(module_dirs: list[Path]) -> tuple[list[Path], set[Path], Calls]:
@@ -519,24 +543,19 @@ def _environments(
         )
 
 
-def _with_overrides(environments: list[Environment], module_dirs: list[Path]) -> list[Environment]:
-    """Terraform merges override files (override.tf, *_override.tf) into the blocks they
-    name, after every other file; the evaluator does not. Where a module has one, no value
-    of the configuration can be trusted, so every version and file is unknown."""
-    overrides = [display_path(p) for d in module_dirs for p in tf_files(d) if _is_override(p)]
-    if not overrides:
-        return environments
-    reason = f"override files are not merged by iacplan ({', '.join(overrides)})"
+def _with_overrides(
+    environments: list[Environment], module_dirs: list[Path], why: Exception
+) -> list[Environment]:
+    """Override files iacplan cannot merge from the text (overrides.py): where a module has
+    one, no value of the configuration can be trusted, so every version and file is
+    unknown."""
+    found = [display_path(p) for d in module_dirs for p in tf_files(d) if overrides.is_override(p)]
+    reason = f"override files are not merged by iacplan ({', '.join(found)}): {why}"
     unique = {env.id: env for env in reversed(environments)}  # an override repeats a block
     return [untrusted(env, reason) for env in sorted(unique.values(), key=lambda e: e.id)]
 
 
-def _is_override(path: Path) -> bool:
-    stem = path.name.removesuffix(".json").removesuffix(".tf")
-    return stem == "override" or stem.endswith("_override")
-
-
-_REMOVED_BLOCK = re.compile(r'^\s*(?:removed\s*\{|"removed"\s*:)', re.MULTILINE)
+_REMOVED_BLOCK = re.compile(r'^\s*removed\s*\{|"removed"\s*:', re.MULTILINE)
 _REMOVED_FROM = re.compile(
     r"(?:\$\{)?(?P<address>(?:aws_mwaa_environment|module)\.[\w.\[\]\"-]+?)\}?"
 )

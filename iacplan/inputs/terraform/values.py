@@ -152,9 +152,9 @@ def expression_text(text: list[str], index: int, column: int, last: int) -> str:
                 break
         parts.append(source[start:end])
         position = end
-    text = " ".join("".join(parts).split())
-    text = _TRAILING_COMMA.sub(r"\1", _INNER_SPACE.sub(r"\1\2", text))
-    return text[:_MAX_EXPRESSION]
+    joined = " ".join("".join(parts).split())
+    joined = _TRAILING_COMMA.sub(r"\1", _INNER_SPACE.sub(r"\1\2", joined))
+    return joined[:_MAX_EXPRESSION]
 
 
 # White space a line break leaves inside brackets: `format( "%s", x, )` is `format("%s", x)`.
