@@ -11,7 +11,7 @@ from iacplan.errors import InputError
 from iacplan.model import Action, Change, ChangeKind, Environment, Value, ValueState
 
 NOT_SET_ON_BOTH_SIDES = (
-    "airflow_version is set on neither side: apply does not change the version, which is "
+    "{attribute} is set on neither side: apply does not change the version, which is "
     "MWAA's choice (its newest when the environment was created)"
 )
 
@@ -131,12 +131,13 @@ def classify(base: Environment | None, head: Environment | None) -> Change:
 
 
 def _unchanged_note(base: Environment, head: Environment) -> str | None:
+    attribute = "AirflowVersion" if head.kind.startswith("cloudformation") else "airflow_version"
     if base.version.state is ValueState.MISSING:
-        return NOT_SET_ON_BOTH_SIDES
+        return NOT_SET_ON_BOTH_SIDES.format(attribute=attribute)
     if parse_version(head.version.text or "") is None:
         return (
-            f"airflow_version {head.version.text!r} is not a version, but it is the same on "
-            "both sides: apply does not change it (MWAA004 judges only a version that changes)"
+            f"{attribute} {head.version.text!r} is not a version, but it is the same on both "
+            "sides: apply does not change it (MWAA004 judges only a version that changes)"
         )
     return None
 

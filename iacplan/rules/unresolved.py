@@ -40,7 +40,8 @@ def _unresolved(change: Change, context: Context) -> Iterator[Hit]:
         return
     yield from _side(change.base, "base")
     base = change.base.version
-    if base.state is ValueState.KNOWN and parse_version(base.text or "") is None:
+    unchanged = change.kind is ChangeKind.UNCHANGED  # the same value: nothing to judge
+    if base.state is ValueState.KNOWN and parse_version(base.text or "") is None and not unchanged:
         yield Hit(
             f"base airflow_version {base.text!r} is not a version, so the change cannot be judged",
             base.location,
