@@ -379,6 +379,16 @@ def test_a_name_through_a_local_or_a_module_argument_that_changes_is_never_uncha
     assert_never_allowed(run)
 
 
+def test_a_name_from_a_data_source_configured_otherwise_is_never_unchanged(
+    tmp_path: Path,
+) -> None:
+    def side(parameter: str) -> dict[str, str]:
+        data = f'data "aws_ssm_parameter" "n" {{\n  name = "{parameter}"\n}}\n'
+        return {"main.tf": data + _env("data.aws_ssm_parameter.n.value")}
+
+    assert_never_allowed(_pair(tmp_path, side("/mwaa/prod"), side("/mwaa/analytics")))
+
+
 def test_the_same_unresolvable_name_on_both_sides_is_no_replacement(tmp_path: Path) -> None:
     files = {"v.tf": NO_VALUE, "main.tf": _env('"${var.project}-prod"')}
     run = _pair(tmp_path, files, files)

@@ -283,6 +283,8 @@ def _empty(
 _MODULE_PREFIX = re.compile(r"(?:module\.[\w-]+(?:\[[^\]]*\])?\.)*")
 _REFERENCE = re.compile(r"(?<![\w.])(local|var)\.([A-Za-z_][\w-]*)")
 _MAX_TRACE = 16  # steps followed from one expression
+_BLOCK_REFERENCE = re.compile(r"(?<![\w.])(data\.)?([a-z][a-z0-9]*_\w*)\.([A-Za-z_][\w-]*)")
+_INSTANCE = re.compile(r"\[[^\]]*\]$")
 
 
 def module_prefix(address: str) -> str:
@@ -313,6 +315,25 @@ class Tracer:
             self._variables[(prefix, name)] = block
         for block in result.get("module", []):
             self._calls[block["__tfmeta"]["path"]] = block
+        self._result = result
+        self._by_path: dict[str, dict[str, Any]] | None = None  # every block, when first asked
+
+    def _block(self, path: str) -> dict[str, Any] | None:
+        """The resource or data block at `path` (its first instance, when it has several)."""
+        if self._by_path is None:
+            self._by_path = {}
+            for blocks in self._result.values():
+                for block in blocks:
+                    meta = block.get("__tfmeta", {}) if isinstance(block, dict) else {}
+                    if meta.get("type") in ("resource", "data") and "path" in meta:
+                        self._by_path.setdefault(_INSTANCE.sub("", meta["path"]), block)
+        return self._by_path.get(path)
+
+    def _block_text(self, block: dict[str, Any]) -> str:
+        meta = block["__tfmeta"]
+        text = lines(normpath(self._root / meta["filename"]))
+        body = text[meta["line_start"] - 1 : meta["line_end"]]
+        return " ".join(re.sub(r"(#|//).*", "", line) for line in body).split("{", 1)[-1].strip()
 
     def _written(self, block: dict[str, Any], name: str) -> tuple[str, str] | None:
         meta = block["__tfmeta"]
@@ -355,6 +376,16 @@ class Tracer:
                     written, _, inner = step
                     found.append(f"{kind}.{name} = {written}")
                     pending.append((written, inner))
+            # A data source or resource it reads (`data.aws_ssm_parameter.n.value`,
+            # `random_id.s.hex`): what it is configured with decides the value.
+            for data, kind, name in _BLOCK_REFERENCE.findall(text):
+                address = f"{data}{kind}.{name}"
+                block = self._block(where + address) if ("", address, where) not in seen else None
+                seen.add(("", address, where))
+                if block is not None:
+                    written = " ".join(self._block_text(block).split())
+                    found.append(f"{address} {{ {written}")
+                    pending.append((written, where))
         return found
 
     def written_empty(self, expression: str, prefix: str) -> bool:

@@ -982,3 +982,23 @@ def test_an_unchanged_value_that_is_no_mwaa_version_is_a_note_not_an_error(
     run = _compare(tree, files, files)
     env = run.env("aws_mwaa_environment.main")
     assert env["verdict"] == "unchanged" and "MWAA004" not in run.rules()
+
+
+def test_a_versioning_resource_is_matched_to_its_bucket_by_reference(tree: TreeMaker) -> None:
+    buckets = (
+        'variable "suffix" {}\nvariable "other" {}\n'
+        'resource "aws_s3_bucket" "src" {\n  bucket = "src-${var.suffix}"\n}\n'
+        'resource "aws_s3_bucket" "logs" {\n  bucket = "logs-${var.suffix}"\n}\n'
+        'resource "aws_s3_bucket_versioning" "logs" {\n  bucket = aws_s3_bucket.logs.id\n'
+        '  versioning_configuration {\n    status = "Suspended"\n  }\n}\n'
+    )
+    env = mwaa('"2.10.3"', extra="  source_bucket_arn = aws_s3_bucket.src.arn\n")
+    other = tree({"main.tf": buckets + env}, "other")
+    assert bucket_of(other)["versioning"] == "disabled"  # the logs bucket's says nothing of it
+    doubtful = buckets + (
+        'resource "aws_s3_bucket_versioning" "any" {\n  bucket = var.other\n'
+        '  versioning_configuration {\n    status = "Enabled"\n  }\n}\n'
+    )
+    unknown = tree({"main.tf": doubtful + env}, "unknown")
+    assert bucket_of(unknown)["versioning"] == "unknown"
+    assert "cannot be told apart" in bucket_of(unknown)["reason"]
