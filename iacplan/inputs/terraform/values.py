@@ -261,9 +261,8 @@ def _empty(
 ) -> Value:
     """An empty string is what the provider sends as not set (`airflow_version = ""`, a
     module's `default = ""`), but also what the evaluator makes of a template over a value
-    it cannot resolve, passed through a module or a local: only one written as "" is empty."""
-    if expression is None and tracer is None:
-        return Value.known("", location)  # JSON syntax: no source expression to tell by
+    it cannot resolve, passed through a module or a local: only one written as "" is empty
+    (in JSON syntax, whose expressions are not read, an empty string is unknown)."""
     prefix = module_prefix(block["__tfmeta"]["path"])
     empty = expression == '""' or (
         expression is not None and tracer is not None and tracer.written_empty(expression, prefix)
