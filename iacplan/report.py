@@ -253,10 +253,14 @@ def _verdict(change: Change, findings: Sequence[Finding]) -> Verdict:
     if any(f.severity is Severity.ERROR and not f.suppressed for f in findings):
         return Verdict.REJECTED
     sides = [env for env in (change.base, change.head) if env is not None]
-    if (
-        change.kind is ChangeKind.UNKNOWN
-        or change.replacement_doubt
-        or any(env.version.state is not ValueState.KNOWN for env in sides)
+    if change.replacement_doubt is not None or any(env.existence is not None for env in sides):
+        return Verdict.UNVERIFIED
+    if change.kind is ChangeKind.UNCHANGED and all(
+        env.version.state is ValueState.MISSING for env in sides
+    ):
+        return Verdict.UNCHANGED  # set on neither side: apply changes no version
+    if change.kind is ChangeKind.UNKNOWN or any(
+        env.version.state is not ValueState.KNOWN for env in sides
     ):
         return Verdict.UNVERIFIED
     if change.kind is ChangeKind.UNCHANGED:

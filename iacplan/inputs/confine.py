@@ -71,6 +71,30 @@ def within(root: Path | None, user_named: Iterable[Path] | None = None) -> Itera
         _root, _named = saved
 
 
+_made: tuple[str, ...] = ()  # directories iacplan wrote itself (a merged copy): readable
+
+
+@contextmanager
+def made_by_iacplan(directory: Path) -> Iterator[None]:
+    """Within the block, files iacplan wrote below `directory` (a copy with override files
+    merged) may be read; its links count by where they lead, as everywhere."""
+    global _made
+    saved = _made
+    _made = (*_made, os.path.realpath(directory))
+    _reason.cache_clear()
+    try:
+        yield
+    finally:
+        _made = saved
+        _reason.cache_clear()
+
+
+def made_root(path: Path) -> Path | None:
+    """The directory iacplan wrote (made_by_iacplan) that holds `path`, if one does."""
+    real = os.path.realpath(path)
+    return next((Path(made) for made in _made if _below(real, made)), None)
+
+
 def _state() -> tuple[Path | None, frozenset[Path]]:
     return _root, _named
 
@@ -119,7 +143,7 @@ def reason(path: Path) -> str | None:
 def _reason(lexical: str, root: Path, user_named: frozenset[Path]) -> str | None:
     # (cached for one load: `clear_caches` empties it, files may change between loads)
     real = _realpath(lexical)
-    if not _below(real, str(root)):
+    if not _below(real, str(root)) and not any(_below(real, made) for made in _made):
         if _below(lexical, str(root)):
             return f"it leads outside the repository ({root}) through a symbolic link"
         if Path(lexical) in user_named:

@@ -100,8 +100,10 @@ def build(
     directories it may read, root included; `installed`, the manifest's records (key ->
     directory); `var_files`, in Terraform's order."""
     global _current
-    top = confine.current() or confine.repository_root([root])
     real_root = Path(os.path.realpath(root))
+    # A copy iacplan made (override files merged) is its own top: its links lead back into
+    # the repository, and each read through them is checked where it leads.
+    top = confine.made_root(real_root) or confine.current() or confine.repository_root([root])
     directories = list(dict.fromkeys(Path(os.path.realpath(m)) for m in modules))
     for directory in directories:
         _relative(directory, top, directory)  # refused when outside
