@@ -46,8 +46,13 @@ if [ "$code" = 0 ]; then
   # upload-sarif keeps a category the file has and ignores its own input: it goes in the file.
   category=()
   if [ -n "${SARIF_CATEGORY:-}" ]; then category=(--sarif-category "$SARIF_CATEGORY"); fi
+  # iacplan refuses an option given twice: a --fail-on in args wins over the fail-on input.
+  fail_on=(--fail-on "$FAIL_ON")
+  for item in ${args[@]+"${args[@]}"}; do
+    case "$item" in --fail-on | --fail-on=*) fail_on=() ;; esac
+  done
   # Annotations to stdout (the runner turns them into annotations), the rest to files.
-  "$IACPLAN" check ${base[@]+"${base[@]}"} --fail-on "$FAIL_ON" --format github \
+  "$IACPLAN" check ${base[@]+"${base[@]}"} ${fail_on[@]+"${fail_on[@]}"} --format github \
     --output "json=$out/report.json" --output "markdown=$out/report.md" \
     --output "sarif=$out/iacplan.sarif" ${category[@]+"${category[@]}"} \
     ${args[@]+"${args[@]}"} -- ${paths[@]+"${paths[@]}"}

@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from iacplan import __version__, pipeline, rules
+from iacplan import __version__, pipeline, rules, safe
 from iacplan import inputs as sources
 from iacplan.catalog.versions import load_catalog
 from iacplan.comment.command import comment
+from iacplan.config import DEFAULT_NAME as DEFAULT_CONFIG
 from iacplan.config import load_config, today
 from iacplan.errors import InputError
+from iacplan.inputs import confine
 from iacplan.model import Severity
 from iacplan.options import (
     FAIL_ON,
@@ -95,8 +97,16 @@ def _reporting(
         options["colour"],
         options["verbose"],
     )
-    config = load_config(options["config_path"])
-    catalog = load_catalog(options["versions_file"] or config.versions_file)
+    config_path, versions_file = options["config_path"], options["versions_file"]
+    # The default config, and the catalog it names, may be the pull request's: read only
+    # inside the repository, like the definitions (a --config or --versions-file is named).
+    with confine.within(confine.repository_root([Path(".")])):
+        if config_path is None and os.path.lexists(DEFAULT_CONFIG):
+            confine.check(Path(DEFAULT_CONFIG), DEFAULT_CONFIG)
+        config = load_config(config_path)
+        if config_path is None and versions_file is None and config.versions_file:
+            confine.check(config.versions_file, str(config.versions_file))
+    catalog = load_catalog(versions_file or config.versions_file)
     shown = tuple(str(t) for t in targets)
     return reporting, pipeline.Judging(config, catalog, account, shown)
 
@@ -296,7 +306,7 @@ def terraform(
 
 
 def _echo_err(line: str) -> None:
-    click.echo(line, err=True, nl=False)
+    click.echo(safe.redact(line), err=True, nl=False)
 
 
 @main.command()

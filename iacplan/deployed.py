@@ -97,6 +97,8 @@ def _from_deployed(change: Change, version: str) -> tuple[Change, str | None]:
     defined = change.base.version
     if defined.state is ValueState.KNOWN and defined.text == version:
         return change, None
+    if change.kind is ChangeKind.UNCHANGED and defined.state is ValueState.MISSING:
+        return change, f"the account runs {version}, which stays: neither side sets a version"
     deployed = Value.known(version, defined.location, "the deployed version")
     base = replace(change.base, version=deployed)
     drift: Value | None = defined

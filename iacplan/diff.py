@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
+from dataclasses import replace
 from itertools import pairwise
 
 from iacplan.catalog.versions import parse_version
 from iacplan.errors import InputError
-from iacplan.model import Action, Change, ChangeKind, Environment, ValueState
+from iacplan.model import Action, Change, ChangeKind, Environment, Value, ValueState
+
+NOT_SET_ON_BOTH_SIDES = (
+    "{attribute} is set on neither side: apply does not change the version, which is "
+    "MWAA's choice (its newest when the environment was created)"
+)
 
 
 def pair(base: Iterable[Environment] | None, head: Iterable[Environment]) -> list[Change]:
     """One Change per environment; `base=None` means no base was given (each stands alone)."""
-    heads = _by_id(head)
+    head = list(head)
+    removals = [env for env in head if env.removes is not None]
+    heads = _by_id(env for env in head if env.removes is None)
     if base is None:
         return [Change(i, None, heads[i], ChangeKind.NO_BASE) for i in sorted(heads)]
-    bases = _by_id(base)
+    # A `removed` block in the base says what the base's apply did, nothing about this one.
+    bases = _by_id(env for env in base if env.removes is None)
     pairs: list[tuple[Environment | None, Environment | None]] = []
     for env_id in sorted(bases.keys() & heads.keys()):
         pairs.append((bases.pop(env_id), heads.pop(env_id)))
@@ -36,9 +44,31 @@ def pair(base: Iterable[Environment] | None, head: Iterable[Environment]) -> lis
             renamed.append(
                 Change(env.id, bases.pop(match.id), heads.pop(env.id), ChangeKind.REPLACED, reason)
             )
+    removed = []
+    for env in list(bases.values()):
+        removal = _removal_of(env, removals)
+        if removal is not None:
+            removed.append(_removed_by(bases.pop(env.id), removal))
     pairs += [(env, None) for env in bases.values()]
     pairs += [(None, env) for env in heads.values()]
-    return ordered([classify(b, h) for b, h in pairs] + renamed)
+    return ordered([classify(b, h) for b, h in pairs] + renamed + removed)
+
+
+def _removal_of(env: Environment, removals: list[Environment]) -> Environment | None:
+    """The head's `removed` block that takes out this base environment, if one does: its
+    address, or a module holding it (`module.mwaa` for `module.mwaa["a"].aws_…`)."""
+    for removal in removals:
+        target = removal.id
+        if env.id == target or env.id.startswith((target + "[", target + ".")):
+            return removal
+    return None
+
+
+def _removed_by(base: Environment, removal: Environment) -> Change:
+    assert removal.planned is not None
+    kind = ChangeKind.FORGOTTEN if removal.planned.action is Action.FORGET else ChangeKind.REMOVED
+    base = replace(base, planned=removal.planned)  # what apply does, as a plan would say
+    return Change(base.id, base, None, kind, removal.planned.detail)
 
 
 def ordered(changes: Iterable[Change]) -> list[Change]:
@@ -93,35 +123,62 @@ def classify(base: Environment | None, head: Environment | None) -> Change:
         # The name is the environment's identity: Terraform destroys and recreates it.
         reason = f"name changes from {base.name.text} to {head.name.text}"
         return Change(head.id, base, head, ChangeKind.REPLACED, reason)
-    doubt = None if base.planned or head.planned else _name_doubt(base, head)
-    return Change(head.id, base, head, _version_change(base, head), replacement_doubt=doubt)
+    kind = _version_change(base, head)
+    note = _unchanged_note(base, head) if kind is ChangeKind.UNCHANGED else None
+    if note is not None and note not in head.notes:
+        head = replace(head, notes=(*head.notes, note))
+    return Change(head.id, base, head, kind, replacement_doubt=_replacement_doubt(base, head))
 
 
-def _name_doubt(base: Environment, head: Environment) -> str | None:
-    """Why the name may change, when one side's cannot be evaluated and the two are written
-    differently (`!Sub "${AWS::StackName}-airflow"` against "analytics"). A plan or change set
-    says what apply does itself; an unknown name whose expression is not known is not judged."""
-    sides = (base.name, head.name)
-    if all(v.state is ValueState.KNOWN for v in sides):
+def _unchanged_note(base: Environment, head: Environment) -> str | None:
+    attribute = "AirflowVersion" if head.kind.startswith("cloudformation") else "airflow_version"
+    if base.version.state is ValueState.MISSING:
+        return NOT_SET_ON_BOTH_SIDES.format(attribute=attribute)
+    if parse_version(head.version.text or "") is None:
+        return (
+            f"{attribute} {head.version.text!r} is not a version, but it is the same on both "
+            "sides: apply does not change it (MWAA004 judges only a version that changes)"
+        )
+    return None
+
+
+def _replacement_doubt(base: Environment, head: Environment) -> str | None:
+    """Why it cannot be told whether the environment is replaced: its name is the identity,
+    and on a side where it cannot be evaluated, only the same expression on both sides says
+    the name stays."""
+    if base.planned is not None or head.planned is not None:
+        return None  # a plan or change set says itself whether it replaces
+    old, new = base.name, head.name
+    sides = (("base", old), ("head", new))
+    unknown = [(side, v) for side, v in sides if v.state is ValueState.UNKNOWN]
+    if not unknown or _identity(old) == _identity(new):
         return None
-    written = [json.dumps(v.text) if v.state is ValueState.KNOWN else v.expression for v in sides]
-    if None in written or written[0] == written[1]:
-        return None
-    unknown = [
-        (side, v.reason or "no reason given")
-        for side, v in (("the base", base.name), ("head", head.name))
-        if v.state is not ValueState.KNOWN
-    ]
-    where = " or ".join(side for side, _ in unknown)
-    why = "; ".join(reason for _, reason in unknown)
+    why = "; ".join(f"in the {side}, {value.reason}" for side, value in unknown)
     return (
-        f"the name is written as {written[0]} in the base ({base.name.location}) and as "
-        f"{written[1]} in head ({head.name.location}), and cannot be evaluated in {where} "
-        f"({why})"
+        f"the name is written as {_written(old)} in the base and as {_written(new)} in head, "
+        f"and cannot be evaluated ({why}): whether the environment is replaced cannot be told; "
+        "a name change destroys the environment and creates a new one"
     )
 
 
+def _identity(value: Value) -> tuple[object, ...]:
+    """What makes two names the same: the text when known, else how it is written (what its
+    references lead to included), else why it cannot be evaluated."""
+    if value.state is ValueState.KNOWN:
+        return (value.state, value.text)
+    return (value.state, value.expression if value.expression is not None else value.reason)
+
+
+def _written(value: Value) -> str:
+    if value.state is ValueState.MISSING:
+        return f"not set ({value.location})"
+    shown = value.expression or value.text
+    return f"`{shown}` ({value.location})" if shown else f"unresolved ({value.location})"
+
+
 def _version_change(base: Environment, head: Environment) -> ChangeKind:
+    if base.version.state is ValueState.MISSING and head.version.state is ValueState.MISSING:
+        return ChangeKind.UNCHANGED  # neither side asks for a version: apply changes none
     if base.version.text is None or head.version.text is None:
         return ChangeKind.UNKNOWN
     if base.version.text == head.version.text:

@@ -32,8 +32,9 @@ class Value:
     # An unknown value that is one of a few outcomes (a CloudFormation Fn::If on a condition
     # that cannot be resolved): the rules judge every outcome, so a dangerous one is reported.
     alternatives: tuple[Alternative, ...] = ()
-    # How an unknown value is written (`{"Fn::Sub": "${AWS::StackName}-airflow"}`), where the
-    # input tells: the same expression on both sides is the same value, another one may not be.
+    # How the value is written, as far as it can be told (Terraform: the expression, with what
+    # the locals and module arguments it goes through are written as): two unresolved values
+    # are the same only when this is. None where the input does not say.
     expression: str | None = None
 
     @classmethod
@@ -225,6 +226,13 @@ class Environment:
     tags: tuple[tuple[str, str], ...] = ()  # known tags, sorted: they order environments
     requirements: Requirements | None = None  # the head's local requirements.txt, when found
     live: LiveEnvironment | None = None  # with --live: what the account says (subject side)
+    # Why the environment may not exist at all (a count or for_each that cannot be resolved):
+    # its version is still judged, as "if it exists".
+    existence: str | None = None
+    # Not an environment but a Terraform `removed` block: the address it takes out of the
+    # configuration (a resource, or a module and all it holds), with `planned` saying whether
+    # apply destroys (delete) or only forgets (forget) what the base has there.
+    removes: str | None = None
 
 
 class ChangeKind(StrEnum):
@@ -251,8 +259,9 @@ class Change:
     # definition's version (base.version is then the deployed one, which the change is judged
     # from).
     drift: Value | None = None
-    # Why apply may replace the environment, when that cannot be told: a name that cannot be
-    # evaluated and is written otherwise than on the other side. The verdict is then unverified.
+    # Whether apply replaces the environment, when that cannot be told: a name that cannot be
+    # evaluated and is written otherwise on the other side. MWAA007 says so as a warning, and
+    # the verdict is at best unverified.
     replacement_doubt: str | None = None
 
     @property

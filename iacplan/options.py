@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from iacplan import inputs as sources
+from iacplan import safe
 from iacplan.errors import InputError
 from iacplan.model import Severity
 from iacplan.render import RENDERERS
@@ -66,7 +67,8 @@ def _refuse_repeated(order: list[click.Parameter], ctx: click.Context) -> None:
 
 
 def clean_errors(command: F) -> F:
-    """Bad input ends as one line on stderr and exit 2; a traceback only with --debug."""
+    """Bad input ends as one line on stderr and exit 2 (or its own code); a traceback only
+    with --debug. Either passes through `safe.redact`: a message may quote a file."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -77,22 +79,22 @@ def clean_errors(command: F) -> F:
             stopped = isinstance(exc, Terminated)
             click.echo(f"iacplan: {'stopped by SIGTERM' if stopped else 'interrupted'}", err=True)
             sys.exit(Terminated.exit_code if stopped else 128 + signal.SIGINT)
-        except InputError as exc:
-            if debug:
-                raise
-            # One line, whatever a parser put in the message.
-            message = " ".join(line.strip() for line in str(exc).splitlines())
-            click.echo(f"iacplan: error: {message}", err=True)
-            sys.exit(exc.exit_code)
         except Exception as exc:
             if debug:
-                raise
-            click.echo(
-                f"iacplan: internal error: {type(exc).__name__}: {exc} (run with --debug for "
-                "the traceback, and please report it)",
-                err=True,
-            )
-        sys.exit(2)
+                import traceback
+
+                click.echo(safe.redact(traceback.format_exc()), err=True, nl=False)
+            elif isinstance(exc, InputError):
+                # One line, whatever a parser put in the message.
+                message = " ".join(line.strip() for line in str(exc).splitlines())
+                click.echo(f"iacplan: error: {safe.redact(message)}", err=True)
+            else:
+                click.echo(
+                    f"iacplan: internal error: {type(exc).__name__}: {safe.redact(str(exc))} "
+                    "(run with --debug for the traceback, and please report it)",
+                    err=True,
+                )
+            sys.exit(exc.exit_code if isinstance(exc, InputError) else 2)
 
     return wrapper  # type: ignore[return-value]
 

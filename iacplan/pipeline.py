@@ -18,11 +18,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from iacplan import diff, rules
+from iacplan import diff, rules, safe
 from iacplan import inputs as sources
 from iacplan.catalog.versions import Catalog, load_catalog
 from iacplan.config import Config, today
 from iacplan.errors import InputError, NoDefinitions
+from iacplan.inputs import confine
 from iacplan.inputs.files import TF_SUFFIXES
 from iacplan.model import Change, Environment
 from iacplan.report import Report, build
@@ -74,7 +75,8 @@ class TerraformRequest:
 
 
 def check(request: CheckRequest) -> Report:
-    with limits.applied(request.judging.config.limits):
+    named = _named_files(request)
+    with limits.applied(request.judging.config.limits), confine.within(None, named):
         if request.base_ref is not None:
             changes = _changes_at_ref(request.head_paths, request.base_ref, request)
         else:
@@ -105,11 +107,33 @@ def judge(changes: list[Change], judging: Judging) -> Report:
 
         account = judging.account
         changes = deployed.against_account(changes, lambda wanted: live.read(wanted, account))
+    changes = safe.changes(changes)  # what rules quote and reports show is safe to publish
     context = rules.Context(catalog=judging.catalog, today=today())
     findings = rules.run(changes, context, judging.config.policy)
     return build(
         changes, findings, judging.catalog, context.today, judging.config.ordering, judging.targets
     )
+
+
+def _named_files(request: CheckRequest) -> list[Path]:
+    """The files the command line names: read as named when outside the repository."""
+    inputs = request.inputs
+    given = inputs.requirements
+    return [
+        *inputs.terraform.var_files,
+        *inputs.parameter_files,
+        *request.base_var_files,
+        *request.base_parameter_files,
+        *([inputs.template] if inputs.template else []),
+        *([inputs.template_base] if inputs.template_base else []),
+        *([given.everywhere] if given.everywhere else []),
+        *(path for _, path in given.by_environment),
+    ]
+
+
+def _repository(paths: tuple[Path, ...]) -> Path:
+    """The root reads are confined to for `paths` (see iacplan.inputs.confine)."""
+    return confine.repository_root([p if p.exists() else p.parent for p in paths])
 
 
 def _say(message: str) -> None:
@@ -123,12 +147,13 @@ def _changes(
     inputs = request.inputs
     definitions: list[Environment] = []
     changes: list[Change] = []
-    for path in head_paths:
-        loaded = _as_reported(sources.load(path, inputs), path, len(head_paths), inputs, path)
-        if loaded.base is None:
-            definitions += loaded.head
-        else:
-            changes += diff.pair(loaded.base, loaded.head)
+    with confine.within(_repository(head_paths)):
+        for path in head_paths:
+            loaded = _as_reported(sources.load(path, inputs), path, len(head_paths), inputs, path)
+            if loaded.base is None:
+                definitions += loaded.head
+            else:
+                changes += diff.pair(loaded.base, loaded.head)
     if inputs.template is not None and definitions:
         raise InputError("--template goes with a change set: every HEAD_PATH must be a change set")
     if base_path is not None:
@@ -136,7 +161,8 @@ def _changes(
         # names (a template's environments are identified by its file name).
         single = len(head_paths) == 1 and head_paths[0].is_file() and base_path.is_file()
         base_inputs = _base_inputs(request, _below_base(head_paths, base_path))
-        base = sources.load(base_path, base_inputs, name=head_paths[0].name if single else None)
+        with confine.within(_repository((base_path,))):
+            base = sources.load(base_path, base_inputs, name=head_paths[0].name if single else None)
         if base.base is not None:
             raise InputError(
                 f"{sources.display_path(base_path)}: --base takes definitions, not a plan or "
@@ -186,11 +212,13 @@ def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, request: CheckReques
     inputs = request.inputs
     changes: list[Change] = []
     definitions = False
+    here = _repository(head_paths)
     with git.revision(ref) as revision:
         then_inputs = _base_inputs(request, _at_revision(revision))
         for path in head_paths:
             head = _module_file(path)
-            loaded = sources.load(head, inputs) if head else sources.Loaded(())
+            with confine.within(here):
+                loaded = sources.load(head, inputs) if head else sources.Loaded(())
             if loaded.base is None:  # a plan or change set carries its base: not looked for
                 then = _module_file(revision.path(path)) or _renamed(path, revision)
                 if head is None and then is None:
@@ -199,10 +227,13 @@ def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, request: CheckReques
                     )
                 definitions = True
                 if head:
-                    git.copy_untracked(head, revision)
-                base = _load_at(then, then_inputs, ref) if then else ()
+                    with confine.within(here):
+                        git.copy_untracked(head, revision)
+                with confine.within(revision.root):
+                    base = _load_at(then, then_inputs, ref) if then else ()
                 loaded = sources.Loaded(loaded.head, base, local_ids=True)
-            loaded = _as_reported(loaded, path, len(head_paths), inputs, head)
+            with confine.within(here):
+                loaded = _as_reported(loaded, path, len(head_paths), inputs, head)
             changes += diff.pair(loaded.base, loaded.head)
         revision.refuse_ignored_definitions(changes)
     _refuse_unmatched(inputs.requirements, changes)

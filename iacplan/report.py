@@ -9,7 +9,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from iacplan import __version__
+from iacplan import __version__, safe
 from iacplan.catalog.versions import Catalog
 from iacplan.model import (
     Bucket,
@@ -136,26 +136,28 @@ class Report:
     def from_dict(cls, data: Any, source: str) -> Report:
         """A report written earlier by `--format json`, validated against its schema."""
         validate(data, "report.schema.json", source)
-        return cls(
-            catalog_date=data["catalog"]["date"],
-            catalog_source=data["catalog"]["source"],
-            environments=tuple(_environment_entry(e) for e in data["environments"]),
-            findings=tuple(
-                Finding(
-                    rule=f["rule"],
-                    severity=Severity(f["severity"]),
-                    message=f["message"],
-                    environment=f["environment"],
-                    location=Location(f["file"], f["line"]),
-                    suppressed=f["suppressed"],
-                    suppression_reason=f["suppression_reason"],
-                )
-                for f in data["findings"]
-            ),
-            rollout=Rollout(
-                data["rollout"]["rule"],
-                tuple(RolloutEntry(**entry) for entry in data["rollout"]["order"]),
-            ),
+        return safe.scrub(
+            cls(
+                catalog_date=data["catalog"]["date"],
+                catalog_source=data["catalog"]["source"],
+                environments=tuple(_environment_entry(e) for e in data["environments"]),
+                findings=tuple(
+                    Finding(
+                        rule=f["rule"],
+                        severity=Severity(f["severity"]),
+                        message=f["message"],
+                        environment=f["environment"],
+                        location=Location(f["file"], f["line"]),
+                        suppressed=f["suppressed"],
+                        suppression_reason=f["suppression_reason"],
+                    )
+                    for f in data["findings"]
+                ),
+                rollout=Rollout(
+                    data["rollout"]["rule"],
+                    tuple(RolloutEntry(**entry) for entry in data["rollout"]["order"]),
+                ),
+            )
         )
 
 
@@ -183,13 +185,17 @@ def build(
         for c, e in zip(changes, entries, strict=True)
         if e.plan is not None or (e.verdict is Verdict.UNVERIFIED and c.head is not None)
     ]
-    return Report(
-        catalog_date=catalog.catalog_date.isoformat(),
-        catalog_source=catalog.source,
-        environments=tuple(entries),
-        findings=tuple(ordered),
-        rollout=rollout(planned, ordering or Ordering()),
-        targets=targets,
+    # Every string of the report, in every format, without secret shapes (safe.py; the values
+    # were described before the rules saw them).
+    return safe.scrub(
+        Report(
+            catalog_date=catalog.catalog_date.isoformat(),
+            catalog_source=catalog.source,
+            environments=tuple(entries),
+            findings=tuple(ordered),
+            rollout=rollout(planned, ordering or Ordering()),
+            targets=targets,
+        )
     )
 
 
@@ -247,10 +253,14 @@ def _verdict(change: Change, findings: Sequence[Finding]) -> Verdict:
     if any(f.severity is Severity.ERROR and not f.suppressed for f in findings):
         return Verdict.REJECTED
     sides = [env for env in (change.base, change.head) if env is not None]
-    if (
-        change.kind is ChangeKind.UNKNOWN
-        or change.replacement_doubt
-        or any(env.version.state is not ValueState.KNOWN for env in sides)
+    if change.replacement_doubt is not None or any(env.existence is not None for env in sides):
+        return Verdict.UNVERIFIED
+    if change.kind is ChangeKind.UNCHANGED and all(
+        env.version.state is ValueState.MISSING for env in sides
+    ):
+        return Verdict.UNCHANGED  # set on neither side: apply changes no version
+    if change.kind is ChangeKind.UNKNOWN or any(
+        env.version.state is not ValueState.KNOWN for env in sides
     ):
         return Verdict.UNVERIFIED
     if change.kind is ChangeKind.UNCHANGED:

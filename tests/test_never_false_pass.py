@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 
-from helpers import FIXTURES, REPO, SAMPLES, Run, iacplan
+from helpers import FIXTURES, REPO, SAMPLES, Run, iacplan, write_tree
 
 # --- Terraform ---------------------------------------------------------------------------
 
-ATTRIBUTE = re.compile(r"^(\s*airflow_version\s*=).*$", re.MULTILINE)
+# The environment's attribute, and the version arguments of module calls iacplan judges when
+# the module is not read (`mwaa_airflow_version`).
+ATTRIBUTE = re.compile(r"^(\s*(?:\w+_)?airflow_version\s*=).*$", re.MULTILINE)
 UNRESOLVABLE = {
     "required variable": ("var.iacplan_unresolved", 'variable "iacplan_unresolved" {}\n'),
     "data source": (
@@ -59,10 +61,16 @@ def make_unresolvable(tree: Path, expression: str, declaration: str) -> None:
             path.write_text("\n".join(kept) + "\n")
 
 
+def judged(run: Run) -> list[dict[str, Any]]:
+    """The environments whose head version matters: not one only forgotten (a `removed` block
+    with destroy = false), which has no head and keeps running as it is."""
+    return [env for env in run.report["environments"] if env["change"] != "forgotten"]
+
+
 def assert_never_allowed(run: Run, unknown_rule: str | None = "MWAA008") -> None:
     assert run.exit_code in (0, 1), run.stderr
-    assert run.report["environments"], "nothing was checked"
-    for env in run.report["environments"]:
+    assert judged(run), "nothing was checked"
+    for env in judged(run):
         assert env["verdict"] in ("unverified", "rejected"), env
     if unknown_rule:
         assert unknown_rule in run.rules()
@@ -76,7 +84,7 @@ def test_unresolvable_head_version_is_never_allowed(tmp_path: Path, sample: str,
     make_unresolvable(head, *UNRESOLVABLE[how])
     run = iacplan("check", "--base", SAMPLES / sample / "base", head, "--format", "json")
     assert_never_allowed(run)
-    for env in run.report["environments"]:
+    for env in judged(run):
         assert env["head_version"] is None
         assert env["verdict"] == "unverified", env
     assert "MWAA008" in run.rules()
@@ -507,3 +515,253 @@ def test_a_version_lowered_in_the_heads_var_file_is_rejected(
         f"iacplan: {option} {head_file}: the head reads it, the base reads {kind}/base/{file}\n"
         in run.stderr
     )
+
+
+# --- Terraform constructs of real repositories (issue 16) --------------------------------
+# Each class in several shapes, base and head written as a PR would change them.
+
+
+def _env(name: str, version: str = '"2.10.3"', extra: str = "") -> str:
+    return (
+        'resource "aws_mwaa_environment" "main" {\n'
+        f"  name            = {name}\n"
+        f"  airflow_version = {version}\n"
+        f"{extra}"
+        "}\n"
+    )
+
+
+def _pair(tmp_path: Path, base: dict[str, str], head: dict[str, str]) -> Run:
+    write_tree(tmp_path / "base", base)
+    write_tree(tmp_path / "head", head)
+    return iacplan("check", "--base", tmp_path / "base", tmp_path / "head", "--format", "json")
+
+
+SSM = 'data "aws_ssm_parameter" "n" {\n  name = "/mwaa/name"\n}\n'
+NO_VALUE = 'variable "project" {}\n'
+NAME_CHANGES = {
+    "workspace": ({}, '"orders-${terraform.workspace}"', '"orders-${terraform.workspace}-v2"'),
+    "data source": (
+        {"d.tf": SSM},
+        "data.aws_ssm_parameter.n.value",
+        '"${data.aws_ssm_parameter.n.value}-x"',
+    ),
+    "variable without value": ({"v.tf": NO_VALUE}, "var.project", '"${var.project}-prod"'),
+    "known to unknown": ({"v.tf": NO_VALUE}, '"orders-prod"', '"${var.project}-prod"'),
+    "over several lines": (
+        {"d.tf": SSM},
+        'format(\n    "%s-a",\n    data.aws_ssm_parameter.n.value,\n  )',
+        'format(\n    "%s-b",\n    data.aws_ssm_parameter.n.value,\n  )',
+    ),
+}
+
+
+@pytest.mark.parametrize("how", sorted(NAME_CHANGES))
+def test_a_name_that_cannot_be_evaluated_and_changes_is_never_unchanged(
+    tmp_path: Path, how: str
+) -> None:
+    extra, old, new = NAME_CHANGES[how]
+    run = _pair(tmp_path, {**extra, "main.tf": _env(old)}, {**extra, "main.tf": _env(new)})
+    assert_never_allowed(run)
+    (message,) = [f["message"] for f in run.report["findings"] if "replaced" in f["message"]]
+    assert f"{(tmp_path / 'base').as_posix()}/main.tf:2" in message
+    assert f"{(tmp_path / 'head').as_posix()}/main.tf:2" in message
+
+
+def test_a_name_through_a_local_or_a_module_argument_that_changes_is_never_unchanged(
+    tmp_path: Path,
+) -> None:
+    local = NO_VALUE + 'locals {\n  name = "${var.project}-%s"\n}\n' + _env("local.name")
+    run = _pair(tmp_path / "local", {"main.tf": local % "a"}, {"main.tf": local % "b"})
+    assert_never_allowed(run)
+    module = NO_VALUE + 'module "m" {\n  source = "./m"\n  name   = "${var.project}-%s"\n}\n'
+    inner = {"m/main.tf": 'variable "name" {}\n' + _env("var.name")}
+    run = _pair(
+        tmp_path / "module",
+        {"main.tf": module % "a", **inner},
+        {"main.tf": module % "b", **inner},
+    )
+    assert_never_allowed(run)
+
+
+def test_a_name_from_a_data_source_configured_otherwise_is_never_unchanged(
+    tmp_path: Path,
+) -> None:
+    def side(parameter: str) -> dict[str, str]:
+        data = f'data "aws_ssm_parameter" "n" {{\n  name = "{parameter}"\n}}\n'
+        return {"main.tf": data + _env("data.aws_ssm_parameter.n.value")}
+
+    assert_never_allowed(_pair(tmp_path, side("/mwaa/prod"), side("/mwaa/analytics")))
+
+
+def test_the_same_unresolvable_name_on_both_sides_is_no_replacement(tmp_path: Path) -> None:
+    files = {"v.tf": NO_VALUE, "main.tf": _env('"${var.project}-prod"')}
+    run = _pair(tmp_path, files, files)
+    assert run.env("aws_mwaa_environment.main")["verdict"] == "unchanged"
+    assert run.report["findings"] == []
+
+
+EXISTENCE = {
+    "module output": (
+        'module "flags" {\n  source = "app.terraform.io/acme/flags/aws"\n}\n',
+        "module.flags.mwaa_enabled ? 1 : 0",
+    ),
+    "data source": (
+        'data "aws_ssm_parameter" "on" {\n  name = "/mwaa/enabled"\n}\n',
+        'data.aws_ssm_parameter.on.value == "true" ? 1 : 0',
+    ),
+    "variable without value": ('variable "enabled" {\n  type = bool\n}\n', "var.enabled ? 1 : 0"),
+}
+
+
+@pytest.mark.parametrize("how", sorted(EXISTENCE))
+def test_unresolved_existence_never_hides_a_downgrade(tmp_path: Path, how: str) -> None:
+    declaration, count = EXISTENCE[how]
+
+    def side(version: str) -> dict[str, str]:
+        return {"main.tf": declaration + _env('"acme"', version, f"  count = {count}\n")}
+
+    run = _pair(tmp_path, side('"2.10.3"'), side('"2.9.2"'))
+    env = run.env("aws_mwaa_environment.main[0]")
+    assert env["verdict"] == "rejected"
+    (downgrade,) = [f["message"] for f in run.report["findings"] if f["rule"] == "MWAA001"]
+    assert downgrade.startswith("if the environment exists")
+    assert any("whether the environment exists" in f["message"] for f in run.report["findings"])
+
+
+def test_unresolved_existence_of_a_module_instance_never_hides_a_major_jump(
+    tmp_path: Path,
+) -> None:
+    inner = {"m/main.tf": 'variable "v" {}\n' + _env('"acme"', "var.v")}
+    call = 'variable "n" {}\nmodule "m" {\n  source = "./m"\n  count  = var.n\n  v = "%s"\n}\n'
+    run = _pair(
+        tmp_path, {"main.tf": call % "2.10.3", **inner}, {"main.tf": call % "3.0.6", **inner}
+    )
+    assert run.env("module.m[0].aws_mwaa_environment.main")["verdict"] == "rejected"
+    assert "MWAA002" in run.rules()
+
+
+REMOTE_SOURCES = [
+    "git::https://github.com/acme/platform.git//modules/mwaa?ref=v3",
+    "git@github.com:acme/data-platform.git//orchestration?ref=v1.2.0",
+    "app.terraform.io/acme/orchestration/aws",
+    "github.com/acme/terraform-aws-scheduler",
+]
+
+
+@pytest.mark.parametrize("source", REMOTE_SOURCES)
+@pytest.mark.parametrize("argument", ["airflow_version", "mwaa_airflow_version"])
+def test_a_remote_modules_known_version_argument_is_never_left_unjudged(
+    tmp_path: Path, source: str, argument: str
+) -> None:
+    call = f'module "scheduler" {{\n  source = "{source}"\n  {argument} = "%s"\n}}\n'
+    run = _pair(tmp_path, {"main.tf": call % "2.9.2"}, {"main.tf": call % "2.8.1"})
+    assert run.env("module.scheduler")["verdict"] == "rejected"
+    assert "MWAA001" in run.rules()
+
+
+TERRAGRUNT_SOURCES = {
+    "relative": "../../../modules/mwaa",
+    "double slash": "../../../modules//mwaa",
+    "parent dir": "${get_parent_terragrunt_dir()}/../modules//mwaa",
+    "this dir": "${get_terragrunt_dir()}/../../../modules/mwaa",
+    "this repository by git": "git::git@github.com:acme/infra.git//modules/mwaa?ref=v2.1.0",
+    "through a local": "${local.modules}/mwaa",
+}
+
+
+@pytest.mark.parametrize("how", sorted(TERRAGRUNT_SOURCES))
+def test_a_module_terragrunt_feeds_is_never_judged_on_its_defaults(
+    tmp_path: Path, how: str
+) -> None:
+    module = (
+        'provider "aws" {\n  region = "eu-west-1"\n}\n'
+        'variable "airflow_version" {\n  default = "2.10.3"\n}\n'
+        + _env('"acme"', "var.airflow_version")
+    )
+
+    def side(version: str) -> dict[str, str]:
+        grunt = (
+            'include "root" {\n  path = find_in_parent_folders("root.hcl")\n}\n'
+            f'terraform {{\n  source = "{TERRAGRUNT_SOURCES[how]}"\n}}\n'
+            f'inputs = {{\n  airflow_version = "{version}"\n}}\n'
+        )
+        return {
+            "modules/mwaa/main.tf": module,
+            "live/root.hcl": "",
+            "live/prod/mwaa/terragrunt.hcl": grunt,
+        }
+
+    run = _pair(tmp_path, side("2.10.3"), side("3.0.6"))
+    assert_never_allowed(run)
+    assert "terragrunt.hcl:5 sources this module" in run.report["findings"][0]["message"]
+
+
+def test_the_same_unresolvable_version_on_both_sides_stays_unverified(tmp_path: Path) -> None:
+    files = {"main.tf": NO_VALUE + _env('"acme"', '"2.${var.project}.3"')}
+    assert_never_allowed(_pair(tmp_path, files, files))
+
+
+def test_an_empty_version_is_never_a_pass_against_a_known_one(tmp_path: Path) -> None:
+    run = _pair(tmp_path, {"main.tf": _env('"acme"')}, {"main.tf": _env('"acme"', '""')})
+    assert_never_allowed(run)
+
+
+BUCKET_NAMES = {
+    "variable without value": ('variable "suffix" {}\n', '"acme-dags-${var.suffix}"'),
+    "random_id": (
+        'resource "random_id" "s" {\n  byte_length = 4\n}\n',
+        '"acme-dags-${random_id.s.hex}"',
+    ),
+    "random_string": (
+        'resource "random_string" "s" {\n  length = 6\n}\n',
+        'lower("acme-dags-${random_string.s.result}")',
+    ),
+    "module output": (
+        'module "naming" {\n  source = "app.terraform.io/acme/naming/aws"\n}\n',
+        "module.naming.bucket_name",
+    ),
+}
+
+
+@pytest.mark.parametrize("how", sorted(BUCKET_NAMES))
+def test_suspended_versioning_of_a_bucket_linked_by_reference_is_reported(
+    tmp_path: Path, how: str
+) -> None:
+    declaration, name = BUCKET_NAMES[how]
+    buckets = (
+        f'resource "aws_s3_bucket" "dags" {{\n  bucket = {name}\n}}\n'
+        'resource "aws_s3_bucket_versioning" "dags" {\n  bucket = aws_s3_bucket.dags.id\n'
+        '  versioning_configuration {\n    status = "Suspended"\n  }\n}\n'
+        'resource "aws_s3_bucket" "logs" {\n  bucket = "acme-logs"\n}\n'
+        'resource "aws_s3_bucket_versioning" "logs" {\n  bucket = aws_s3_bucket.logs.id\n'
+        '  versioning_configuration {\n    status = "Enabled"\n  }\n}\n'
+    )
+    arn = "  source_bucket_arn = aws_s3_bucket.dags.arn\n"
+
+    def side(version: str) -> dict[str, str]:
+        return {"main.tf": declaration + buckets + _env('"acme"', version, arn)}
+
+    run = _pair(tmp_path, side('"2.9.2"'), side('"2.10.3"'))
+    assert run.rules() == ["MWAA005"]
+
+
+OVERRIDES = {
+    "variable default": ("a_override.tf", 'variable "v" {\n  default = "%s"\n}\n'),
+    "resource argument": (
+        "override.tf",
+        'resource "aws_mwaa_environment" "main" {\n  airflow_version = "%s"\n}\n',
+    ),
+    "local": ("z_override.tf", 'locals {\n  v = "%s"\n}\n'),
+}
+
+
+@pytest.mark.parametrize("how", sorted(OVERRIDES))
+def test_a_downgrade_in_an_override_file_is_never_allowed(tmp_path: Path, how: str) -> None:
+    name, text = OVERRIDES[how]
+    main = 'variable "v" {\n  default = "2.10.3"\n}\nlocals {\n  v = var.v\n}\n' + _env(
+        '"acme"', "local.v"
+    )
+    run = _pair(tmp_path, {"main.tf": main}, {"main.tf": main, name: text % "2.9.2"})
+    assert run.env("aws_mwaa_environment.main")["verdict"] == "rejected"
+    assert "MWAA001" in run.rules()

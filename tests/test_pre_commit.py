@@ -131,7 +131,7 @@ def test_try_repo_checks_templates_only_and_terraform_apart(
     assert not any(name in cfn for name in OTHERS), cfn
     terraform = hooks["iacplan"]
     assert "iacplan (Terraform, MWAA)" in terraform and "Passed" in terraform, terraform
-    assert "aws_mwaa_environment.main" in terraform
+    assert "ALLOWED" in terraform and "→ 2.10.3" in terraform, terraform
     assert "cfn/" not in terraform and "MWAA004" not in terraform
 
 
@@ -160,4 +160,4 @@ def test_the_documented_config_with_its_files_override(
     cfn = hooks["iacplan-cloudformation"]
     assert "cloudformation/mwaa.yaml" in cfn and "ALLOWED" in cfn
     assert "elsewhere/" not in cfn and "README.md" not in cfn
-    assert "aws_mwaa_environment.main" in hooks["iacplan"]
+    assert "ALLOWED" in hooks["iacplan"] and "→ 2.10.3" in hooks["iacplan"], hooks["iacplan"]

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from iacplan import safe
 from iacplan.comment import sticky
 from iacplan.errors import InputError
 from iacplan.inputs.files import clear_caches, display_path, parse_json, read_text
@@ -100,7 +101,7 @@ def _comment_body(report: Report | None, markdown_path: Path | None) -> str:
         # they were to check's.
         return RENDERERS["markdown"](report, False, ci.context({"markdown"}))
     assert markdown_path is not None
-    return read_text(markdown_path)
+    return safe.redact(read_text(markdown_path))  # posted as is, but never a secret shape
 
 
 def _nothing_to_say(report: Report) -> bool:

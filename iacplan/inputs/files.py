@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from iacplan.errors import InputError
+from iacplan.inputs import confine
 from iacplan.runtime import limits, parallel
 
 TF_SUFFIXES = (".tf", ".tf.json")
@@ -74,6 +75,7 @@ def tf_files(directory: Path) -> tuple[Path, ...]:
         # The evaluator opens every such entry: a FIFO would block it forever.
         if not path.is_file() and not path.is_dir():
             raise InputError(f"{display_path(path)}: not a regular file (a pipe or broken link?)")
+        confine.check(path, display_path(path))  # a link out of the repository
         refuse_big(path)  # the evaluator reads them itself
     return tuple(p for p in files if p.is_file())
 
@@ -95,6 +97,7 @@ def read_text(path: Path) -> str:
 
 @cache
 def _read_text(path: Path) -> str:
+    confine.check(path, display_path(path))
     refuse_big(path)
     try:
         data = path.read_bytes()
@@ -163,3 +166,4 @@ def clear_caches() -> None:
     """Forget what was read: files may have changed since an earlier load in this process."""
     for cached in (tf_files, _read_text, _lines):
         cached.cache_clear()
+    confine.clear_cache()

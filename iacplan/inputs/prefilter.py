@@ -28,8 +28,14 @@ _LOCAL_SOURCE = re.compile(r'"(\.\.?/[^"\n]*)"')
 _TEMPLATE = re.compile(r'^["\']?Resources["\']?\s*:|"Resources"\s*:', re.MULTILINE)
 
 
+# A `removed` block (Terraform 1.7) may take out a module that held an environment.
+_REMOVED = re.compile(r'^\s*removed\s*\{|"removed"\s*:', re.MULTILINE)
+
+
 def terraform_may_hold(text: str) -> bool:
-    return _TERRAFORM.search(text) is not None
+    if _TERRAFORM.search(text) is not None:
+        return True
+    return "removed" in text and _REMOVED.search(text) is not None
 
 
 def cloudformation_may_hold(text: str) -> bool:

@@ -70,7 +70,29 @@ def run(changes: Sequence[Change], context: Context, policy: Policy) -> list[Fin
 
 
 def judge(change: Change, context: Context) -> Iterator[tuple[Rule, Hit]]:
-    """Every rule's hits on one change."""
+    """Every rule's hits on one change; where a side may not exist (MWAA008 says why), each
+    other finding says it holds only if it does."""
+    condition = _if_it_exists(change)
+    for rule, hit in _judge(change, context):
+        if condition and rule is not UNRESOLVED_VERSION:
+            hit = Hit(f"{condition}: {hit.message}", hit.location)
+        yield rule, hit
+
+
+def _if_it_exists(change: Change) -> str | None:
+    doubted = [
+        side
+        for env, side in ((change.base, " in the base"), (change.head, ""))
+        if env is not None and env.existence is not None
+    ]
+    if not doubted:
+        return None
+    if len(doubted) == 2:
+        return "if the environment exists on both sides (which cannot be resolved)"
+    return f"if the environment exists{doubted[0]} (which cannot be resolved)"
+
+
+def _judge(change: Change, context: Context) -> Iterator[tuple[Rule, Hit]]:
     seen = set()
     for rule in RULES:
         for hit in rule.check(change, context):

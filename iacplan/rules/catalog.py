@@ -14,6 +14,8 @@ def _unknown_version(change: Change, context: Context) -> Iterator[Hit]:
     if head is None or head.version.state is not ValueState.KNOWN or head.version.text is None:
         return
     text = head.version.text
+    if change.kind is ChangeKind.UNCHANGED:
+        return  # apply asks MWAA for no version: the same value stays (a note says so)
     note = f" ({head.version.reason})" if head.version.reason else ""
     version = parse_version(text)
     if version is None:

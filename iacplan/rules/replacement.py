@@ -48,10 +48,9 @@ def _replaced(change: Change, context: Context) -> Iterator[Hit]:
         )
     elif change.replacement_doubt is not None:
         yield Hit(
-            f"the environment may be replaced: {change.replacement_doubt}. A new name destroys "
-            "the environment and creates another, with an empty metadata database (every run's "
-            "history lost); make the name evaluable (write it out, or give the parameter or "
-            "variable a value) to verify that it stays the same",
+            f"the environment may be replaced: {change.replacement_doubt}, with an empty "
+            "metadata database (every run's history lost); make the name evaluable (write it "
+            "out, or give the parameter or variable a value) to verify that it stays the same",
             change.head.name.location if change.head else None,
             severity=Severity.WARNING,
         )

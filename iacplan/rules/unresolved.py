@@ -1,11 +1,12 @@
-"""MWAA008: a version that cannot be resolved is reported as unknown, never as safe."""
+"""MWAA008: what the verdict depends on and cannot be resolved — the version, whether the
+environment exists, whether it is replaced — is reported as unknown, never as safe."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from iacplan.catalog.versions import parse_version
-from iacplan.model import Change, Environment, Severity, ValueState
+from iacplan.model import Change, ChangeKind, Environment, Severity, ValueState
 from iacplan.rules.base import Context, Hit, Rule
 
 
@@ -28,13 +29,23 @@ def _side(env: Environment, side: str) -> Iterator[Hit]:
 
 
 def _unresolved(change: Change, context: Context) -> Iterator[Hit]:
+    for env, side in ((change.base, "in the base"), (change.head, "in head")):
+        if env is not None and env.existence is not None:
+            yield Hit(
+                f"whether the environment exists {side} cannot be resolved: {env.existence}; "
+                "its version is judged as if it exists",
+                env.location,
+            )
+    if _neither_sets_it(change):
+        return  # unchanged: the version stays MWAA's (a note says so)
     if change.head is not None:
         yield from _side(change.head, "head")
     if change.base is None or change.head is None:
         return
     yield from _side(change.base, "base")
     base = change.base.version
-    if base.state is ValueState.KNOWN and parse_version(base.text or "") is None:
+    unchanged = change.kind is ChangeKind.UNCHANGED  # the same value: nothing to judge
+    if base.state is ValueState.KNOWN and parse_version(base.text or "") is None and not unchanged:
         yield Hit(
             f"base {_attribute(change.base)} {base.text!r} is not a version, so the change "
             "cannot be judged",
@@ -46,8 +57,8 @@ UNRESOLVED_VERSION = Rule(
     id="MWAA008",
     severity=Severity.WARNING,
     name="unresolved-version",
-    summary="the Airflow version cannot be resolved (not set, or not known before apply; "
-    "with the reason)",
+    summary="the Airflow version, or whether the environment exists, cannot be resolved "
+    "(not set, or not known before apply; with the reason)",
     description="iacplan reports an Airflow version it cannot resolve as unknown, never as "
     "safe: the change cannot be judged. An unset version lets MWAA pick its newest version when "
     "it creates the environment. Set the version explicitly, or give the inputs that resolve it "
@@ -58,3 +69,13 @@ UNRESOLVED_VERSION = Rule(
     check=_unresolved,
     tags=("mwaa", "unresolved"),
 )
+
+
+def _neither_sets_it(change: Change) -> bool:
+    return (
+        change.kind is ChangeKind.UNCHANGED
+        and change.base is not None
+        and change.head is not None
+        and change.base.version.state is ValueState.MISSING
+        and change.head.version.state is ValueState.MISSING
+    )

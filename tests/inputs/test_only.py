@@ -48,7 +48,7 @@ def test_cloudformation_alone_passes_with_nothing_to_check(tmp_path: Path) -> No
     write_tree(tmp_path, NOT_TEMPLATES)
     run = iacplan("check", "--only", "cloudformation", *(tmp_path / n for n in NOT_TEMPLATES))
     assert run.exit_code == 0 and run.stderr == ""
-    assert "0 environment(s)" in run.stdout
+    assert "no aws_mwaa_environment found" in run.stdout
 
 
 def test_a_rejected_or_broken_template_still_counts(tmp_path: Path) -> None:

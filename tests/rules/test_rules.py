@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,7 @@ def environment(case: dict[str, Any], side: str) -> Environment | None:
         id="aws_mwaa_environment.main",
         kind="terraform",
         address="aws_mwaa_environment.main",
-        name=Value.known(case.get(f"{side}_name", "analytics"), where),
+        name=name(case.get(f"{side}_name", "analytics"), where),
         version=value(spec, where),
         location=where,
         bucket=Bucket("src", versioning, versioning != Versioning.UNKNOWN, "test", where),
@@ -85,7 +86,15 @@ def environment(case: dict[str, Any], side: str) -> Environment | None:
         requirements=parse_text(case["requirements"], "requirements.txt")[0]
         if "requirements" in case and side == "head"
         else None,
+        existence=case.get(f"{side}_existence"),
     )
+
+
+def name(spec: Any, where: Location) -> Value:
+    """A name as a case gives it: a string, or {unknown: reason, expression: as written}."""
+    if isinstance(spec, dict):
+        return replace(Value.unknown(spec["unknown"], where), expression=spec.get("expression"))
+    return Value.known(spec, where)
 
 
 def live(spec: dict[str, Any]) -> LiveEnvironment:

@@ -159,6 +159,7 @@ def test_a_root_is_evaluated_when_a_module_it_calls_holds_one(tree: TreeMaker) -
         }
     )
     write_tree(root.parent / "outside", {"x/main.tf": mwaa('"2.10.3"', "deep")})
+    (root.parent / ".git").mkdir()  # the module is outside the tree checked, inside the repository
     run = iacplan("check", root, "--format", "json")
     assert [e["id"] for e in run.report["environments"]] == [
         "live/prod:module.platform.module.data.module.x.aws_mwaa_environment.deep"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from iacplan.errors import InputError, NoDefinitions
-from iacplan.inputs import s3_files
+from iacplan.inputs import confine, s3_files
 from iacplan.inputs.cloudformation import duplicates
 from iacplan.inputs.cloudformation.values import RESOURCE_TOKEN, Parameters, Resolver, line_of
 from iacplan.inputs.files import display_path, lines, read_text, refuse_deep
@@ -32,6 +32,7 @@ from iacplan.model import (
     Versioning,
 )
 from iacplan.runtime import parallel
+from iacplan.safe import quoted
 
 MWAA_TYPE = "AWS::MWAA::Environment"
 BUCKET_TYPE = "AWS::S3::Bucket"
@@ -127,6 +128,8 @@ def load_directory(
             continue
         if path.suffix not in TEMPLATE_SUFFIXES:
             continue
+        if confine.reason(path) is not None:
+            continue  # a link out of the repository (or to a FIFO): not read, not a template
         if beside and (path.name.endswith(".tf.json") or not _may_be_template(path)):
             continue
         text = read_text(path)
@@ -384,7 +387,7 @@ def _bucket(
     match = _BUCKET_ARN.fullmatch(arn.text)
     if match is None:
         shown = RESOURCE_TOKEN.sub(r"<\1>", arn.text)
-        reason = f"SourceBucketArn {shown!r} is not an S3 bucket ARN"
+        reason = f"SourceBucketArn {quoted(shown)} is not an S3 bucket ARN"
         return Bucket(None, Versioning.UNKNOWN, False, reason, here)
     resources = template.get("Resources") or {}
     token = RESOURCE_TOKEN.fullmatch(match["name"])

@@ -13,7 +13,6 @@ python-hcl2 reads the raw syntax where the evaluated result is not enough (modul
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from iacplan.errors import InputError, NoDefinitions
+from iacplan.inputs import confine
 from iacplan.inputs.files import (
     TF_SUFFIXES,
     clear_caches,
@@ -32,23 +32,32 @@ from iacplan.inputs.files import (
     parse_json,
     read_text,
     refuse_big,
+    shown_as,
+    shown_paths,
     tf_files,
 )
 from iacplan.inputs.interface import TerraformInputs
 from iacplan.inputs.prefilter import local_sources, terraform_may_hold
-from iacplan.inputs.terraform.hcl_blocks import module_blocks
+from iacplan.inputs.terraform import overrides, terragrunt, view
+from iacplan.inputs.terraform.hcl_blocks import module_blocks, top_level_blocks
 from iacplan.inputs.terraform.modules import (
     MANIFEST,
+    Installed,
     distrust_stale,
     installed_modules,
     known_module,
     looks_like_mwaa,
     remote_environments,
     stale_copies,
+    unread_airflow_modules,
+    unread_note,
+    version_arguments,
 )
 from iacplan.inputs.terraform.providers import provider_versions
+from iacplan.inputs.terraform.quiet import evaluator_logs_filtered
 from iacplan.inputs.terraform.values import (
     BucketIndex,
+    Tracer,
     attribute,
     doubt_about,
     existence_doubts,
@@ -58,9 +67,10 @@ from iacplan.inputs.terraform.values import (
     read_tags,
     read_value,
     resources,
+    traced,
     untrusted,
 )
-from iacplan.model import Environment, EnvironmentKind, Location, Value
+from iacplan.model import Action, Environment, EnvironmentKind, Location, Planned, Value
 from iacplan.runtime import limits, parallel
 
 RESOURCE_TYPE = "aws_mwaa_environment"
@@ -73,14 +83,19 @@ _TFPARSE_POSITION = re.compile(
 
 def load_tree(top: Path, inputs: TerraformInputs) -> list[Environment]:
     """Every MWAA environment the root modules under `top` (a directory) declare."""
+    if confine.current() is None:  # a caller that set no repository root: `top`'s
+        with confine.within(confine.repository_root([top])):
+            return load_tree(top, inputs)
     clear_caches()
     _module_declarations.cache_clear()
-    module_dirs = list(_module_dirs(top))
+    terragrunt_files: list[Path] = []
+    module_dirs = list(_module_dirs(top, terragrunt_files))
     if not module_dirs:
         raise NoDefinitions(f"{display_path(top)}: no Terraform files (.tf, .tf.json) found")
     roots, holders, calls = _roots_that_may_hold(module_dirs)
     todo = [root for root in roots if holders & set(_reachable(root.resolve(), calls))]
-    tree = _Tree(top, calls, inputs)
+    sourced = terragrunt.sourced_modules(top, terragrunt_files, todo) if terragrunt_files else {}
+    tree = _Tree(top, calls, inputs, sourced)
     found = parallel.run_all(_root_environments, tree, todo, display_path, isolate=True)
     return [env for environments in found for env in environments]
 
@@ -91,17 +106,56 @@ class _Tree(NamedTuple):
     top: Path
     calls: Calls
     inputs: TerraformInputs
+    terragrunt: terragrunt.Sources  # the module directories a terragrunt.hcl sources
 
 
 def _root_environments(tree: _Tree, root: Path) -> list[Environment]:
-    top, calls, inputs = tree
+    top, calls, inputs, sourced = tree
     prefix = "" if root == top else f"{root.relative_to(top).as_posix()}:"
     alone = root != top and not _looks_like_root(root)
     installed = installed_modules(root)
     modules = _reachable(root.resolve(), calls)
     modules += sorted({r.directory.resolve() for r in installed.values()} - set(modules))
     _refuse_many_instances(modules)
-    result = _evaluate(root, inputs)
+    _refuse_computed_sources(modules)
+    try:
+        with overrides.merged(root, modules) as merged:
+            if merged is None:
+                found = _read_root(root, modules, installed, prefix, inputs)
+            else:  # override files merged into a copy: read it, and point back at the files
+                found = _read_root(merged.root, merged.modules, installed, prefix, inputs)
+                note = f"override files merged as Terraform merges them: {merged.files}"
+                found = [
+                    replace(overrides.relocated(e, merged.lines), notes=(*e.notes, note))
+                    for e in found
+                ]
+    except overrides.NotStatic as exc:
+        found = _with_overrides(_read_root(root, modules, installed, prefix, inputs), modules, exc)
+    found = terragrunt.distrust(found, root, sourced)
+    return [replace(e, evaluated_alone=alone) for e in found]
+
+
+def _read_root(
+    root: Path,
+    modules: list[Path],
+    installed: dict[str, Installed],
+    prefix: str,
+    inputs: TerraformInputs,
+) -> list[Environment]:
+    try:
+        result = _evaluate(root, inputs, modules, installed)
+        return _read_environments(result, root, prefix, installed, modules)
+    finally:
+        view.finish()
+
+
+def _read_environments(
+    result: dict[str, Any],
+    root: Path,
+    prefix: str,
+    installed: dict[str, Installed],
+    modules: list[Path],
+) -> list[Environment]:
     buckets = _bucket_index(result, root, modules)
     found = [
         *_environments(result, root, prefix, buckets),
@@ -111,11 +165,26 @@ def _root_environments(tree: _Tree, root: Path) -> list[Environment]:
     found += [
         *remote_environments(result, root, prefix, installed, buckets, read),
         *_unevaluated_remote_calls(result, root, modules, prefix),
+        *_removals(root, prefix),
     ]
+    unread = unread_airflow_modules(result, installed, read)
+    if unread:
+        note = unread_note(unread)
+        found = [e if e.removes else replace(e, notes=(*e.notes, note)) for e in found]
     stale = stale_copies(result, installed)
-    found = distrust_stale(_with_overrides(found, modules), stale)
+    found = distrust_stale(found, stale)
     provider = provider_versions(result, root, stale)
-    return [replace(e, provider=provider, evaluated_alone=alone) for e in found]
+    refused = view.refused_calls()
+    notes = (_refused_note(refused),) if refused else ()
+    return [replace(e, provider=provider, notes=(*e.notes, *notes)) for e in found]
+
+
+def _refused_note(refused: list[str]) -> str:
+    shown = "; ".join(refused[:3]) + (f"; and {len(refused) - 3} more" if len(refused) > 3 else "")
+    return (
+        f"{len(refused)} file-reading call(s) of this configuration were not evaluated "
+        f"(iacplan reads only files inside the repository, named by a literal path): {shown}"
+    )
 
 
 def _roots_that_may_hold(module_dirs: list[Path]) -> tuple[list[Path], set[Path], Calls]:
@@ -137,7 +206,9 @@ def _roots_that_may_hold(module_dirs: list[Path]) -> tuple[list[Path], set[Path]
         if any(map(terraform_may_hold, texts)) or _installed_may_hold(directory):
             holders.add(directory)
         targets = {(directory / s).resolve() for t in texts for s in local_sources(t)}
-        guessed[directory] = {t for t in targets if t.is_dir()}
+        if not all(map(confine.inside, targets)):
+            _refuse_calls_out(directory)  # a guess outside: is it a module call?
+        guessed[directory] = {t for t in targets if confine.inside(t) and t.is_dir()}
         pending += sorted(guessed[directory] - guessed.keys())
     callers: dict[Path, set[Path]] = {}
     for caller, targets in guessed.items():
@@ -154,13 +225,25 @@ def _roots_that_may_hold(module_dirs: list[Path]) -> tuple[list[Path], set[Path]
     return roots, holders, calls
 
 
+def _refuse_calls_out(directory: Path) -> None:
+    """A local module call that leads outside the repository: what it holds cannot be read."""
+    for call in _local_module_calls(directory):
+        why = confine.reason(call.target)
+        if why is not None:
+            raise InputError(
+                f"{display_path(call.file)}:{call.line}: module source "
+                f"{display_path(call.target)} is not read: {why}; iacplan reads only files "
+                "inside it"
+            )
+
+
 def _installed_may_hold(directory: Path) -> bool:
     """Whether a module `terraform init` downloaded into the directory may hold one."""
     downloaded = directory / MANIFEST.parent
     if not downloaded.is_dir():
         return False
     for path in sorted(downloaded.rglob("*")):
-        if path.name.endswith(TF_SUFFIXES) and path.is_file():
+        if path.name.endswith(TF_SUFFIXES) and path.is_file() and confine.inside(path):
             refuse_big(path)
             if terraform_may_hold(path.read_bytes().decode("utf-8", errors="replace")):
                 return True
@@ -187,6 +270,7 @@ def _call_graph(starts: list[Path]) -> Calls:
         directory = pending.pop()
         if directory not in calls:
             calls[directory] = sorted(_local_module_calls(directory))
+            _refuse_calls_out(directory)
             for call in calls[directory]:
                 if not call.target.is_dir():
                     where = f"{display_path(call.file)}:{call.line}"
@@ -247,18 +331,20 @@ def _refuse_cycles_and_depth(calls: Calls) -> None:
             )
 
 
-def _module_dirs(top: Path) -> Iterator[Path]:
+def _module_dirs(top: Path, terragrunt_files: list[Path]) -> Iterator[Path]:
     # Hidden folders (.terraform, .git) hold downloaded or foreign copies, not the user's code.
     # Directory links are followed (monorepos link shared roots), each real directory once,
     # so a link loop ends.
+    # A link out of the repository is not followed: nothing there is read.
     seen: set[Path] = set()
     for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
         real = Path(dirpath).resolve()
-        if real in seen:
+        if real in seen or not confine.inside(real):
             dirnames[:] = []
             continue
         seen.add(real)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        terragrunt_files += [Path(dirpath, f) for f in filenames if f in terragrunt.NAMES]
         if any(f.endswith(TF_SUFFIXES) for f in filenames):
             yield Path(dirpath)
 
@@ -293,6 +379,19 @@ def _module_declarations(directory: Path) -> tuple[Declared, ...]:
     return tuple(found)
 
 
+def _refuse_computed_sources(module_dirs: list[Path]) -> None:
+    """Terraform takes a module source only as a literal string; the evaluator also follows
+    one it computes (`source = var.dir`), wherever it leads: refused before it runs."""
+    for directory in module_dirs:
+        for declared in _module_declarations(directory):
+            source = declared.body.get("source")
+            if not isinstance(source, str) or "${" in source:
+                raise InputError(
+                    f"{display_path(declared.file)}:{declared.line}: module {declared.name}: "
+                    "the source is not a literal string (Terraform requires one)"
+                )
+
+
 def _local_module_calls(directory: Path) -> Iterator[Call]:
     """Each local module call (``source = "./..."`` or ``"../..."``) in the directory."""
     for declared in _module_declarations(directory):
@@ -325,7 +424,11 @@ def _unevaluated_remote_calls(
                 continue
             if (call.file.resolve(), call.name) in evaluated or call.body.get("count") == 0:
                 continue
-            if known_module(source) is None and not looks_like_mwaa(call.body):
+            if (
+                known_module(source) is None
+                and not looks_like_mwaa(call.body)
+                and not version_arguments(call.body)
+            ):
                 continue
             location = Location(display_path(call.file), call.line)
             module = Path(os.path.relpath(directory, root.resolve())).as_posix()
@@ -374,43 +477,57 @@ def _looks_like_root(directory: Path) -> bool:
     return any(_ROOT_MARKERS.search(read_text(p)) for p in tf_files(directory))
 
 
-def _vars_paths(root: Path, inputs: TerraformInputs, scratch: Path) -> list[str]:
+def _var_files(root: Path, inputs: TerraformInputs) -> list[Path]:
     # Terraform's order: terraform.tfvars(.json), *.auto.tfvars(.json) in lexical order, then
-    # the command line. tfparse loads none of them by itself and wants paths relative to root.
+    # the command line. tfparse loads none of them by itself.
     names = [n for n in ("terraform.tfvars", "terraform.tfvars.json") if (root / n).is_file()]
     names += sorted(
         p.name for p in root.iterdir() if p.name.endswith((".auto.tfvars", ".auto.tfvars.json"))
     )
-    for name in names:
-        refuse_big(root / name)
+    found = [root / name for name in names]
     for var_file in inputs.var_files:
         if not var_file.is_file():
             raise InputError(f"{display_path(var_file)}: var file not found")
-        refuse_big(var_file)
-        names.append(os.path.relpath(var_file.resolve(), root.resolve()))
-    if inputs.variables:
-        cli_vars = scratch / "cli.auto.tfvars.json"
-        cli_vars.write_text(json.dumps(dict(inputs.variables)), encoding="utf-8")
-        names.append(os.path.relpath(cli_vars, root.resolve()))
-    return names
+        found.append(var_file)
+    return found
 
 
-def _evaluate(root: Path, inputs: TerraformInputs) -> dict[str, Any]:
+def _evaluate(
+    root: Path, inputs: TerraformInputs, modules: list[Path], installed: dict[str, Installed]
+) -> dict[str, Any]:
+    """The evaluator's result for `root`, evaluated in a confined copy (view.py)."""
     import tfparse  # loads the Go runtime: only when a root is evaluated
 
     with tempfile.TemporaryDirectory(prefix="iacplan-") as scratch:
-        vars_paths = _vars_paths(root, inputs, Path(scratch))
+        copy = view.build(
+            Path(scratch).resolve(),
+            root,
+            modules,
+            {key: record.directory for key, record in installed.items()},
+            _var_files(root, inputs),
+            dict(inputs.variables),
+        )
         try:
-            result: dict[str, Any] = tfparse.load_from_path(
-                str(root), stop_on_hcl_error=True, vars_paths=vars_paths
-            )
+            with evaluator_logs_filtered():
+                result: dict[str, Any] = tfparse.load_from_path(
+                    str(copy.root), stop_on_hcl_error=True, vars_paths=copy.vars_paths
+                )
         except tfparse.ParseError as exc:
-            raise InputError(_tfparse_message(str(exc), root)) from exc
+            if not copy.copied:
+                raise InputError(_tfparse_message(str(exc), root, copy.root)) from exc
+            # The copy's files are shown as the tree's (as the tree itself is shown).
+            top = confine.current() or root
+            for actual, shown in shown_paths():
+                if top.is_relative_to(actual):
+                    top = shown / top.relative_to(actual)
+            with shown_as(copy.top, top):
+                raise InputError(_tfparse_message(str(exc), root, copy.root)) from exc
         except RecursionError as exc:  # decoding the evaluator's JSON answer
             raise InputError(
                 f"{display_path(root)}: the configuration is nested too deeply for Python's "
                 "parser (about 1,000 levels)"
             ) from exc
+        view.check_result(result, copy)
     return result
 
 
@@ -438,13 +555,14 @@ def _refuse_many_instances(module_dirs: list[Path]) -> None:
                     )
 
 
-def _tfparse_message(message: str, root: Path) -> str:
+def _tfparse_message(message: str, root: Path, evaluated: Path) -> str:
     message = message.removeprefix("unable to create TerraformConverter: ")
+    message = message.replace(str(evaluated), display_path(evaluated))
     match = _TFPARSE_POSITION.search(message)
     if match is None:
         return f"{display_path(root)}: {message}"
     file = Path(match["file"])
-    path = file if file.is_absolute() else root / file
+    path = Path(display_path(file)) if file.is_absolute() else root / file
     detail = match["msg"].strip().replace("\n", " ")
     return f"{display_path(path)}:{match['line']}: {detail}"
 
@@ -461,7 +579,8 @@ def _environments(
     result: dict[str, Any], root: Path, prefix: str, buckets: BucketIndex
 ) -> Iterator[Environment]:
     stand_ins = find_stand_ins(result)
-    doubts = existence_doubts(result)
+    doubts = existence_doubts(result, root)
+    tracer = Tracer(result, root)
     moves = _moves(result, root)
     for block in resources(result, RESOURCE_TYPE):
         # (a data source of the same type reads an environment, it defines none)
@@ -469,42 +588,103 @@ def _environments(
         file = normpath(root / meta["filename"])
 
         def value(name: str, block: dict[str, Any] = block, file: Path = file) -> Value:
-            return read_value(block, name, file, stand_ins)
+            return read_value(block, name, file, stand_ins, tracer)
 
-        version = value("airflow_version")
-        doubt = doubt_about(meta["path"], doubts)
-        if doubt:
-            version = Value.unknown(doubt, version.location)
         moved_from = _moved_from(meta["path"], moves)
         yield Environment(
             id=prefix + meta["path"],
             kind=EnvironmentKind.TERRAFORM,
             address=meta["path"],
-            name=value("name"),
-            version=version,
+            name=traced(value("name"), tracer, meta["path"]),
+            version=value("airflow_version"),
             location=Location(display_path(file), meta["line_start"]),
-            bucket=buckets.link(block.get("source_bucket_arn"), value("source_bucket_arn")),
+            bucket=buckets.link(
+                block.get("source_bucket_arn"), value("source_bucket_arn"), meta["path"]
+            ),
             moved_from=prefix + moved_from if moved_from else None,
             files=read_files(value, ignored_changes(file, meta)),
             tags=read_tags(block, stand_ins),
+            existence=doubt_about(meta["path"], doubts),
         )
 
 
-def _with_overrides(environments: list[Environment], module_dirs: list[Path]) -> list[Environment]:
-    """Terraform merges override files (override.tf, *_override.tf) into the blocks they
-    name, after every other file; the evaluator does not. Where a module has one, no value
-    of the configuration can be trusted, so every version and file is unknown."""
-    overrides = [display_path(p) for d in module_dirs for p in tf_files(d) if _is_override(p)]
-    if not overrides:
-        return environments
-    reason = f"override files are not merged by iacplan ({', '.join(overrides)})"
+def _with_overrides(
+    environments: list[Environment], module_dirs: list[Path], why: Exception
+) -> list[Environment]:
+    """Override files iacplan cannot merge from the text (overrides.py): where a module has
+    one, no value of the configuration can be trusted, so every version and file is
+    unknown."""
+    found = [display_path(p) for d in module_dirs for p in tf_files(d) if overrides.is_override(p)]
+    reason = f"override files are not merged by iacplan ({', '.join(found)}): {why}"
     unique = {env.id: env for env in reversed(environments)}  # an override repeats a block
     return [untrusted(env, reason) for env in sorted(unique.values(), key=lambda e: e.id)]
 
 
-def _is_override(path: Path) -> bool:
-    stem = path.name.removesuffix(".json").removesuffix(".tf")
-    return stem == "override" or stem.endswith("_override")
+_REMOVED_BLOCK = re.compile(r'^\s*removed\s*\{|"removed"\s*:', re.MULTILINE)
+_REMOVED_FROM = re.compile(
+    r"(?:\$\{)?(?P<address>(?:aws_mwaa_environment|module)\.[\w.\[\]\"-]+?)\}?"
+)
+
+
+def _removals(root: Path, prefix: str) -> Iterator[Environment]:
+    """The root module's `removed` blocks (Terraform 1.7) that may take out an environment,
+    as markers the comparison applies to the base: `lifecycle { destroy = false }` only
+    forgets it (it keeps running), anything else destroys it. The evaluator skips these
+    blocks, so they are read from the source."""
+    for path in tf_files(root):
+        text = read_text(path)
+        if not _REMOVED_BLOCK.search(text):
+            continue
+        if path.name.endswith(".tf.json"):
+            doc = parse_json(display_path(path), text)
+            blocks = doc.get("removed", []) if isinstance(doc, dict) else []
+        else:
+            cut = top_level_blocks(text, "removed")
+            try:
+                blocks = _parse_hcl(cut if cut is not None else text, path).get("removed", [])
+            except InputError:
+                blocks = _parse_hcl(text, path).get("removed", [])
+        for block in blocks if isinstance(blocks, list) else [blocks]:
+            marker = _removal(block, path, text, prefix)
+            if marker is not None:
+                yield marker
+
+
+def _removal(block: object, path: Path, text: str, prefix: str) -> Environment | None:
+    if not isinstance(block, dict):
+        return None
+    match = _REMOVED_FROM.fullmatch(str(block.get("from", "")))
+    if match is None:
+        return None
+    address = match["address"]
+    offset = re.search(rf"\bfrom\W+{re.escape(address)}", text)
+    location = Location(
+        display_path(path), text.count("\n", 0, offset.start()) + 1 if offset else 1
+    )
+    lifecycle = block.get("lifecycle")
+    lifecycle = lifecycle[0] if isinstance(lifecycle, list) and lifecycle else lifecycle
+    destroy = lifecycle.get("destroy", True) if isinstance(lifecycle, dict) else True
+    if destroy is False:
+        planned = Planned(
+            Action.FORGET,
+            f"the removed block at {location} has destroy = false: Terraform removes it from "
+            "state only; the environment keeps running",
+        )
+    else:
+        how = "destroy = true" if destroy is True else f"destroy = {destroy!r}, not false"
+        planned = Planned(Action.DELETE, f"the removed block at {location} has {how}")
+    unknown = Value.unknown(f"a removed block at {location}", location)
+    return Environment(
+        id=prefix + address,
+        kind=EnvironmentKind.TERRAFORM,
+        address=address,
+        name=unknown,
+        version=unknown,
+        location=location,
+        bucket=None,
+        planned=planned,
+        removes=address,
+    )
 
 
 def _moves(result: dict[str, Any], root: Path) -> list[tuple[str, str]]:

@@ -1,5 +1,5 @@
-"""Cutting the top-level `module` blocks out of HCL text, so that python-hcl2 (about 0.1 MB/s)
-parses a few hundred bytes instead of a whole file of resources.
+"""Cutting the top-level `module` (or `removed`) blocks out of HCL text, so that python-hcl2
+(about 0.1 MB/s) parses a few hundred bytes instead of a whole file of resources.
 
 The scanner knows what may hide a brace or the word `module`: quoted strings with their
 `${ }` / `%{ }` templates, heredocs and comments. Where it cannot follow the text it answers
@@ -9,14 +9,21 @@ None, and the caller parses the whole file: never a guess.
 from __future__ import annotations
 
 import re
+from functools import cache
+
 
 # What matters at the top level and inside blocks: the start of a string, a comment or a
 # heredoc, a brace, and the word `module` (at the top level, outside strings and comments, only
 # a block starts with it, even after a comment on the same line: `/* data */ module "x" {`).
-_TOKEN = re.compile(
-    r'"|#|//|/\*|<<-?(?P<heredoc>[A-Za-z_][\w-]*)[ \t]*\r?\n|\{|\}|(?<![\w.-])(?P<module>module)\b',
-    re.MULTILINE,
-)
+@cache
+def _token(keyword: str) -> re.Pattern[str]:
+    return re.compile(
+        r'"|#|//|/\*|<<-?(?P<heredoc>[A-Za-z_][\w-]*)[ \t]*\r?\n|\{|\}|'
+        rf"(?<![\w.-])(?P<module>{keyword})\b",
+        re.MULTILINE,
+    )
+
+
 _IN_STRING = re.compile(r'\\.|\$\$\{|%%\{|[$%]\{|"|\n', re.DOTALL)
 _IN_TEMPLATE = re.compile(r'"|\{|\}|#|//|/\*|\n')
 
@@ -24,10 +31,16 @@ _IN_TEMPLATE = re.compile(r'"|\{|\}|#|//|/\*|\n')
 def module_blocks(text: str) -> str | None:
     """Every top-level `module "name" { … }` block of `text`, one after another, or None
     when the text cannot be followed (the caller then parses all of it)."""
+    return top_level_blocks(text, "module")
+
+
+def top_level_blocks(text: str, keyword: str) -> str | None:
+    """Every top-level block of `text` that starts with `keyword`, or None (as above)."""
+    token_pattern = _token(keyword)
     blocks: list[str] = []
     depth, start, position = 0, -1, 0
     while True:
-        match = _TOKEN.search(text, position)
+        match = token_pattern.search(text, position)
         if match is None:
             return "\n".join(blocks) if depth == 0 else None
         token, position = match[0], match.end()

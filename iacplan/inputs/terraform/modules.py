@@ -30,15 +30,18 @@ from typing import Any, NamedTuple
 
 from iacplan.catalog.terraform_versions import Constraint, ConstraintError, parse_release
 from iacplan.errors import InputError
+from iacplan.inputs import confine
 from iacplan.inputs.files import display_path, normpath, parse_json, read_text
 from iacplan.inputs.terraform.values import (
     BucketIndex,
+    Tracer,
     doubt_about,
     existence_doubts,
     find_stand_ins,
     read_files,
     read_tags,
     read_value,
+    traced,
     untrusted,
 )
 from iacplan.model import Bucket, Environment, EnvironmentKind, Location, Value, Versioning
@@ -74,7 +77,7 @@ def installed_modules(root: Path) -> dict[str, Installed]:
         if not isinstance(record, dict) or not record.get("Key"):
             continue  # the root module itself
         directory = normpath(root / str(record.get("Dir", "")))
-        if directory.is_dir():
+        if directory.is_dir() and confine.inside(directory):  # else: not read, not installed
             version = record.get("Version")
             installed[str(record["Key"])] = Installed(
                 str(record.get("Source", "")), str(version) if version else None, directory
@@ -216,10 +219,71 @@ def known_module(source: str) -> KnownModule | None:
     return None
 
 
+_SUBDIR = re.compile(r"^(?:[a-z0-9]+::)?(?:[a-z0-9+.-]+://)?[^?]*?[^:/]//(?P<subdir>[^?]*)")
+_VERSION_ARGUMENT = re.compile(r"(?:airflow|mwaa)version")
+_NOT_THE_VERSION = frozenset(
+    [
+        "python",
+        "provider",
+        "providers",
+        "constraint",
+        "constraints",
+        "min",
+        "max",
+        "minimum",
+        "maximum",
+        "latest",
+        "supported",
+    ]
+)
+_META_ARGUMENTS = frozenset(("source", "version", "count", "for_each", "providers", "depends_on"))
+
+
 def looks_like_mwaa(call: dict[str, Any]) -> bool:
+    """Whether something in a remote module call points at MWAA: `mwaa` anywhere in its
+    source, `airflow` in the module's own part of it (the `//subdir` of a repository, else the
+    whole address, which is then the module), or an argument named after either."""
     source = str(call.get("source"))
     arguments = [name for name in call if not name.startswith("__")]
-    return any(_REMOTE_MODULE_HINT.search(text) for text in (source, *arguments))
+    if any(_REMOTE_MODULE_HINT.search(name) for name in arguments):
+        return True
+    if re.search("mwaa", source, re.IGNORECASE):
+        return True
+    subdir = _SUBDIR.match(source)
+    own = subdir["subdir"] if subdir else source
+    return re.search("airflow", own, re.IGNORECASE) is not None
+
+
+def mentions_airflow(call: dict[str, Any]) -> bool:
+    """Whether the call's source mentions Airflow where it says nothing of the module itself
+    (`git::…/airflow-infra//vpc`): a module from an Airflow project, not a sign of MWAA."""
+    return _REMOTE_MODULE_HINT.search(str(call.get("source"))) is not None
+
+
+def version_arguments(call: dict[str, Any]) -> list[str]:
+    """The arguments of a module call that iacplan takes for the environment's version: a
+    name with `airflow` or `mwaa` right before `version` (any case, `_` and `-` ignored):
+    `airflow_version`, `mwaa_airflow_version`, `airflow_version_number`, `mwaa_version`,
+    `AirflowVersion`; not one with a word that names something else (python, provider,
+    constraint(s), min, max, minimum, maximum, latest, supported)."""
+    found = []
+    for name in call:
+        if name.startswith("__") or name in _META_ARGUMENTS:
+            continue
+        words = {w.lower() for w in re.split(r"[_-]+|(?<=[a-z0-9])(?=[A-Z])", name)}
+        flat = name.lower().replace("_", "").replace("-", "")
+        if _VERSION_ARGUMENT.search(flat) and not words & _NOT_THE_VERSION:
+            found.append(name)
+    return sorted(found)
+
+
+def unread_note(calls: list[tuple[str, str]]) -> str:
+    shown = ", ".join(f"{address} ({source!r})" for address, source in calls)
+    return (
+        f"remote modules not read (not local, not installed in .terraform/modules): {shown}; "
+        "their source mentions Airflow but nothing points at MWAA (run `terraform init` to "
+        "have them read)"
+    )
 
 
 def remote_calls(result: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -239,7 +303,8 @@ def remote_environments(
 ) -> Iterator[Environment]:
     """An environment for each remote module call that is a known MWAA module or looks like
     one, unless tfparse read an environment from its downloaded copy (addresses in `read`)."""
-    stand_ins, doubts = find_stand_ins(result), existence_doubts(result)
+    stand_ins, doubts = find_stand_ins(result), existence_doubts(result, root)
+    tracer = Tracer(result, root)
     for call in remote_calls(result):
         meta = call["__tfmeta"]
         inside = (meta["path"] + ".", meta["path"] + "[")
@@ -251,16 +316,40 @@ def remote_environments(
         if known is not None:
 
             def argument(name: str, call: dict[str, Any] = call, file: Path = file) -> Value:
-                return read_value(call, name, file, stand_ins)
+                return read_value(call, name, file, stand_ins, tracer)
 
             env = _known_environment(known, call, location, argument, buckets, stand_ins)
+        elif version_arguments(call):
+
+            def argument(name: str, call: dict[str, Any] = call, file: Path = file) -> Value:
+                return read_value(call, name, file, stand_ins, tracer)
+
+            env = _argument_environment(call, location, argument)
         elif looks_like_mwaa(call):
             env = _opaque_environment(call, location)
         else:
             continue
-        doubt = doubt_about(env.address, doubts)
-        version = Value.unknown(doubt, env.version.location) if doubt else env.version
-        yield replace(env, id=prefix + env.id, version=version)
+        name = traced(env.name, tracer, env.address)
+        existence = doubt_about(env.address, doubts)
+        yield replace(env, id=prefix + env.id, name=name, existence=existence)
+
+
+def unread_airflow_modules(
+    result: dict[str, Any], installed: dict[str, Installed], read: set[str]
+) -> list[tuple[str, str]]:
+    """(address, source) of the remote calls that are not read and whose source only mentions
+    Airflow (see `mentions_airflow`): told once per root, not each an unknown environment."""
+    found = []
+    for call in remote_calls(result):
+        meta = call["__tfmeta"]
+        inside = (meta["path"] + ".", meta["path"] + "[")
+        if module_key(meta["path"]) in installed and any(a.startswith(inside) for a in read):
+            continue
+        if known_module(call["source"]) or version_arguments(call) or looks_like_mwaa(call):
+            continue
+        if mentions_airflow(call):
+            found.append((meta["path"], call["source"]))
+    return sorted(set(found))
 
 
 def _known_environment(
@@ -278,7 +367,7 @@ def _known_environment(
         name = Value.unknown(f"{module.registry} builds the name from its context labels", location)
 
     def link() -> Bucket:
-        return buckets.link(call.get("source_bucket_arn"), read("source_bucket_arn"))
+        return buckets.link(call.get("source_bucket_arn"), read("source_bucket_arn"), address)
 
     return Environment(
         id=address,
@@ -290,6 +379,44 @@ def _known_environment(
         bucket=module.bucket(call, address, location, link),
         files=read_files(read, frozenset()),
         tags=read_tags(call, stand_ins),
+    )
+
+
+def _argument_environment(
+    call: dict[str, Any], location: Location, read: Callable[[str], Value]
+) -> Environment:
+    """A remote module call that is not read, judged through the argument that sets its
+    environment's version (see `version_arguments`)."""
+    address, source = call["__tfmeta"]["path"], call["source"]
+    names = version_arguments(call)
+    values = [read(name) for name in names]
+    version = values[0]
+    if len({(v.state, v.text) for v in values}) > 1:
+        shown = ", ".join(f"{n} ({v.location})" for n, v in zip(names, values, strict=True))
+        version = Value.unknown(
+            f"several arguments of {address} may set the version, with different values: "
+            f"{shown}; which one the module uses is not read",
+            values[0].location,
+        )
+    not_read = f"module {address} ({source!r}) is not a local directory and not installed"
+    name_arguments = sorted(n for n in call if "name" in n.lower() and not n.startswith("__"))
+    written = [f"{n} = {read(n).expression or read(n).text}" for n in name_arguments]
+    name = Value.unknown(f"{not_read}: the environment's name is set inside it", location)
+    name = replace(name, expression="; ".join(written) or None)
+    return Environment(
+        id=address,
+        kind=EnvironmentKind.TERRAFORM,
+        address=address,
+        name=name,
+        version=version,
+        location=location,
+        bucket=Bucket(
+            None, Versioning.UNKNOWN, False, f"{not_read}: its source bucket is not read", location
+        ),
+        notes=(
+            f"{not_read}: it was not read, and its environment is judged from the call's "
+            f"`{'`, `'.join(names)}` argument (run `terraform init` to have the module read)",
+        ),
     )
 
 

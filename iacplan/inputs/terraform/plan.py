@@ -28,6 +28,7 @@ from iacplan.model import (
     ValueState,
     Versioning,
 )
+from iacplan.safe import quoted
 
 KIND = EnvironmentKind.TERRAFORM_PLAN
 # The Cloud Control provider's resource is the same MWAA environment under another name.
@@ -343,7 +344,9 @@ class _BucketFinder:
         if arn.state is ValueState.KNOWN:
             match = _ARN_BUCKET.match(arn.text or "")
             if match is None:
-                return self._unknown(None, f"source_bucket_arn {arn.text!r} is not an S3 ARN")
+                return self._unknown(
+                    None, f"source_bucket_arn {quoted(arn.text or '')} is not an S3 ARN"
+                )
             return self._by_name(match[1], arn.text or "")
         if arn.state is ValueState.MISSING:
             return None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import TreeMaker
-from helpers import FIXTURES, files, iacplan, loaded, mwaa
+from helpers import FIXTURES, Run, files, iacplan, loaded, mwaa
 
 MWAA = mwaa('"2.10.3"', "m")
 BUCKET = """
@@ -558,21 +558,55 @@ def test_linked_root_is_followed_and_a_link_loop_ends(tree: TreeMaker, tmp_path:
     top = tree({"other/main.tf": 'provider "aws" {}\n'}, "top")
     (top / "prod").symlink_to(real, target_is_directory=True)
     (top / "prod" / "loop").symlink_to(top, target_is_directory=True)
+    outside = iacplan("check", top, "--format", "json")  # real/ is outside the tree checked
+    assert outside.exit_code == 0 and outside.report["environments"] == [], outside.stderr
+    (tmp_path / ".git").mkdir()  # one repository holds both: the link is followed
     run = iacplan("check", top, "--format", "json")
     assert run.exit_code == 0, run.stderr
     assert [e["id"] for e in run.report["environments"]] == ["prod:aws_mwaa_environment.main"]
 
 
-def test_override_files_make_versions_unknown(tree: TreeMaker) -> None:
+def test_override_files_are_merged_as_terraform_merges_them(tree: TreeMaker) -> None:
     root = tree(
         {
-            "main.tf": 'variable "v" { default = "2.10.3" }\n' + mwaa("var.v"),
+            "main.tf": 'variable "v" {\n  default = "2.10.3"\n}\n'
+            'locals {\n  team = "data"\n  stage = "dev"\n}\n'
+            + mwaa(
+                "var.v",
+                extra="  tags = { team = local.team, stage = local.stage }\n"
+                "  logging_configuration {\n    task_logs {\n      enabled = true\n    }\n  }\n",
+            )
+            + mwaa('"2.10.3"', "other"),
             "a_override.tf": 'variable "v" { default = "2.9.2" }\n',
+            "b_override.tf": 'locals {\n  stage = "prod"\n}\n'
+            'resource "aws_mwaa_environment" "other" {\n  airflow_version = "2.11.0"\n}\n',
+            "override.tf": 'resource "aws_mwaa_environment" "other" {\n'
+            '  airflow_version = "2.10.1" # the last override file wins\n}\n',
         }
     )
-    assert "override files are not merged" in unknown_reason(root)
-    block = tree({"main.tf": mwaa('"2.10.3"'), "override.tf": mwaa('"2.9.2"')}, "block")
-    assert "override.tf" in unknown_reason(block)
+    envs = loaded(root)
+    main, other = envs["aws_mwaa_environment.main"], envs["aws_mwaa_environment.other"]
+    assert (main.version.text, main.tags) == ("2.9.2", (("stage", "prod"), ("team", "data")))
+    assert (main.location.file, main.location.line) == (f"{root.as_posix()}/main.tf", 8)
+    assert other.version.text == "2.10.1"
+    assert (other.version.location.file, other.version.location.line) == (
+        f"{root.as_posix()}/override.tf",
+        2,
+    )
+
+
+def test_override_files_that_cannot_be_merged_make_versions_unknown(tree: TreeMaker) -> None:
+    json_override = tree(
+        {
+            "main.tf": 'variable "v" { default = "2.10.3" }\n' + mwaa("var.v"),
+            "a_override.tf.json": '{"variable": {"v": {"default": "2.9.2"}}}',
+        }
+    )
+    assert "override files are not merged" in unknown_reason(json_override)
+    nothing_to_merge_into = tree(
+        {"main.tf": mwaa('"2.10.3"'), "override.tf": mwaa('"2.9.2"', "elsewhere")}, "none"
+    )
+    assert "override.tf" in unknown_reason(nothing_to_merge_into)
 
 
 def test_unresolvable_count_makes_existence_unknown(tree: TreeMaker) -> None:
@@ -585,7 +619,9 @@ def test_unresolvable_count_makes_existence_unknown(tree: TreeMaker) -> None:
             "}\n"
         }
     )
-    assert "count of aws_mwaa_environment.e[0]" in unknown_reason(root, "aws_mwaa_environment.e[0]")
+    assert "count of aws_mwaa_environment.e[0]" in existence_reason(
+        root, "aws_mwaa_environment.e[0]"
+    )
     module = tree(
         {
             "main.tf": 'variable "n" {}\nmodule "m" {\n  source = "./m"\n  count  = var.n\n}\n',
@@ -593,7 +629,20 @@ def test_unresolvable_count_makes_existence_unknown(tree: TreeMaker) -> None:
         },
         "module",
     )
-    assert "count of module.m[0]" in unknown_reason(module, "module.m[0].aws_mwaa_environment.main")
+    reason = existence_reason(module, "module.m[0].aws_mwaa_environment.main")
+    assert f"count of module.m[0] (`var.n` at {module.as_posix()}/main.tf:4)" in reason
+
+
+def existence_reason(path: Path, env: str) -> str:
+    """The version is still read (and judged as if the environment exists); MWAA008 says
+    its existence is unknown, and the verdict is unverified."""
+    run = iacplan("check", path, "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.env(env)["verdict"] == "unverified"
+    assert run.env(env)["head_version"] == "2.10.3"
+    (message,) = [f["message"] for f in run.report["findings"] if f["environment"] == env]
+    assert message.startswith("whether the environment exists in head cannot be resolved")
+    return message
 
 
 def test_versioning_resource_with_unresolvable_count_is_unknown(tree: TreeMaker) -> None:
@@ -626,14 +675,17 @@ def test_stand_ins_inside_expressions_are_unknown(tree: TreeMaker, expression: s
     assert "known only after apply" in unknown_reason(root)
 
 
-def test_remote_module_passing_an_airflow_argument_is_unknown(tree: TreeMaker) -> None:
+def test_remote_module_passing_an_airflow_argument_is_judged(tree: TreeMaker) -> None:
     root = tree(
         {
             "main.tf": 'module "orchestration" {\n  source = "app.terraform.io/acme/orch/aws"\n'
-            '  airflow_version = "2.9.2"\n}\n'
+            '  airflow_version = "2.10.3"\n}\n'
         }
     )
-    assert "app.terraform.io/acme/orch/aws" in unknown_reason(root, "module.orchestration")
+    run = iacplan("check", root, "--format", "json")
+    env = run.env("module.orchestration")
+    assert env["head_version"] == "2.10.3"
+    assert any("app.terraform.io/acme/orch/aws" in n and "not read" in n for n in env["notes"])
 
 
 @pytest.mark.parametrize(
@@ -753,7 +805,10 @@ def test_unset_empty_and_null_files(tree: TreeMaker) -> None:
     root = tree({"main.tf": mwaa('"2.10.3"', extra=extra) + mwaa('"2.10.3"', "bare")})
     environments = loaded(root)
     assert files(environments["aws_mwaa_environment.main"]) == {
-        "requirements": ("requirements.txt", "missing: requirements_s3_object_version is empty"),
+        "requirements": (
+            "requirements.txt",
+            'missing: requirements_s3_object_version is "": the AWS provider sends it as not set',
+        ),
         "plugins": ("plugins.zip", "missing: plugins_s3_object_version is not set"),
     }
     assert environments["aws_mwaa_environment.bare"].files == ()
@@ -804,18 +859,17 @@ def test_an_object_version_terraform_ignores_is_unknown_in_json(
     )
 
 
-def test_override_files_make_files_unknown_and_tags_unread(tree: TreeMaker) -> None:
+def test_an_override_replaces_arguments_one_by_one(tree: TreeMaker) -> None:
     extra = 'requirements_s3_path = "r.txt"\nrequirements_s3_object_version = "v1"\n'
     root = tree(
         {
             "main.tf": mwaa('"2.10.3"', extra=extra + 'tags = { environment = "dev" }\n'),
-            "override.tf": 'resource "aws_mwaa_environment" "main" {\n  tags = {}\n}\n',
+            "override.tf": 'resource "aws_mwaa_environment" "main" {\n  tags = {}\n'
+            '  requirements_s3_object_version = "v2"\n}\n',
         }
     )
     env = loaded(root)["aws_mwaa_environment.main"]
-    assert {v for pair in files(env).values() for v in pair} == {
-        "unknown: override files are not merged by iacplan (" + f"{root.as_posix()}/override.tf)"
-    }
+    assert files(env) == {"requirements": ("r.txt", "v2")}
     assert env.tags == ()
 
 
@@ -836,3 +890,118 @@ def test_an_unpinned_file_on_upgrade_points_at_its_path(tree: TreeMaker) -> None
         line,
     )
     assert "requirements_s3_object_version is not set" in finding["message"]
+
+
+# --- issue 16: removed blocks, empty strings, expressions over several lines --------------
+
+
+def _compare(tree: TreeMaker, base: dict[str, str], head: dict[str, str]) -> Run:
+    return iacplan("check", "--base", tree(base, "base"), tree(head, "head"), "--format", "json")
+
+
+@pytest.mark.parametrize(
+    ("removed", "change", "rules"),
+    [
+        ("removed {\n  from = %s\n  lifecycle {\n    destroy = false\n  }\n}\n", "forgotten", []),
+        ("removed {\n  from = %s\n}\n", "removed", ["MWAA007"]),
+        (
+            "removed {\n  from = %s\n  lifecycle {\n    destroy = true\n  }\n}\n",
+            "removed",
+            ["MWAA007"],
+        ),
+        ('{"removed": [{"from": "%s", "lifecycle": {"destroy": false}}]}', "forgotten", []),
+    ],
+)
+def test_a_removed_block_forgets_or_destroys(
+    tree: TreeMaker, capfd: pytest.CaptureFixture[str], removed: str, change: str, rules: list[str]
+) -> None:
+    name = "main.tf.json" if removed.startswith("{") else "main.tf"
+    run = _compare(
+        tree, {"main.tf": mwaa('"2.10.3"')}, {name: removed % "aws_mwaa_environment.main"}
+    )
+    env = run.env("aws_mwaa_environment.main")
+    assert (env["change"], run.rules()) == (change, rules)
+    assert "removed block at" in (env["planned_detail"] or "")
+    assert "unknown block type" not in capfd.readouterr().err
+
+
+def test_a_removed_module_forgets_every_environment_in_it(tree: TreeMaker) -> None:
+    base = {
+        "main.tf": 'module "mwaa" {\n  source = "./m"\n  for_each = toset(["a", "b"])\n}\n',
+        "m/main.tf": mwaa('"2.10.3"'),
+    }
+    head = {
+        "main.tf": "removed {\n  from = module.mwaa\n  lifecycle {\n    destroy = false\n  }\n}\n"
+    }
+    run = _compare(tree, base, head)
+    assert [e["change"] for e in run.report["environments"]] == ["forgotten", "forgotten"]
+    assert run.report["findings"] == []
+
+
+def test_a_removed_block_for_another_address_changes_nothing(tree: TreeMaker) -> None:
+    head = mwaa('"2.10.3"') + "removed {\n  from = aws_s3_bucket.old\n}\n"
+    run = _compare(tree, {"main.tf": mwaa('"2.10.3"')}, {"main.tf": head})
+    assert run.env("aws_mwaa_environment.main")["change"] == "unchanged"
+
+
+def test_an_expression_over_several_lines_is_read_whole(tree: TreeMaker) -> None:
+    expression = '(\n    aws_s3_bucket.b.id == ""\n    ? "2.9.2"\n    : "2.10.3"\n  )'
+    root = tree(
+        {"main.tf": 'resource "aws_s3_bucket" "b" { bucket_prefix = "x" }\n' + mwaa(expression)}
+    )
+    assert "known only after apply" in unknown_reason(root)
+
+
+def test_an_empty_string_is_not_set_only_when_written_so(tree: TreeMaker) -> None:
+    written = tree({"main.tf": mwaa('""')}, "written")
+    assert loaded(written)["aws_mwaa_environment.main"].version.state.value == "missing"
+    default = tree(
+        {
+            "main.tf": 'module "m" {\n  source = "./m"\n}\n',
+            "m/main.tf": 'variable "v" {\n  default = ""\n}\n' + mwaa("var.v"),
+        },
+        "default",
+    )
+    version = loaded(default)["module.m.aws_mwaa_environment.main"].version
+    assert version.state.value == "missing"
+    # The evaluator also gives "" for a template over an unresolved value passed to a module.
+    template = tree(
+        {
+            "main.tf": 'variable "minor" {}\nmodule "m" {\n  source = "./m"\n'
+            '  v = "2.${var.minor}"\n}\n',
+            "m/main.tf": 'variable "v" {}\nlocals {\n  v = "${var.v}.3"\n}\n' + mwaa("local.v"),
+        },
+        "template",
+    )
+    version = loaded(template)["module.m.aws_mwaa_environment.main"].version
+    assert version.state.value == "unknown"
+
+
+@pytest.mark.parametrize("version", ["2.10", '"latest"', '"2.10.9"'])
+def test_an_unchanged_value_that_is_no_mwaa_version_is_a_note_not_an_error(
+    tree: TreeMaker, version: str
+) -> None:
+    files = {"main.tf": mwaa(version)}
+    run = _compare(tree, files, files)
+    env = run.env("aws_mwaa_environment.main")
+    assert env["verdict"] == "unchanged" and "MWAA004" not in run.rules()
+
+
+def test_a_versioning_resource_is_matched_to_its_bucket_by_reference(tree: TreeMaker) -> None:
+    buckets = (
+        'variable "suffix" {}\nvariable "other" {}\n'
+        'resource "aws_s3_bucket" "src" {\n  bucket = "src-${var.suffix}"\n}\n'
+        'resource "aws_s3_bucket" "logs" {\n  bucket = "logs-${var.suffix}"\n}\n'
+        'resource "aws_s3_bucket_versioning" "logs" {\n  bucket = aws_s3_bucket.logs.id\n'
+        '  versioning_configuration {\n    status = "Suspended"\n  }\n}\n'
+    )
+    env = mwaa('"2.10.3"', extra="  source_bucket_arn = aws_s3_bucket.src.arn\n")
+    other = tree({"main.tf": buckets + env}, "other")
+    assert bucket_of(other)["versioning"] == "disabled"  # the logs bucket's says nothing of it
+    doubtful = buckets + (
+        'resource "aws_s3_bucket_versioning" "any" {\n  bucket = var.other\n'
+        '  versioning_configuration {\n    status = "Enabled"\n  }\n}\n'
+    )
+    unknown = tree({"main.tf": doubtful + env}, "unknown")
+    assert bucket_of(unknown)["versioning"] == "unknown"
+    assert "cannot be told apart" in bucket_of(unknown)["reason"]

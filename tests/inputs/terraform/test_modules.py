@@ -213,9 +213,83 @@ def test_major_upgrade_through_a_known_module_predicts_replacement(tree: TreeMak
     ],
 )
 def test_other_remote_mwaa_modules_are_unknown(tree: TreeMaker, source: str) -> None:
-    run = iacplan("check", tree({"main.tf": call(source)}), "--format", "json")
+    run = iacplan(
+        "check", tree({"main.tf": call(source, '  environment = "prod"\n')}), "--format", "json"
+    )
     assert run.env("module.mwaa")["verdict"] == "unverified"
     assert "is not a local directory" in run.report["findings"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    "argument",
+    ["airflow_version", "mwaa_airflow_version", "airflow_version_number", "mwaa_version"],
+)
+def test_a_remote_modules_version_argument_is_judged(tree: TreeMaker, argument: str) -> None:
+    source = "git::https://github.com/acme/platform.git//modules/mwaa?ref=v3"
+    base = tree({"main.tf": call(source, f'  {argument} = "2.9.2"\n')}, "base")
+    head = tree({"main.tf": call(source, f'  {argument} = "2.8.1"\n')}, "head")
+    run = iacplan("check", "--base", base, head, "--format", "json")
+    env = run.env("module.mwaa")
+    assert (env["base_version"], env["head_version"], env["verdict"]) == (
+        "2.9.2",
+        "2.8.1",
+        "rejected",
+    )
+    assert "MWAA001" in run.rules("module.mwaa")
+    assert any("was not read" in note and argument in note for note in env["notes"])
+    finding = next(f for f in run.report["findings"] if f["rule"] == "MWAA001")
+    assert (finding["file"], finding["line"]) == (f"{head.as_posix()}/main.tf", 3)
+
+
+@pytest.mark.parametrize(
+    "argument", ["airflow_python_version", "mwaa_provider_version", "min_airflow_version_x"]
+)
+def test_arguments_naming_another_version_are_not_the_version(
+    tree: TreeMaker, argument: str
+) -> None:
+    source = "git::https://github.com/acme/platform.git//modules/mwaa?ref=v3"
+    run = iacplan(
+        "check", tree({"main.tf": call(source, f'  {argument} = "3.11"\n')}), "--format", "json"
+    )
+    assert run.env("module.mwaa")["head_version"] is None  # an unknown environment, not judged
+
+
+def test_two_version_arguments_that_differ_are_unknown(tree: TreeMaker) -> None:
+    arguments = '  airflow_version = "2.10.3"\n  mwaa_airflow_version = "2.9.2"\n'
+    run = iacplan(
+        "check", tree({"main.tf": call("acme/orchestration/aws", arguments)}), "--format", "json"
+    )
+    assert run.env("module.mwaa")["verdict"] == "unverified"
+    assert "several arguments" in run.report["findings"][0]["message"]
+
+
+def test_a_name_argument_that_changes_makes_replacement_unknown(tree: TreeMaker) -> None:
+    source = "git::https://github.com/acme/platform.git//modules/mwaa?ref=v3"
+    base = tree(
+        {"main.tf": call(source, '  name = "prod"\n  airflow_version = "2.10.3"\n')}, "base"
+    )
+    head = tree(
+        {"main.tf": call(source, '  name = "prod-v2"\n  airflow_version = "2.10.3"\n')}, "head"
+    )
+    run = iacplan("check", "--base", base, head, "--format", "json")
+    assert run.env("module.mwaa")["verdict"] == "unverified"
+    message = next(f["message"] for f in run.report["findings"] if f["rule"] == "MWAA007")
+    assert '`name = "prod"`' in message and '`name = "prod-v2"`' in message
+
+
+def test_modules_from_an_airflow_repository_are_one_note_not_environments(tree: TreeMaker) -> None:
+    vpc = 'module "vpc" {\n  source = "git::https://github.com/acme/airflow-infra.git//vpc?ref=v1"\n}\n'
+    dns = 'module "dns" {\n  source = "github.com/acme/airflow-infra//dns"\n}\n'
+    root = tree({"main.tf": vpc + dns + mwaa('"2.10.3"')})
+    run = iacplan("check", root, "--format", "json")
+    assert [e["id"] for e in run.report["environments"]] == ["aws_mwaa_environment.main"]
+    (note,) = run.env("aws_mwaa_environment.main")["notes"]
+    assert "module.dns" in note and "module.vpc" in note and "nothing points at MWAA" in note
+    # An Airflow module of its own, or a subdirectory named so, does point at MWAA.
+    own = 'module "x" {\n  source = "github.com/acme/terraform-aws-airflow"\n}\n'
+    sub = 'module "y" {\n  source = "github.com/acme/infra//airflow"\n}\n'
+    run = iacplan("check", tree({"main.tf": own + sub}, "own"), "--format", "json")
+    assert sorted(e["id"] for e in run.report["environments"]) == ["module.x", "module.y"]
 
 
 def test_known_module_whose_for_each_cannot_be_resolved_is_unknown(tree: TreeMaker) -> None:

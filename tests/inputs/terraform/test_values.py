@@ -317,7 +317,7 @@ def test_a_bucket_without_a_versioning_resource(buckets: Path) -> None:
     elsewhere = index(
         buckets, block("aws_s3_bucket.b", (10, 12), bucket="src"), versioning("Enabled", "${var.b}")
     )
-    assert "targets a bucket that cannot be resolved" in link(elsewhere, "arn:aws:s3:::src")[2]
+    assert "cannot be told apart from aws_s3_bucket.b" in link(elsewhere, "arn:aws:s3:::src")[2]
 
 
 def test_a_dynamic_versioning_block_is_unknown(

@@ -1,0 +1,12 @@
+include "root" {
+  path = find_in_parent_folders("root.hcl")
+}
+
+terraform {
+  source = "${get_parent_terragrunt_dir()}/../modules//mwaa"
+}
+
+inputs = {
+  name            = "acme-reporting-prod"
+  airflow_version = "2.10.3"
+}

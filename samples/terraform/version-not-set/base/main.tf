@@ -1,0 +1,14 @@
+provider "aws" {
+  region = "eu-north-1"
+}
+
+module "etl" {
+  source = "./modules/mwaa"
+  name   = "acme-etl"
+}
+
+module "sandbox" {
+  source          = "./modules/mwaa"
+  name            = "acme-sandbox"
+  airflow_version = ""
+}
