@@ -28,6 +28,7 @@ from iacplan.runtime import limits
 
 if TYPE_CHECKING:  # imported where used: --live, --base-ref and comments are not every run's
     from iacplan.inputs import account as live
+    from iacplan.inputs import resolve as pip_resolve
     from iacplan.inputs import revision as git
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -190,6 +191,64 @@ def _live_options(command: F) -> F:
     return command
 
 
+def _resolve_options(command: F) -> F:
+    """Predicting pip's answer on the head version: shared by `check` and `terraform`."""
+    options = [
+        click.option(
+            "--resolve",
+            "use_resolve",
+            is_flag=True,
+            help="Also predict whether each changing environment's requirements install on "
+            "the head version: its constraints file (downloaded once, then cached) and pip's "
+            "own resolver with MWAA's Python and platform. Uses the network (never without "
+            "this flag), unless the constraints mirror is a directory and pip's index is local.",
+        ),
+        click.option(
+            "--constraints-mirror",
+            metavar="DIR|URL",
+            help="For --resolve: where constraints-<airflow>/constraints-<python>.txt are "
+            "[default: https://raw.githubusercontent.com/apache/airflow].",
+        ),
+        click.option(
+            "--resolve-timeout",
+            type=click.FloatRange(min=1),
+            metavar="SECONDS",
+            help="For --resolve: how long pip may take per requirements file and version "
+            "[default: 120].",
+        ),
+        click.option(
+            "--allow-requirements-index",
+            is_flag=True,
+            help="For --resolve: follow the --index-url, --extra-index-url and --find-links "
+            "lines of a requirements file (without it such a file is reported, not resolved).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _resolving(
+    use: bool, mirror: str | None, timeout: float | None, allow_index: bool
+) -> pip_resolve.Settings | None:
+    if not use:
+        if mirror is not None or timeout is not None or allow_index:
+            raise click.UsageError(
+                "--constraints-mirror, --resolve-timeout and --allow-requirements-index go "
+                "with --resolve"
+            )
+        return None
+    from iacplan.inputs import resolve as pip_resolve
+
+    try:
+        where = pip_resolve.Mirror.parse(mirror or pip_resolve.DEFAULT_MIRROR)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--constraints-mirror") from exc
+    return pip_resolve.Settings(
+        mirror=where, timeout=timeout or pip_resolve.DEFAULT_TIMEOUT, allow_index=allow_index
+    )
+
+
 def _account(use: bool, region: str | None, profile: str | None) -> live.Account | None:
     if not use and (region is not None or profile is not None):
         raise click.UsageError("--region and --profile go with --live")
@@ -207,6 +266,7 @@ class _Reporting:
     format_name: str
     destinations: list[tuple[str, Path]]
     fail_on: Severity | None
+    resolving: pip_resolve.Settings | None = None
 
     @classmethod
     def from_options(
@@ -216,20 +276,28 @@ class _Reporting:
         format_name: str,
         outputs: tuple[str, ...],
         fail_on: str,
+        resolving: pip_resolve.Settings | None = None,
     ) -> _Reporting:
         destinations = _outputs(outputs)
         config = load_config(config_path)
         catalog = load_catalog(versions_file or config.versions_file)
-        return cls(config, catalog, format_name, destinations, FAIL_ON[fail_on])
+        return cls(config, catalog, format_name, destinations, FAIL_ON[fail_on], resolving)
 
     def judge(self, changes: list[Change], account: live.Account | None) -> NoReturn:
         """Read the account (with --live), apply the rules, write every requested format,
-        exit by the policy."""
+        exit by the policy. With --resolve, pip runs in the background meanwhile."""
+        pending = None
+        if self.resolving is not None:
+            from iacplan.inputs import resolve
+
+            pending = resolve.start(changes, self.catalog, self.resolving)
         if account is not None:
             from iacplan import deployed
             from iacplan.inputs import account as live
 
             changes = deployed.against_account(changes, lambda wanted: live.read(wanted, account))
+        if pending is not None:
+            changes = pending.attach(changes)
         context = rules.Context(catalog=self.catalog, today=_today())
         findings = rules.run(changes, context, self.config.policy)
         report = build(changes, findings, self.catalog, context.today, self.config.ordering)
@@ -324,6 +392,7 @@ def main(debug: bool) -> None:
     "(they give the versions a change set without property values leaves out).",
 )
 @_requirements_option
+@_resolve_options
 @_live_options
 @_report_options
 @_clean_errors
@@ -337,6 +406,10 @@ def check(
     parameter_files: tuple[Path, ...],
     template_path: Path | None,
     requirements_files: tuple[str, ...],
+    use_resolve: bool,
+    constraints_mirror: str | None,
+    resolve_timeout: float | None,
+    allow_requirements_index: bool,
     use_live: bool,
     region: str | None,
     profile: str | None,
@@ -361,7 +434,10 @@ def check(
         requirements=_requirements(requirements_files),
     )
     account = _account(use_live, region, profile)
-    reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
+    resolve = _resolving(use_resolve, constraints_mirror, resolve_timeout, allow_requirements_index)
+    reporting = _Reporting.from_options(
+        config_path, versions_file, format_name, outputs, fail_on, resolve
+    )
     if base_ref is not None:
         if base_path is not None or template_path is not None:
             raise click.UsageError("--base-ref goes with neither --base nor --template")
@@ -544,6 +620,7 @@ def _load_at(path: Path, inputs: sources.Inputs, ref: str) -> tuple[Environment,
     "later `terraform apply FILE`.",
 )
 @_requirements_option
+@_resolve_options
 @_live_options
 @_report_options
 @_clean_errors
@@ -553,6 +630,10 @@ def terraform(
     chdir: Path | None,
     keep_plan: Path | None,
     requirements_files: tuple[str, ...],
+    use_resolve: bool,
+    constraints_mirror: str | None,
+    resolve_timeout: float | None,
+    allow_requirements_index: bool,
     use_live: bool,
     region: str | None,
     profile: str | None,
@@ -567,7 +648,10 @@ def terraform(
     Terraform's own output goes to stderr; the report goes to stdout. The exit code is
     terraform's when it fails, else the policy's."""
     account = _account(use_live, region, profile)
-    reporting = _Reporting.from_options(config_path, versions_file, format_name, outputs, fail_on)
+    resolve = _resolving(use_resolve, constraints_mirror, resolve_timeout, allow_requirements_index)
+    reporting = _Reporting.from_options(
+        config_path, versions_file, format_name, outputs, fail_on, resolve
+    )
     from iacplan.inputs.terraform import runner as terraform_run
 
     given = _requirements(requirements_files)
@@ -729,15 +813,19 @@ def versions(versions_file: Path | None) -> None:
     catalog = load_catalog(versions_file)
     today = _today()
     click.echo(f"MWAA version catalog of {catalog.catalog_date} ({catalog.source})")
-    click.echo(f"{'version':<10}{'python':<8}{'available':<12}{'end of support':<16}status")
+    click.echo(
+        f"{'version':<10}{'python':<8}{'available':<12}{'end of support':<16}{'status':<16}image"
+    )
     for release in catalog.releases:
         eos = release.end_of_support.isoformat() if release.end_of_support else "-"
         status = "supported" if catalog.supported(release.version, today) else "end of support"
         if release.end_of_support and release.end_of_support > today:
             status = "deprecated"
+        image = release.image
+        shown = f"{image.os} (glibc {image.glibc}, {image.arch})" if image else "-"
         click.echo(
             f"{release.version!s:<10}{release.python:<8}{release.available.isoformat():<12}"
-            f"{eos:<16}{status}"
+            f"{eos:<16}{status:<16}{shown}"
         )
 
 
