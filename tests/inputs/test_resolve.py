@@ -502,3 +502,34 @@ def test_a_catalog_naming_an_image_it_does_not_have_is_refused(tmp_path: Path) -
         version.pop("image")
     path.write_text(json.dumps(catalog))
     assert all(release.image is None for release in load_catalog(path).releases)
+
+
+def test_what_pip_says_is_read_in_its_own_words() -> None:
+    from iacplan.inputs.resolve import pip
+
+    text = (
+        "ERROR: Cannot install -r r.txt (line 2) and -r r.txt (line 5) because these package "
+        "versions have conflicting dependencies.\n\nThe conflict is caused by:\n"
+        "    bar 1.0 depends on baz>=2\n    The user requested foo==2.0\n"
+        "    The user requested (constraint) baz==1.0\n\nTo fix this you could try to:\n"
+    )
+    assert pip._causes(text) == [
+        "bar 1.0 depends on baz>=2",
+        "the file asks for foo==2.0",
+        "the constraints pin baz==1.0",
+    ]
+    assert pip._lines(text) == {2, 5}
+    assert sorted({n for c in pip._causes(text) for n in pip._names(c)}) == ["bar", "baz", "foo"]
+    log = (
+        "Could not fetch URL https://pypi.corp.example/simple/foo/: connection error: "
+        "HTTPSConnectionPool(host='pypi.corp.example', port=443): Max retries exceeded "
+        "(Caused by NewConnectionError('[Errno -2] Name or service not known')) - skipping\n"
+        "WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) "
+        "after connection broken by 'ConnectTimeoutError(x, 'timed out')': /simple/bar/\n"
+    )
+    assert pip._unreachable(log) == [
+        "https://pypi.corp.example/simple ([Errno -2] Name or service not known)"
+    ]
+    assert pip._unreachable(log.splitlines()[1]) == [
+        "the package index (retrying after ConnectTimeoutError(x, 'timed out'))"
+    ]

@@ -50,6 +50,7 @@ from iacplan.model import (
     ResolveOutcome,
     ValueState,
 )
+from iacplan.runtime.signals import terminated_as_interrupt
 
 __all__ = ["DEFAULT_MIRROR", "DEFAULT_TIMEOUT", "Mirror", "Pending", "Settings", "start"]
 
@@ -151,9 +152,11 @@ class Pending:
         """The changes with each head environment's resolution, waiting for what is still
         running (each job stops itself at its deadline)."""
         try:
-            for change in changes:  # what --live made a version change, say
-                self.want_for(change)
-            return [self._attached(change) for change in changes]
+            # CI cancels with SIGTERM: unwind as for Ctrl-C, so that pip is stopped too.
+            with terminated_as_interrupt():
+                for change in changes:  # what --live made a version change, say
+                    self.want_for(change)
+                return [self._attached(change) for change in changes]
         except BaseException:
             pip.stop_all()
             raise

@@ -248,12 +248,14 @@ def _kill(child: subprocess.Popen[bytes]) -> None:
 def _unreachable(debug: str) -> list[str]:
     """The index or find-links locations pip could not read, each once: `url (why)`."""
     found: dict[str, str] = {}
+    retrying: list[str] = []
     for match in _UNREACHABLE.finditer(debug):
         if match["url"]:
-            url, why = match["url"], match["why"]
-        else:
-            url, why = match["path"], match["broken"]
-        found.setdefault(_site(url), _short(why))
+            found.setdefault(_site(match["url"]), _short(match["why"]))
+        else:  # pip was still retrying (it logs the page's path only, not the host)
+            retrying.append(_short(match["broken"]))
+    if not found and retrying:
+        return [f"the package index (retrying after {retrying[0]})"]
     return [f"{site} ({why})" for site, why in sorted(found.items())]
 
 
