@@ -152,6 +152,7 @@ def main() -> None:
         if again != out:
             raise SystemExit("the cached run's report differs from the first run's")
         outcome = _outcome(out)
+    pip_runs = _pip_alone(root, [*iacplan, "--constraints-mirror", url], report, environment)
     load = os.getloadavg()[0]
     lines = [
         f"Requirements: 30 lines (`{TOP[0]}`, … `{TOP[-1]}`), {outcome}; constraints of 700 "
@@ -167,12 +168,35 @@ def main() -> None:
         f"What --resolve adds: {statistics.median(first) - statistics.median(plain):.2f} s on the "
         f"first run, {statistics.median(cached) - statistics.median(plain):.2f} s cached (two "
         "pip runs, head and base version, in parallel with each other and with the rest of the "
-        "check).",
+        f"check). Each pip run alone (timed by a wrapper, one cached run): "
+        f"{', '.join(f'{s:.2f} s' for s in pip_runs)}.",
     ]
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
         _write(text)
+
+
+def _pip_alone(
+    root: Path, iacplan: list[str], report: list[str], environment: dict[str, str]
+) -> list[float]:
+    """How long each pip run of a cached run takes, from an interpreter wrapper."""
+    log = root / "pip-times"
+    wrapper = root / "timed-python"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'start=$(date +%s.%N); "{sys.executable}" "$@"; code=$?\n'
+        f'case "$*" in *" install "*) echo "$start $(date +%s.%N)" >> "{log}";; esac\n'
+        "exit $code\n"
+    )
+    wrapper.chmod(0o755)
+    timed(
+        [*iacplan, "--resolve", *report],
+        {**environment, "IACPLAN_RESOLVE_PYTHON": str(wrapper)},
+        root,
+    )
+    pairs = [line.split() for line in log.read_text().splitlines()]
+    return sorted(float(end) - float(start) for start, end in pairs)
 
 
 def _row(label: str, seconds: list[float]) -> str:
