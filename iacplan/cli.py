@@ -31,12 +31,15 @@ from iacplan.options import (
     parse_requirements,
     report_options,
     requirements_option,
+    resolve_options,
+    resolving,
 )
 from iacplan.render import RENDERERS
 from iacplan.report import Report
 
 if TYPE_CHECKING:  # imported where used: --live is not every run's
     from iacplan.inputs import account as live
+    from iacplan.inputs import resolve as pip_resolve
     from iacplan.render.context import Context
 
 
@@ -85,7 +88,10 @@ class _Reporting:
 
 
 def _reporting(
-    options: dict[str, Any], account: live.Account | None, targets: tuple[Path, ...]
+    options: dict[str, Any],
+    account: live.Account | None,
+    targets: tuple[Path, ...],
+    resolve: pip_resolve.Settings | None,
 ) -> tuple[_Reporting, pipeline.Judging]:
     """The options `check` and `terraform` share (report_options): where the report goes,
     and what it is judged against."""
@@ -108,7 +114,7 @@ def _reporting(
             confine.check(config.versions_file, str(config.versions_file))
     catalog = load_catalog(versions_file or config.versions_file)
     shown = tuple(str(t) for t in targets)
-    return reporting, pipeline.Judging(config, catalog, account, shown)
+    return reporting, pipeline.Judging(config, catalog, account, shown, resolve)
 
 
 @click.group(cls=Group)
@@ -196,6 +202,7 @@ main.add_command(comment)
     "is a file given that is no template (for pre-commit hooks).",
 )
 @requirements_option
+@resolve_options
 @live_options
 @report_options
 @clean_errors
@@ -212,6 +219,10 @@ def check(
     template_path: Path | None,
     only: str | None,
     requirements_files: tuple[str, ...],
+    use_resolve: bool,
+    constraints_mirror: str | None,
+    resolve_timeout: float | None,
+    allow_requirements_index: bool,
     use_live: bool,
     region: str | None,
     profile: str | None,
@@ -234,7 +245,8 @@ def check(
         only=only,
     )
     account = live_account(use_live, region, profile)
-    reporting, judging = _reporting(reporting_options, account, head_paths or (Path("."),))
+    resolve = resolving(use_resolve, constraints_mirror, resolve_timeout, allow_requirements_index)
+    reporting, judging = _reporting(reporting_options, account, head_paths or (Path("."),), resolve)
     if base_ref is not None and (base_path is not None or template_path is not None):
         raise click.UsageError("--base-ref goes with neither --base nor --template")
     definitions_base = base_ref is not None or (base_path is not None and template_path is None)
@@ -274,6 +286,7 @@ def check(
     "later `terraform apply FILE`.",
 )
 @requirements_option
+@resolve_options
 @live_options
 @report_options
 @clean_errors
@@ -283,6 +296,10 @@ def terraform(
     chdir: Path | None,
     keep_plan: Path | None,
     requirements_files: tuple[str, ...],
+    use_resolve: bool,
+    constraints_mirror: str | None,
+    resolve_timeout: float | None,
+    allow_requirements_index: bool,
     use_live: bool,
     region: str | None,
     profile: str | None,
@@ -293,7 +310,8 @@ def terraform(
     Terraform's own output goes to stderr; the report goes to stdout. The exit code is the
     policy's; 2 when terraform fails (its exit code is in the message), 143 on SIGTERM."""
     account = live_account(use_live, region, profile)
-    reporting, judging = _reporting(reporting_options, account, (chdir or Path("."),))
+    resolve = resolving(use_resolve, constraints_mirror, resolve_timeout, allow_requirements_index)
+    reporting, judging = _reporting(reporting_options, account, (chdir or Path("."),), resolve)
     request = pipeline.TerraformRequest(
         binary=terraform_bin,
         args=terraform_args,
@@ -321,15 +339,19 @@ def versions(versions_file: Path | None) -> None:
     catalog = load_catalog(versions_file)
     day = today()
     click.echo(f"MWAA version catalog of {catalog.catalog_date} ({catalog.source})")
-    click.echo(f"{'version':<10}{'python':<8}{'available':<12}{'end of support':<16}status")
+    click.echo(
+        f"{'version':<10}{'python':<8}{'available':<12}{'end of support':<16}{'status':<16}image"
+    )
     for release in catalog.releases:
         eos = release.end_of_support.isoformat() if release.end_of_support else "-"
         status = "supported" if catalog.supported(release.version, day) else "end of support"
         if release.end_of_support and release.end_of_support > day:
             status = "deprecated"
+        image = release.image
+        shown = f"{image.os} (glibc {image.glibc}, {image.arch})" if image else "-"
         click.echo(
             f"{release.version!s:<10}{release.python:<8}{release.available.isoformat():<12}"
-            f"{eos:<16}{status}"
+            f"{eos:<16}{status:<16}{shown}"
         )
 
 

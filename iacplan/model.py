@@ -147,6 +147,56 @@ class Requirements:
     constraints: tuple[ConstraintsLine, ...] = ()
     airflow_pins: tuple[Pin, ...] = ()  # each apache-airflow requirement's specifier ("==2.10.3")
     includes: tuple[Pin, ...] = ()  # -r/--requirement files, which are not read
+    path: str | None = None  # where it was read (absolute), for --resolve to give pip a copy
+
+
+class ResolveOutcome(StrEnum):
+    """What `--resolve` predicts pip does with a requirements file on the head version."""
+
+    RESOLVES = "resolves"  # pip resolved every requirement against the head's constraints
+    CONFLICT = "conflict"  # a certain failure: the install on MWAA fails (MWAA017)
+    UNVERIFIED = "unverified"  # some or all of it could not be predicted (MWAA018)
+
+
+@dataclass(frozen=True)
+class RequirementsIssue:
+    """One thing `--resolve` found: a certain failure (in `Resolution.conflicts`) or what could
+    not be predicted (in `Resolution.problems`), and where."""
+
+    kind: str  # e.g. constraints, resolver, python | no-constraints, index-unreachable, sdist-only
+    message: str
+    location: Location
+    packages: tuple[str, ...] = ()  # the projects concerned, PEP 503 names
+
+
+@dataclass(frozen=True)
+class PackageChange:
+    """A project whose resolved version differs between the base and the head version."""
+
+    name: str
+    before: str | None  # None: not installed on the base version
+    after: str | None  # None: no longer installed on the head version
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What pip's resolver says about the head environment's requirements file on the head
+    version's constraints, Python and platform (`--resolve`). Facts only: the rules decide."""
+
+    file: str | None  # as reports show it; None when no local copy of the file was found
+    airflow: str  # the version resolved for (the head version)
+    python: str | None  # the Python pip was told (e.g. 3.12.10); None when unknown
+    platforms: tuple[str, ...]  # the --platform tags pip was given, most preferred first
+    constraints: str | None  # the constraints file's URL or path; None when none was had
+    outcome: ResolveOutcome
+    conflicts: tuple[RequirementsIssue, ...] = ()
+    problems: tuple[RequirementsIssue, ...] = ()
+    packages: tuple[tuple[str, str], ...] = ()  # (name, version) pip would install, sorted
+    base_airflow: str | None = None  # the base version the same file was resolved on too
+    # The packages whose version differs from the base version's resolution; None when that
+    # resolution is not there to compare with (base_note says why).
+    changes: tuple[PackageChange, ...] | None = None
+    base_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -233,6 +283,8 @@ class Environment:
     # configuration (a resource, or a module and all it holds), with `planned` saying whether
     # apply destroys (delete) or only forgets (forget) what the base has there.
     removes: str | None = None
+    # With --resolve, on the head side of a version change: what pip's resolver predicts.
+    resolution: Resolution | None = None
 
 
 class ChangeKind(StrEnum):

@@ -20,8 +20,9 @@ from iacplan.model import Severity
 from iacplan.render import RENDERERS
 from iacplan.runtime.signals import Terminated
 
-if TYPE_CHECKING:  # imported where used: --live is not every run's
+if TYPE_CHECKING:  # imported where used: --live and --resolve are not every run's
     from iacplan.inputs import account as live
+    from iacplan.inputs import resolve as pip_resolve
 
 F = TypeVar("F", bound=Callable[..., Any])
 FAIL_ON = {"error": Severity.ERROR, "warning": Severity.WARNING, "never": None}
@@ -253,6 +254,64 @@ def live_options(command: F) -> F:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def resolve_options(command: F) -> F:
+    """Predicting pip's answer on the head version: shared by `check` and `terraform`."""
+    options = [
+        click.option(
+            "--resolve",
+            "use_resolve",
+            is_flag=True,
+            help="Also predict whether each changing environment's requirements install on "
+            "the head version: its constraints file (downloaded once, then cached) and pip's "
+            "own resolver with MWAA's Python and platform. Uses the network (never without "
+            "this flag), unless the constraints mirror is a directory and pip's index is local.",
+        ),
+        click.option(
+            "--constraints-mirror",
+            metavar="DIR|URL",
+            help="For --resolve: where constraints-<airflow>/constraints-<python>.txt are "
+            "[default: https://raw.githubusercontent.com/apache/airflow].",
+        ),
+        click.option(
+            "--resolve-timeout",
+            type=click.FloatRange(min=1),
+            metavar="SECONDS",
+            help="For --resolve: how long pip may take per requirements file and version "
+            "[default: 120].",
+        ),
+        click.option(
+            "--allow-requirements-index",
+            is_flag=True,
+            help="For --resolve: follow the --index-url, --extra-index-url and --find-links "
+            "lines of a requirements file (without it such a file is reported, not resolved).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def resolving(
+    use: bool, mirror: str | None, timeout: float | None, allow_index: bool
+) -> pip_resolve.Settings | None:
+    if not use:
+        if mirror is not None or timeout is not None or allow_index:
+            raise click.UsageError(
+                "--constraints-mirror, --resolve-timeout and --allow-requirements-index go "
+                "with --resolve"
+            )
+        return None
+    from iacplan.inputs import resolve as pip_resolve
+
+    try:
+        where = pip_resolve.Mirror.parse(mirror or pip_resolve.DEFAULT_MIRROR)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--constraints-mirror") from exc
+    return pip_resolve.Settings(
+        mirror=where, timeout=timeout or pip_resolve.DEFAULT_TIMEOUT, allow_index=allow_index
+    )
 
 
 def live_account(use: bool, region: str | None, profile: str | None) -> live.Account | None:

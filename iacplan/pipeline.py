@@ -31,6 +31,7 @@ from iacplan.runtime import limits
 
 if TYPE_CHECKING:  # imported where used: --live, --base-ref and terraform are not every run's
     from iacplan.inputs import account as live
+    from iacplan.inputs import resolve as pip_resolve
     from iacplan.inputs import revision as git
 
 
@@ -42,6 +43,7 @@ class Judging:
     catalog: Catalog = field(default_factory=load_catalog)
     account: live.Account | None = None  # --live: also read the AWS account
     targets: tuple[str, ...] = ()  # what is checked, as given (the SARIF category)
+    resolving: pip_resolve.Settings | None = None  # --resolve: pip's resolver on requirements
 
 
 @dataclass(frozen=True)
@@ -100,13 +102,21 @@ def terraform(request: TerraformRequest, echo: Callable[[str], None]) -> Report:
 
 
 def judge(changes: list[Change], judging: Judging) -> Report:
-    """Read the account (with --live), apply the rules, build the report."""
+    """Read the account (with --live), apply the rules, build the report. With --resolve,
+    pip runs in the background meanwhile."""
+    pending = None
+    if judging.resolving is not None:
+        from iacplan.inputs import resolve
+
+        pending = resolve.start(changes, judging.catalog, judging.resolving)
     if judging.account is not None:
         from iacplan import deployed
         from iacplan.inputs import account as live
 
         account = judging.account
         changes = deployed.against_account(changes, lambda wanted: live.read(wanted, account))
+    if pending is not None:
+        changes = pending.attach(changes)
     changes = safe.changes(changes)  # what rules quote and reports show is safe to publish
     context = rules.Context(catalog=judging.catalog, today=today())
     findings = rules.run(changes, context, judging.config.policy)

@@ -18,6 +18,10 @@ from iacplan.model import (
     Environment,
     Finding,
     Location,
+    PackageChange,
+    RequirementsIssue,
+    Resolution,
+    ResolveOutcome,
     Severity,
     ValueState,
     Versioning,
@@ -69,6 +73,7 @@ class EnvironmentEntry:
     notes: tuple[str, ...]
     source_bucket: Bucket | None
     plan: Plan | None
+    resolution: Resolution | None = None  # --resolve: pip's answer on the head version
 
     def shown(self, side: str) -> str:
         """A side's version as people read it: the value, or why there is none."""
@@ -246,6 +251,7 @@ def _entry(change: Change, verdict: Verdict, plan: Plan | None) -> EnvironmentEn
         notes=env.notes,
         source_bucket=replace(env.bucket, location=None) if env.bucket else None,
         plan=plan,
+        resolution=change.head.resolution if change.head else None,
     )
 
 
@@ -299,7 +305,62 @@ def _environment_dict(entry: EnvironmentEntry) -> dict[str, Any]:
         "notes": list(entry.notes),
         "source_bucket": _bucket_dict(entry.source_bucket),
         "plan": asdict(entry.plan) if entry.plan else None,
+        "resolution": _resolution_dict(entry.resolution),
     }
+
+
+def _resolution_dict(resolution: Resolution | None) -> dict[str, Any] | None:
+    if resolution is None:
+        return None
+
+    def issue(found: RequirementsIssue) -> dict[str, Any]:
+        return {
+            "kind": found.kind,
+            "message": found.message,
+            "file": found.location.file,
+            "line": found.location.line,
+            "packages": list(found.packages),
+        }
+
+    return {
+        "file": resolution.file,
+        "airflow": resolution.airflow,
+        "python": resolution.python,
+        "platforms": list(resolution.platforms),
+        "constraints": resolution.constraints,
+        "outcome": resolution.outcome.value,
+        "conflicts": [issue(c) for c in resolution.conflicts],
+        "problems": [issue(p) for p in resolution.problems],
+        "packages": [{"name": n, "version": v} for n, v in resolution.packages],
+        "base_airflow": resolution.base_airflow,
+        "changes": None if resolution.changes is None else [asdict(c) for c in resolution.changes],
+        "base_note": resolution.base_note,
+    }
+
+
+def _resolution_entry(data: dict[str, Any] | None) -> Resolution | None:
+    if data is None:
+        return None
+
+    def issue(found: dict[str, Any]) -> RequirementsIssue:
+        where = Location(found["file"], found["line"])
+        return RequirementsIssue(found["kind"], found["message"], where, tuple(found["packages"]))
+
+    changes = data["changes"]
+    return Resolution(
+        file=data["file"],
+        airflow=data["airflow"],
+        python=data["python"],
+        platforms=tuple(data["platforms"]),
+        constraints=data["constraints"],
+        outcome=ResolveOutcome(data["outcome"]),
+        conflicts=tuple(issue(c) for c in data["conflicts"]),
+        problems=tuple(issue(p) for p in data["problems"]),
+        packages=tuple((p["name"], p["version"]) for p in data["packages"]),
+        base_airflow=data["base_airflow"],
+        changes=None if changes is None else tuple(PackageChange(**c) for c in changes),
+        base_note=data["base_note"],
+    )
 
 
 def _environment_entry(data: dict[str, Any]) -> EnvironmentEntry:
@@ -321,6 +382,8 @@ def _environment_entry(data: dict[str, Any]) -> EnvironmentEntry:
             if bucket
             else None,
             "plan": Plan.from_dict(data["plan"]) if data["plan"] else None,
+            # Reports written before --resolve existed have no such field.
+            "resolution": _resolution_entry(data.get("resolution")),
         }
     )
 

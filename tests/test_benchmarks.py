@@ -62,3 +62,18 @@ def test_the_runner_writes_results_with_a_fake_peer(tmp_path: Path) -> None:
     text = results.read_text()
     assert text.startswith("# Benchmarks\n\nnotes kept\n")
     assert "| small sparse | 1 |" in text and "Cold start" in text and "nproc" in text
+
+
+def test_the_resolve_benchmark_builds_a_30_line_file_and_700_pins(tmp_path: Path) -> None:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import resolve as bench  # benchmarks/resolve.py
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    wheels, mirror = bench.build(tmp_path)
+    bench.trees(tmp_path)
+    lines = (tmp_path / "head" / "requirements.txt").read_text().splitlines()
+    assert len(lines) == 31 and lines[0].startswith("--constraint")
+    pins = (mirror / "constraints-2.10.3" / "constraints-3.11.txt").read_text().splitlines()
+    assert len(pins) == 701  # a comment and 700 pins, like Airflow's
+    assert len(list(wheels.glob("*.whl"))) == 80 * 3 + 2 + 30 * 4

@@ -11,13 +11,14 @@ import pytest
 from helpers import CFN_SAMPLES, REPO, SAMPLES
 
 HEAVY = ("cfnlint", "jsonschema", "boto3", "botocore", "yaml", "hcl2", "lark", "tfparse")
-# What only some runs need: --live, --base-ref, one output format each, and packaging's
-# requirement parser for a requirements file that pins apache-airflow.
+# What only some runs need: --live, --resolve, --base-ref, one output format each, and
+# packaging's requirement parser for a requirements file that pins apache-airflow.
 OPTIONAL = (
     "packaging.requirements",
     "packaging.specifiers",
     "iacplan.deployed",
     "iacplan.inputs.account",
+    "iacplan.inputs.resolve",
     "iacplan.inputs.revision",
     *(f"iacplan.render.{name}" for name in ("markdown", "sarif", "github", "junit")),
 )

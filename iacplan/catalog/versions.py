@@ -41,12 +41,44 @@ def malformed_hint(text: str) -> str:
     return "MWAA versions are MAJOR.MINOR.PATCH, e.g. 2.10.3"
 
 
+# The oldest manylinux glibc level per architecture (PEP 600: manylinux1 is glibc 2.5 on x86,
+# manylinux2014 glibc 2.17 everywhere), and the legacy aliases of PEPs 513, 571 and 599.
+_OLDEST_GLIBC = {"x86_64": 5, "i686": 5}
+_LEGACY = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
+
+
+@dataclass(frozen=True)
+class Image:
+    """The operating system MWAA runs an Airflow version on: it decides which wheels install."""
+
+    name: str  # the catalog's key, e.g. "al2023"
+    os: str  # e.g. "Amazon Linux 2023"
+    glibc: str  # e.g. "2.34"
+    arch: str  # e.g. "x86_64"
+    sources: tuple[str, ...] = ()
+    note: str | None = None
+
+    def pip_platforms(self) -> tuple[str, ...]:
+        """pip's `--platform` tags for this image, most preferred first: every manylinux level
+        its glibc runs (pip does not expand `manylinux_2_34` to the older levels itself), the
+        legacy aliases older wheels carry, and `linux_<arch>` (wheels built on such a machine)."""
+        major, minor = (int(part) for part in self.glibc.split(".")[:2])
+        tags = []
+        for level in range(minor, _OLDEST_GLIBC.get(self.arch, 17) - 1, -1):
+            tags.append(f"manylinux_{major}_{level}_{self.arch}")
+            if major == 2 and level in _LEGACY:
+                tags.append(f"{_LEGACY[level]}_{self.arch}")
+        return (*tags, f"linux_{self.arch}")
+
+
 @dataclass(frozen=True)
 class Release:
     version: Version
     python: str
     available: date
     end_of_support: date | None
+    python_full: str | None = None  # the image's Python, e.g. 3.11.9, when the catalog says
+    image: Image | None = None  # where the catalog says which image MWAA runs it on
 
 
 @dataclass(frozen=True)
@@ -58,6 +90,7 @@ class Catalog:
     major_upgrade_from: dict[int, frozenset[str]]
     major_downgrade_to: dict[int, frozenset[str]]
     same_major_downgrade: bool
+    images: tuple[Image, ...] = ()
 
     def release(self, version: Version) -> Release | None:
         return next((r for r in self.releases if r.version == version), None)
@@ -131,6 +164,20 @@ def load_catalog(path: Path | None = None) -> Catalog:
         raise InputError(f"{source}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
     if path is not None:  # the bundled catalog is validated by the tests
         validate(raw, "versions.schema.json", source)
+    images = {
+        name: Image(
+            name,
+            image["os"],
+            image["glibc"],
+            image["arch"],
+            tuple(image.get("sources", ())),
+            image.get("note"),
+        )
+        for name, image in sorted(raw.get("images", {}).items())
+    }
+    for v in raw["versions"]:
+        if v.get("image") is not None and v["image"] not in images:
+            raise InputError(f"{source}: version {v['version']}: no image {v['image']!r} in images")
     releases = tuple(
         sorted(
             (
@@ -141,6 +188,8 @@ def load_catalog(path: Path | None = None) -> Catalog:
                     end_of_support=_date(v["end_of_support"], source)
                     if v["end_of_support"]
                     else None,
+                    python_full=v.get("python_full"),
+                    image=images.get(v.get("image") or ""),
                 )
                 for v in raw["versions"]
             ),
@@ -159,4 +208,5 @@ def load_catalog(path: Path | None = None) -> Catalog:
         major_upgrade_from={int(k): frozenset(v) for k, v in rules["major_upgrade_from"].items()},
         major_downgrade_to={int(k): frozenset(v) for k, v in rules["major_downgrade_to"].items()},
         same_major_downgrade=rules["same_major_downgrade"],
+        images=tuple(images.values()),
     )

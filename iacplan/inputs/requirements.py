@@ -9,6 +9,7 @@ relative to paths that do not exist here).
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from collections.abc import Callable, Iterator
@@ -119,7 +120,8 @@ def _inside(path: Path, top: Path) -> bool:
 
 def parse(path: Path) -> tuple[Requirements, tuple[str, ...]]:
     """The facts of a requirements file, and notes on what in it cannot be checked."""
-    return parse_text(read_text(path), display_path(path))
+    requirements, notes = parse_text(read_text(path), display_path(path))
+    return replace(requirements, path=str(Path(os.path.abspath(path)))), notes
 
 
 def parse_text(text: str, shown: str) -> tuple[Requirements, tuple[str, ...]]:
@@ -155,6 +157,13 @@ def parse_text(text: str, shown: str) -> tuple[Requirements, tuple[str, ...]]:
 
 def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """(first line number, text) of each line, continuations joined and comments removed."""
+    for start, _, joined in logical_lines(text):
+        yield start, joined
+
+
+def logical_lines(text: str) -> Iterator[tuple[int, int, str]]:
+    """(first line number, last line number, text) of each line as pip reads it: continuations
+    joined, comments removed, empty lines left out."""
     start = 0
     parts: list[str] = []
     # The empty line added ends a continuation on the last line.
@@ -167,7 +176,7 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
         joined = _COMMENT.sub("", "".join([*parts, line])).strip()
         parts = []
         if joined:
-            yield start, joined
+            yield start, number, joined
 
 
 def _options(line: str, where: Location) -> Iterator[tuple[str, str]]:

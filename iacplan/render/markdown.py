@@ -464,7 +464,8 @@ def _way(
         sections.append(_constraints(plan))
     if plan.python:
         sections.append(_python(plan))
-    sections += [_section(s) for s in plan.sections if s.key == "changes"]
+    # What to change in the code, and (--resolve) in the requirements, before upgrading.
+    sections += [_section(s) for s in plan.sections if s.key in ("changes", "requirements")]
     return tuple(sections)
 
 

@@ -257,6 +257,8 @@ def _way(entry: EnvironmentEntry, plan: Plan) -> list[str]:
     for section in plan.sections:
         if section.key == "changes":
             lines += [f"code: {item}" for item in section.items]
+        elif section.key == "requirements":  # --resolve: what to change before upgrading
+            lines += [f"{section.title}:", *(f"  {item}" for item in section.items)]
     return lines
 
 

@@ -14,6 +14,7 @@ from iacplan.rules.catalog import END_OF_SUPPORT, UNKNOWN_VERSION
 from iacplan.rules.live import ACCOUNT_ERROR, DRIFT, MISSING_OBJECT, NOT_AVAILABLE
 from iacplan.rules.replacement import REPLACED
 from iacplan.rules.requirements import REQUIREMENTS
+from iacplan.rules.resolve import UNINSTALLABLE, UNRESOLVED_REQUIREMENTS
 from iacplan.rules.s3_files import UNPINNED_FILES
 from iacplan.rules.unresolved import UNRESOLVED_VERSION
 from iacplan.rules.version_path import DOWNGRADE, FROZEN_SERIES, MAJOR_IN_PLACE, MAJOR_NOT_IN_PLACE
@@ -37,6 +38,8 @@ RULES: tuple[Rule, ...] = (
     NOT_AVAILABLE,
     MISSING_OBJECT,
     ACCOUNT_ERROR,
+    UNINSTALLABLE,
+    UNRESOLVED_REQUIREMENTS,
 )
 
 

@@ -22,6 +22,8 @@ from iacplan.model import (
     Environment,
     Finding,
     LiveEnvironment,
+    Resolution,
+    ResolveOutcome,
     S3File,
     ValueState,
     Versioning,
@@ -90,7 +92,7 @@ class PythonChange:
 
 @dataclass(frozen=True)
 class Section:
-    key: str  # stable: changes | rollback | downtime
+    key: str  # stable: changes | requirements | rollback | downtime
     title: str
     items: tuple[str, ...]
     links: tuple[Link, ...] = ()
@@ -176,6 +178,7 @@ def make(
             s
             for s in (
                 _provider_changes(old, new),
+                _requirements(env.resolution, str(new)),
                 _rollback(change.base, env, found, new),
                 _downtime(env, hops),
             )
@@ -327,6 +330,58 @@ def _provider_changes(old: Version, new: Version) -> Section | None:
     return Section("changes", "Provider and import changes", tuple(items), tuple(links))
 
 
+MAX_LISTED = 25  # package changes listed before "and N more"
+
+
+def _requirements(resolution: Resolution | None, version: str) -> Section | None:
+    """What pip's resolver said about the requirements on the head version (--resolve)."""
+    if resolution is None or resolution.airflow != version:
+        return None
+    file = f"`{resolution.file}`" if resolution.file else "The requirements file"
+    python = f"Python {resolution.python}" if resolution.python else "its Python"
+    platform = f", {resolution.platforms[0]}" if resolution.platforms else ""
+    against = (
+        f" against `{resolution.constraints.rsplit('/', 2)[-2]}/"
+        f"{resolution.constraints.rsplit('/', 1)[-1]}`"
+        if resolution.constraints and "/" in resolution.constraints
+        else ""
+    )
+    items = []
+    if resolution.outcome is ResolveOutcome.RESOLVES:
+        items.append(
+            f"✓ pip resolves {file} on Airflow {version} ({python}{platform}){against}: "
+            f"{len(resolution.packages)} package(s) to install."
+        )
+        items += _package_changes(resolution)
+    for conflict in resolution.conflicts:
+        items.append(f"✗ {conflict.location}: {conflict.message} (MWAA017).")
+    for problem in resolution.problems:
+        items.append(f"? {problem.location}: {problem.message} (MWAA018).")
+    if resolution.outcome is ResolveOutcome.UNVERIFIED and not resolution.problems:
+        items.append(f"? {file} could not be resolved on Airflow {version} (MWAA018).")
+    return Section("requirements", "Requirements on the new version (pip's resolver)", tuple(items))
+
+
+def _package_changes(resolution: Resolution) -> list[str]:
+    base = resolution.base_airflow
+    if resolution.changes is None:
+        note = resolution.base_note
+        return [f"? Not compared with {base}: {note}."] if note else []
+    if not resolution.changes:
+        return [f"No package changes version from the same file's resolution on {base}."]
+    shown = [
+        f"{c.name} {c.before or '(new)'} → {c.after or '(removed)'}"
+        for c in resolution.changes[:MAX_LISTED]
+    ]
+    more = len(resolution.changes) - MAX_LISTED
+    return [
+        f"Versions that change from the same file's resolution on {base}: "
+        + ", ".join(shown)
+        + (f", and {more} more" if more > 0 else "")
+        + "."
+    ]
+
+
 def _file_line(file: S3File, old_files: dict[str, S3File], unpinned: Finding | None) -> str:
     path = file.path.text if file.path.state is ValueState.KNOWN else "(path unknown)"
     version = file.object_version
@@ -468,6 +523,7 @@ def _checklist(
         f"with {tool}.",
         "Read the release notes listed above.",
     ]
+    items += _requirements_item(env.resolution, str(new))
     if routes and routes[0].steps[-1].constraint:
         items.append(_constraints_item(env, routes[0].steps))
     if env.files:
@@ -491,6 +547,25 @@ def _checklist(
         "running tasks will be stopped.",
     ]
     return tuple(items)
+
+
+def _requirements_item(resolution: Resolution | None, version: str) -> list[str]:
+    if resolution is None or resolution.airflow != version:
+        return []
+    if resolution.outcome is ResolveOutcome.CONFLICT:
+        return [
+            f"Fix the requirements (MWAA017) before the upgrade: pip cannot install them on "
+            f"{version}, and MWAA would roll the update back."
+        ]
+    if resolution.outcome is ResolveOutcome.UNVERIFIED:
+        return [
+            f"Resolve the requirements on {version} yourself: iacplan could not check all of "
+            "them (MWAA018)."
+        ]
+    return [
+        f"The requirements resolve on {version} (pip, `--resolve`): still check that the DAGs "
+        "import with the versions listed."
+    ]
 
 
 def _constraints_item(env: Environment, steps: Sequence[Step]) -> str:

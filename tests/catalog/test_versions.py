@@ -125,6 +125,7 @@ def test_versions_command_lists_the_catalog() -> None:
     line_243 = next(line for line in run.stdout.splitlines() if line.startswith("2.4.3"))
     assert "2025-12-30" in line_243 and "end of support" in line_243
     assert any(line.startswith("3.3.1") and "supported" in line for line in run.stdout.splitlines())
+    assert "Amazon Linux 2023 (glibc 2.34, x86_64)" in run.stdout
 
 
 # --- properties ------------------------------------------------------------------------------

@@ -22,6 +22,9 @@ from iacplan.model import (
     Pin,
     PinnedObject,
     ProviderVersions,
+    RequirementsIssue,
+    Resolution,
+    ResolveOutcome,
     S3File,
     Severity,
     Value,
@@ -87,6 +90,35 @@ def environment(case: dict[str, Any], side: str) -> Environment | None:
         if "requirements" in case and side == "head"
         else None,
         existence=case.get(f"{side}_existence"),
+        resolution=resolution(case["resolution"], spec)
+        if "resolution" in case and side == "head"
+        else None,
+    )
+
+
+def resolution(spec: dict[str, Any], version: str) -> Resolution:
+    """What --resolve found, as `resolution` in a case gives it: the `conflicts` (MWAA017)
+    and `problems` (MWAA018) messages, and the `airflow` version resolved for."""
+    where = Location("requirements.txt", 2)
+    conflicts = tuple(RequirementsIssue("resolver", m, where) for m in spec.get("conflicts", []))
+    problems = tuple(RequirementsIssue("sdist-only", m, where) for m in spec.get("problems", []))
+    outcome = (
+        ResolveOutcome.CONFLICT
+        if conflicts
+        else ResolveOutcome.UNVERIFIED
+        if problems
+        else ResolveOutcome.RESOLVES
+    )
+    return Resolution(
+        file="requirements.txt",
+        airflow=spec.get("airflow", version),
+        python="3.11.9",
+        platforms=("manylinux_2_34_x86_64",),
+        constraints="constraints-2.10.3/constraints-3.11.txt",
+        outcome=outcome,
+        conflicts=conflicts,
+        problems=problems,
+        packages=(("foo", "2.0"),),
     )
 
 
@@ -150,7 +182,7 @@ def test_rule_ids_are_unique_and_stable() -> None:
     assert [r.id for r in rules.RULES] == [
         "MWAA001", "MWAA002", "MWAA003", "MWAA004", "MWAA005", "MWAA006",
         "MWAA007", "MWAA008", "MWAA009", "MWAA010", "MWAA011", "MWAA012",
-        "MWAA013", "MWAA014", "MWAA015", "MWAA016",
+        "MWAA013", "MWAA014", "MWAA015", "MWAA016", "MWAA017", "MWAA018",
     ]  # fmt: skip
 
 
