@@ -156,9 +156,9 @@ def test_markup_in_an_environment_id_stays_text(tree: TreeMaker) -> None:
     out = iacplan("check", "--base", base, head, "--format", "markdown").stdout
     closing = [line for line in out.splitlines() if line.startswith("</details>")]
     assert out.count("<details>") == len(closing) == 1
-    # The id is escaped; the name (the same key) is outside what iacplan echoes, so it is
-    # described instead (iacplan.safe).
-    assert "</code></summary></details><b>x" not in out
+    # The id stays inside code spans; the name (the same key) is outside what iacplan
+    # echoes, so it is described instead (iacplan.safe).
+    assert "&lt;value of" in out
 
 
 def test_many_distinct_problems_fit_with_their_findings_whole(tree: TreeMaker) -> None:
