@@ -196,6 +196,14 @@ main.add_command(comment)
     "(they give the versions a change set without property values leaves out).",
 )
 @click.option(
+    "--env-allow",
+    "env_allow",
+    multiple=True,
+    metavar="NAME",
+    help="An environment variable Terragrunt's get_env() may read (repeatable); any other "
+    "that is set makes its get_env() unknown.",
+)
+@click.option(
     "--only",
     type=click.Choice(["terraform", "cloudformation"]),
     help="Read only this kind of definitions; other files, given or found, are skipped, and so "
@@ -217,6 +225,7 @@ def check(
     parameter_files: tuple[Path, ...],
     base_parameter_files: tuple[Path, ...],
     template_path: Path | None,
+    env_allow: tuple[str, ...],
     only: str | None,
     requirements_files: tuple[str, ...],
     use_resolve: bool,
@@ -243,6 +252,7 @@ def check(
         template_base=base_path if template_path else None,
         requirements=parse_requirements(requirements_files),
         only=only,
+        env_allow=frozenset(env_allow),
     )
     account = live_account(use_live, region, profile)
     resolve = resolving(use_resolve, constraints_mirror, resolve_timeout, allow_requirements_index)

@@ -29,6 +29,7 @@ TEMPLATES = sorted(
     for p in (SAMPLES / "cloudformation").rglob("*")
     if p.suffix in (".yaml", ".json") and p.name not in ("changeset.json", "prod.json")
 )
+TERRAGRUNT = sorted(p for p in (SAMPLES / "terragrunt").glob("*/*") if p.is_dir())
 PLANS = sorted((SAMPLES / "terraform-plan").glob("*/plan.json"))
 CHANGESETS = sorted((SAMPLES / "cloudformation").glob("*/changeset.json"))
 HANG = 120  # seconds for one example: a guard against hangs, not a timing expectation
@@ -183,8 +184,10 @@ def _either(data: bytes) -> st.SearchStrategy[bytes]:
 
 
 @st.composite
-def terraform_trees(draw: st.DrawFn) -> tuple[Path, dict[str, bytes], bool]:
-    sample = draw(st.sampled_from(TERRAFORM))
+def terraform_trees(
+    draw: st.DrawFn, samples: list[Path] = TERRAFORM
+) -> tuple[Path, dict[str, bytes], bool]:
+    sample = draw(st.sampled_from(samples))
     files = {
         p.relative_to(sample).as_posix(): p.read_bytes()
         for p in sorted(sample.rglob("*"))
@@ -206,6 +209,13 @@ def test_mutated_terraform(case: tuple[Path, dict[str, bytes], bool]) -> None:
             (tree / name).write_bytes(data)
         base = sample.parent / ("base" if sample.name == "head" else "head")
         check(*(["--base", base] if against_base else []), tree)
+
+
+@_settings(30)
+@given(terraform_trees(TERRAGRUNT))
+def test_mutated_terragrunt(case: tuple[Path, dict[str, bytes], bool]) -> None:
+    # The same as Terraform trees: the mutations reach the units, their includes and env.hcl.
+    test_mutated_terraform.hypothesis.inner_test(case)  # type: ignore[attr-defined]
 
 
 def _one_file(sample: Path, data: bytes, *args: str | Path) -> None:
@@ -251,5 +261,5 @@ def test_mutated_change_sets(case: tuple[Path, bytes]) -> None:
 
 
 def test_the_suites_start_from_every_sample() -> None:
-    assert len(TERRAFORM) >= 20 and len(PLANS) >= 7 and len(CHANGESETS) >= 3
+    assert len(TERRAFORM) >= 20 and len(PLANS) >= 7 and len(CHANGESETS) >= 3 and TERRAGRUNT
     assert {p.suffix for p in TEMPLATES} == {".json", ".yaml"}

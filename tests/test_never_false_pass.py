@@ -562,7 +562,7 @@ def test_a_name_that_cannot_be_evaluated_and_changes_is_never_unchanged(
 ) -> None:
     extra, old, new = NAME_CHANGES[how]
     run = _pair(tmp_path, {**extra, "main.tf": _env(old)}, {**extra, "main.tf": _env(new)})
-    assert_never_allowed(run)
+    assert_never_allowed(run, "MWAA007")
     (message,) = [f["message"] for f in run.report["findings"] if "replaced" in f["message"]]
     assert f"{(tmp_path / 'base').as_posix()}/main.tf:2" in message
     assert f"{(tmp_path / 'head').as_posix()}/main.tf:2" in message
@@ -573,7 +573,7 @@ def test_a_name_through_a_local_or_a_module_argument_that_changes_is_never_uncha
 ) -> None:
     local = NO_VALUE + 'locals {\n  name = "${var.project}-%s"\n}\n' + _env("local.name")
     run = _pair(tmp_path / "local", {"main.tf": local % "a"}, {"main.tf": local % "b"})
-    assert_never_allowed(run)
+    assert_never_allowed(run, "MWAA007")
     module = NO_VALUE + 'module "m" {\n  source = "./m"\n  name   = "${var.project}-%s"\n}\n'
     inner = {"m/main.tf": 'variable "name" {}\n' + _env("var.name")}
     run = _pair(
@@ -581,7 +581,7 @@ def test_a_name_through_a_local_or_a_module_argument_that_changes_is_never_uncha
         {"main.tf": module % "a", **inner},
         {"main.tf": module % "b", **inner},
     )
-    assert_never_allowed(run)
+    assert_never_allowed(run, "MWAA007")
 
 
 def test_a_name_from_a_data_source_configured_otherwise_is_never_unchanged(
@@ -591,7 +591,7 @@ def test_a_name_from_a_data_source_configured_otherwise_is_never_unchanged(
         data = f'data "aws_ssm_parameter" "n" {{\n  name = "{parameter}"\n}}\n'
         return {"main.tf": data + _env("data.aws_ssm_parameter.n.value")}
 
-    assert_never_allowed(_pair(tmp_path, side("/mwaa/prod"), side("/mwaa/analytics")))
+    assert_never_allowed(_pair(tmp_path, side("/mwaa/prod"), side("/mwaa/analytics")), "MWAA007")
 
 
 def test_the_same_unresolvable_name_on_both_sides_is_no_replacement(tmp_path: Path) -> None:
@@ -668,6 +668,7 @@ TERRAGRUNT_SOURCES = {
     "this repository by git": "git::git@github.com:acme/infra.git//modules/mwaa?ref=v2.1.0",
     "through a local": "${local.modules}/mwaa",
 }
+LOCALS = 'locals {\n  modules = "${get_terragrunt_dir()}/../../../modules"\n}\n'
 
 
 @pytest.mark.parametrize("how", sorted(TERRAGRUNT_SOURCES))
@@ -685,6 +686,7 @@ def test_a_module_terragrunt_feeds_is_never_judged_on_its_defaults(
             'include "root" {\n  path = find_in_parent_folders("root.hcl")\n}\n'
             f'terraform {{\n  source = "{TERRAGRUNT_SOURCES[how]}"\n}}\n'
             f'inputs = {{\n  airflow_version = "{version}"\n}}\n'
+            + (LOCALS if "local." in TERRAGRUNT_SOURCES[how] else "")
         )
         return {
             "modules/mwaa/main.tf": module,
@@ -693,8 +695,12 @@ def test_a_module_terragrunt_feeds_is_never_judged_on_its_defaults(
         }
 
     run = _pair(tmp_path, side("2.10.3"), side("3.0.6"))
-    assert_never_allowed(run)
-    assert "terragrunt.hcl:5 sources this module" in run.report["findings"][0]["message"]
+    # The unit's inputs are read (a local source's module evaluated with them, a remote one's
+    # version input judged): the major jump is rejected; the module's default never decides.
+    assert_never_allowed(run, None)
+    assert "MWAA002" in run.rules()
+    for env in run.report["environments"]:
+        assert env["head_version"] in (None, "3.0.6"), env
 
 
 def test_the_same_unresolvable_version_on_both_sides_stays_unverified(tmp_path: Path) -> None:
@@ -765,3 +771,49 @@ def test_a_downgrade_in_an_override_file_is_never_allowed(tmp_path: Path, how: s
     run = _pair(tmp_path, {"main.tf": main}, {"main.tf": main, name: text % "2.9.2"})
     assert run.env("aws_mwaa_environment.main")["verdict"] == "rejected"
     assert "MWAA001" in run.rules()
+
+
+# --- Terragrunt --------------------------------------------------------------------------
+
+TERRAGRUNT_SAMPLES = sorted(p for p in (REPO / "samples" / "terragrunt").iterdir() if p.is_dir())
+# The version as a unit's configuration sets it (an env.hcl local, a unit input): each form
+# below is what Terragrunt knows only when it runs.
+TERRAGRUNT_UNRESOLVABLE = {
+    "dependency output": "dependency.versions.outputs.airflow",
+    "get_env without default": 'get_env("IACPLAN_NEVER_SET_VARIABLE")',
+    "run_cmd": 'run_cmd("cat", "VERSION")',
+    "sops_decrypt_file": 'yamldecode(sops_decrypt_file("secrets.enc.yaml")).version',
+    "aws account": '"2.${get_aws_account_id()}.3"',
+    "unsupported function": 'templatefile("version.tpl", {})',
+}
+TERRAGRUNT_VERSION_LINE = re.compile(r"^(\s*airflow_version\s*=).*$", re.MULTILINE)
+
+
+def make_terragrunt_unresolvable(tree: Path, expression: str) -> None:
+    """The version made unresolvable where it is set: in the units' inputs for a dependency
+    (declared in the unit), else in every file that sets it (env.hcl, units)."""
+    pattern = "terragrunt.hcl" if expression.startswith("dependency.") else "*.hcl"
+    for path in tree.rglob(pattern):
+        text = path.read_text()
+        if TERRAGRUNT_VERSION_LINE.search(text):
+            path.write_text(TERRAGRUNT_VERSION_LINE.sub(rf"\1 {expression}", text))
+    for unit in tree.rglob("terragrunt.hcl"):
+        unit.write_text(
+            unit.read_text() + 'dependency "versions" {\n  config_path = "../versions"\n}\n'
+        )
+
+
+@pytest.mark.parametrize("how", sorted(TERRAGRUNT_UNRESOLVABLE))
+@pytest.mark.parametrize("sample", TERRAGRUNT_SAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("side", ["head", "base"])
+def test_an_unresolvable_terragrunt_version_is_never_allowed(
+    tmp_path: Path, sample: Path, how: str, side: str
+) -> None:
+    shutil.copytree(sample, tmp_path / "sample")
+    make_terragrunt_unresolvable(tmp_path / "sample" / side, TERRAGRUNT_UNRESOLVABLE[how])
+    run = iacplan(
+        "check", "--base", tmp_path / "sample/base", tmp_path / "sample/head", "--format", "json"
+    )
+    assert_never_allowed(run)
+    for env in run.report["environments"]:
+        assert env[f"{side}_version"] is None, env

@@ -25,6 +25,8 @@ class TerraformInputs:
 
     var_files: tuple[Path, ...] = ()
     variables: tuple[tuple[str, str], ...] = ()
+    # A Terragrunt unit's inputs (JSON), at the precedence of TF_VAR_*: below every file.
+    unit_variables: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class Inputs:
     # --only: read one kind of input (pre-commit hooks); files of other kinds are skipped, and so
     # is a file given that is not a template (or cannot define an environment).
     only: str | None = None  # "terraform" | "cloudformation"
+    # Terragrunt's get_env() reads only these names from the environment (--env-allow).
+    env_allow: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

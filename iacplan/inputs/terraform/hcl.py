@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -70,6 +70,7 @@ from iacplan.inputs.terraform.values import (
     traced,
     untrusted,
 )
+from iacplan.inputs.terragrunt.run import UnitRun, explain
 from iacplan.model import Action, Environment, EnvironmentKind, Location, Planned, Value
 from iacplan.runtime import limits, parallel
 
@@ -81,23 +82,39 @@ _TFPARSE_POSITION = re.compile(
 )
 
 
-def load_tree(top: Path, inputs: TerraformInputs) -> list[Environment]:
-    """Every MWAA environment the root modules under `top` (a directory) declare."""
+def load_tree(
+    top: Path, inputs: TerraformInputs, units: Sequence[UnitRun] = ()
+) -> list[Environment]:
+    """Every MWAA environment the root modules under `top` (a directory) declare, and those
+    of the Terragrunt units' modules, evaluated with the units' inputs. A module a unit runs
+    is not also a root: on its own defaults it would say what no unit deploys."""
     if confine.current() is None:  # a caller that set no repository root: `top`'s
         with confine.within(confine.repository_root([top])):
-            return load_tree(top, inputs)
+            return load_tree(top, inputs, units)
     clear_caches()
     _module_declarations.cache_clear()
     terragrunt_files: list[Path] = []
     module_dirs = list(_module_dirs(top, terragrunt_files))
-    if not module_dirs:
+    if not module_dirs and not units:
         raise NoDefinitions(f"{display_path(top)}: no Terraform files (.tf, .tf.json) found")
+    run_by_units = {u.module.resolve() for u in units}
+    module_dirs += sorted({u.module for u in units} - set(module_dirs))
     roots, holders, calls = _roots_that_may_hold(module_dirs)
-    todo = [root for root in roots if holders & set(_reachable(root.resolve(), calls))]
-    sourced = terragrunt.sourced_modules(top, terragrunt_files, todo) if terragrunt_files else {}
+    todo: list[Path | UnitRun] = [
+        root
+        for root in roots
+        if holders & set(_reachable(root.resolve(), calls)) and root.resolve() not in run_by_units
+    ]
+    plain = [root for root in todo if isinstance(root, Path)]
+    sourced = terragrunt.sourced_modules(top, terragrunt_files, plain) if terragrunt_files else {}
+    todo += [u for u in units if holders & set(_reachable(u.module.resolve(), calls))]
     tree = _Tree(top, calls, inputs, sourced)
-    found = parallel.run_all(_root_environments, tree, todo, display_path, isolate=True)
+    found = parallel.run_all(_root_environments, tree, todo, _describe, isolate=True)
     return [env for environments in found for env in environments]
+
+
+def _describe(item: Path | UnitRun) -> str:
+    return display_path(item.file if isinstance(item, UnitRun) else item)
 
 
 class _Tree(NamedTuple):
@@ -109,10 +126,15 @@ class _Tree(NamedTuple):
     terragrunt: terragrunt.Sources  # the module directories a terragrunt.hcl sources
 
 
-def _root_environments(tree: _Tree, root: Path) -> list[Environment]:
+def _root_environments(tree: _Tree, item: Path | UnitRun) -> list[Environment]:
     top, calls, inputs, sourced = tree
-    prefix = "" if root == top else f"{root.relative_to(top).as_posix()}:"
-    alone = root != top and not _looks_like_root(root)
+    unit, root = (item, item.module) if isinstance(item, UnitRun) else (None, item)
+    if unit is not None:
+        prefix, alone = unit.prefix, False
+        inputs = replace(inputs, unit_variables=unit.variables)
+    else:
+        prefix = "" if root == top else f"{root.relative_to(top).as_posix()}:"
+        alone = root != top and not _looks_like_root(root)
     installed = installed_modules(root)
     modules = _reachable(root.resolve(), calls)
     modules += sorted({r.directory.resolve() for r in installed.values()} - set(modules))
@@ -131,6 +153,8 @@ def _root_environments(tree: _Tree, root: Path) -> list[Environment]:
                 ]
     except overrides.NotStatic as exc:
         found = _with_overrides(_read_root(root, modules, installed, prefix, inputs), modules, exc)
+    if unit is not None:
+        return [explain(e, unit) for e in found]
     found = terragrunt.distrust(found, root, sourced)
     return [replace(e, evaluated_alone=alone) for e in found]
 
@@ -498,13 +522,21 @@ def _evaluate(
     """The evaluator's result for `root`, evaluated in a confined copy (view.py)."""
     import tfparse  # loads the Go runtime: only when a root is evaluated
 
-    with tempfile.TemporaryDirectory(prefix="iacplan-") as scratch:
+    with (
+        tempfile.TemporaryDirectory(prefix="iacplan-") as scratch,
+        confine.made_by_iacplan(Path(scratch)),
+    ):
+        var_files = _var_files(root, inputs)
+        if inputs.unit_variables is not None:  # TF_VAR_* precedence: before every file
+            unit_vars = Path(scratch).resolve() / "terragrunt-inputs.tfvars.json"
+            unit_vars.write_text(inputs.unit_variables, encoding="utf-8")
+            var_files = [unit_vars, *var_files]
         copy = view.build(
             Path(scratch).resolve(),
             root,
             modules,
             {key: record.directory for key, record in installed.items()},
-            _var_files(root, inputs),
+            var_files,
             dict(inputs.variables),
         )
         try:

@@ -23,12 +23,28 @@ class Configuration:
 
     def detect(self, source: Source) -> bool:
         if source.path.is_dir():
-            return _has_terraform(source.path)
+            return _has_terraform(source.path) or _has_terragrunt(source.path)
         return source.path.name.endswith(TF_SUFFIXES)
 
     def load(self, source: Source) -> Loaded:
         top = source.path if source.path.is_dir() else source.path.parent
-        return Loaded(tuple(hcl.load_tree(top, source.inputs.terraform)))
+        if not source.path.is_dir() or not _has_terragrunt(top):
+            return Loaded(tuple(hcl.load_tree(top, source.inputs.terraform)))
+        # Terragrunt units feed modules: each is evaluated with its unit's inputs (its parser
+        # is imported only where a Terragrunt file is found).
+        from iacplan.inputs import confine
+        from iacplan.inputs.terragrunt import units as terragrunt
+        from iacplan.inputs.terragrunt.config import Options
+
+        root = confine.current() or confine.repository_root([top])
+        found = terragrunt.find_units(top, Options(root, source.inputs.env_allow))
+        runs = terragrunt.runs(found, top)
+        environments = []
+        if runs or _has_terraform(top):
+            environments = hcl.load_tree(top, source.inputs.terraform, runs)
+        environments += terragrunt.remote_environments(found, top)
+        environments += terragrunt.unread_environments(top)
+        return Loaded(tuple(environments))
 
 
 @dataclass(frozen=True)
@@ -87,7 +103,8 @@ def _is_state(doc: object) -> bool:
     )
 
 
-def _has_terraform(directory: Path) -> bool:
+def _has_terraform(directory: Path, names: tuple[str, ...] = ()) -> bool:
+    """Whether a file with a Terraform suffix (or one of `names`) is anywhere below."""
     seen = set()
     for root, dirnames, filenames in os.walk(directory, followlinks=True):
         real = os.path.realpath(root)
@@ -96,6 +113,14 @@ def _has_terraform(directory: Path) -> bool:
             continue
         seen.add(real)
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        if any(f.endswith(TF_SUFFIXES) for f in filenames):
+        if any(f.endswith(TF_SUFFIXES) if not names else f in names for f in filenames):
             return True
     return False
+
+
+# Terragrunt's configuration files: a live tree may hold no .tf file at all.
+TERRAGRUNT_FILES = ("terragrunt.hcl", "terragrunt.hcl.json", "terragrunt.stack.hcl")
+
+
+def _has_terragrunt(directory: Path) -> bool:
+    return _has_terraform(directory, TERRAGRUNT_FILES)

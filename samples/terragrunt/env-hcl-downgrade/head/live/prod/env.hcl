@@ -1,0 +1,4 @@
+locals {
+  environment     = "prod"
+  airflow_version = "2.9.2"
+}

@@ -1,0 +1,4 @@
+locals {
+  environment     = "staging"
+  airflow_version = "2.10.3"
+}
