@@ -12,7 +12,9 @@ def main() -> None:
         # "check" elsewhere on the command line costs no more than that.
         from iacplan.runtime import forked
 
-        forked.prepare("tfparse", "iacplan.inputs.terraform.hcl")
+        forked.prepare(
+            "tfparse", "iacplan.inputs.terraform.hcl", "iacplan.inputs.terraform.overrides"
+        )
     from iacplan.cli import main as cli
 
     cli()

@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from iacplan import __version__, pipeline, rules, safe
-from iacplan import inputs as sources
 from iacplan.catalog.versions import load_catalog
-from iacplan.comment.command import comment
 from iacplan.config import DEFAULT_NAME as DEFAULT_CONFIG
 from iacplan.config import load_config, today
 from iacplan.errors import InputError
 from iacplan.inputs import confine
+from iacplan.inputs import registry as sources
 from iacplan.model import Severity
 from iacplan.options import (
     FAIL_ON,
@@ -117,14 +116,26 @@ def _reporting(
     return reporting, pipeline.Judging(config, catalog, account, shown, resolve)
 
 
-@click.group(cls=Group)
+class _Main(Group):
+    """`comment` is imported when it is asked for: `check` never needs it, and the import is
+    part of every run's start."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), "comment"})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == "comment" and cmd_name not in self.commands:
+            from iacplan.comment.command import comment
+
+            self.add_command(comment)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Main)
 @click.version_option(__version__, prog_name="iacplan")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 def main(debug: bool) -> None:
     """Check MWAA Airflow version changes in Terraform and CloudFormation before apply."""
-
-
-main.add_command(comment)
 
 
 @main.command()

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from iacplan import inputs as sources
 from iacplan import safe
 from iacplan.errors import InputError
+from iacplan.inputs import registry as sources
 from iacplan.model import Severity
 from iacplan.render import RENDERERS
 from iacplan.runtime.signals import Terminated

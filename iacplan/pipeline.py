@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from iacplan import diff, rules, safe
-from iacplan import inputs as sources
 from iacplan.catalog.versions import Catalog, load_catalog
 from iacplan.config import Config, today
 from iacplan.errors import InputError, NoDefinitions
 from iacplan.inputs import confine
+from iacplan.inputs import registry as sources
 from iacplan.inputs.files import TF_SUFFIXES
 from iacplan.model import Change, Environment
 from iacplan.report import Report, build

@@ -15,8 +15,8 @@ from typing import Any
 import jsonschema
 from click.testing import CliRunner
 
-from iacplan import inputs as sources
 from iacplan.cli import main
+from iacplan.inputs import registry as sources
 from iacplan.model import Environment, Value, ValueState
 from iacplan.schemas import load_schema
 

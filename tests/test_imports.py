@@ -11,10 +11,17 @@ import pytest
 from helpers import CFN_SAMPLES, REPO, SAMPLES
 
 HEAVY = ("cfnlint", "jsonschema", "boto3", "botocore", "yaml", "hcl2", "lark", "tfparse")
-# What only some runs need: --live, --resolve, --base-ref, one output format each, and
-# packaging's requirement parser for a requirements file that pins apache-airflow.
+# What only some runs need: --live, --resolve, --base-ref, one output format each,
+# packaging's requirement parser for a requirements file that pins apache-airflow, `comment`,
+# the template reader (no template in a Terraform tree), and what only the Terraform
+# evaluator's process needs (override files, modules a terragrunt.hcl sources).
 OPTIONAL = (
     "packaging.requirements",
+    "iacplan.comment.command",
+    "iacplan.inputs.cloudformation.template",
+    "iacplan.inputs.cloudformation.values",
+    "iacplan.inputs.terraform.overrides",
+    "iacplan.inputs.terraform.terragrunt",
     "packaging.specifiers",
     "iacplan.deployed",
     "iacplan.inputs.account",
@@ -52,9 +59,20 @@ def _imported(*args: str | Path, cwd: Path = REPO) -> set[str]:
         # Module calls are read with python-hcl2.
         (["check", SAMPLES / "local-module" / "head"], {"hcl2", "lark"}),
         (["check", REPO / "samples" / "terraform-plan" / "minor-upgrade" / "plan.json"], set()),
-        (["check", CFN_SAMPLES / "changeset-property-values" / "changeset.json"], set()),
-        # A template needs cfn-lint, which brings PyYAML with it.
-        (["check", CFN_SAMPLES / "yaml-minor-upgrade" / "head"], {"cfnlint", "yaml"}),
+        (
+            ["check", CFN_SAMPLES / "changeset-property-values" / "changeset.json"],
+            {"iacplan.inputs.cloudformation.template", "iacplan.inputs.cloudformation.values"},
+        ),
+        # A template needs the template reader and cfn-lint, which brings PyYAML with it.
+        (
+            ["check", CFN_SAMPLES / "yaml-minor-upgrade" / "head"],
+            {
+                "cfnlint",
+                "yaml",
+                "iacplan.inputs.cloudformation.template",
+                "iacplan.inputs.cloudformation.values",
+            },
+        ),
         # One output format's module, and only that one (SARIF's paths are the repository's).
         (
             ["check", SAMPLES / "minor-upgrade" / "head", "--format", "sarif"],

@@ -17,7 +17,7 @@ from helpers import CFN_SAMPLES, FIXTURES, REPO, SAMPLES, mwaa
 from iacplan import pipeline
 from iacplan.config import Config, today
 from iacplan.errors import InputError
-from iacplan.inputs import Inputs
+from iacplan.inputs.interface import Inputs
 from iacplan.model import ChangeKind
 from iacplan.report import Report, Verdict
 
@@ -80,7 +80,7 @@ def test_the_config_policy_applies(tree: TreeMaker) -> None:
 
 
 def test_var_values_reach_the_inputs(tree: TreeMaker) -> None:
-    from iacplan.inputs import TerraformInputs
+    from iacplan.inputs.interface import TerraformInputs
 
     head = tree({"main.tf": mwaa("var.v") + 'variable "v" {}\n'})
     inputs = Inputs(terraform=TerraformInputs(variables=(("v", "3.0.6"),)))
@@ -166,7 +166,7 @@ def _versions(request: pipeline.CheckRequest) -> tuple[str | None, str | None, C
 
 
 def _with_var_files(*files: str, **fields: Any) -> pipeline.CheckRequest:
-    from iacplan.inputs import TerraformInputs
+    from iacplan.inputs.interface import TerraformInputs
 
     inputs = Inputs(terraform=TerraformInputs(var_files=tuple(Path(f) for f in files)))
     return pipeline.CheckRequest(
@@ -257,7 +257,7 @@ def test_at_a_revision_each_side_says_which_file_it_read(
     (repo / "env" / "dev.tfvars").write_text((head / "staging.tfvars").read_text())
     subprocess.run(["git", "add", "env/dev.tfvars"], cwd=repo, check=True)  # the PR adds it
     monkeypatch.chdir(repo)
-    from iacplan.inputs import TerraformInputs
+    from iacplan.inputs.interface import TerraformInputs
 
     files = ("env/dev.tfvars", "local.tfvars", "env/prod.tfvars")
     inputs = Inputs(terraform=TerraformInputs(var_files=tuple(map(Path, files))))

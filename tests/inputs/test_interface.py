@@ -9,8 +9,8 @@ import pytest
 
 from conftest import TreeMaker
 from helpers import CFN_SAMPLES, REPO, SAMPLES, mwaa
-from iacplan import inputs as sources
 from iacplan.errors import InputError
+from iacplan.inputs import registry as sources
 from iacplan.inputs.interface import Inputs, Source
 from iacplan.model import EnvironmentKind
 

@@ -16,8 +16,8 @@ import pytest
 from conftest import TreeMaker
 from helpers import FIXTURES, SAMPLES, iacplan, mwaa
 from iacplan import ci, diff, rules
-from iacplan import inputs as sources
 from iacplan.catalog.versions import load_catalog
+from iacplan.inputs import registry as sources
 from iacplan.model import Finding, Location, Severity
 from iacplan.render import github, sarif
 from iacplan.render.context import Context

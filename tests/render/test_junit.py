@@ -15,8 +15,8 @@ import xmlschema
 from conftest import TreeMaker
 from helpers import CASES, FIXTURES, command, iacplan, mwaa
 from iacplan import diff, rules
-from iacplan import inputs as sources
 from iacplan.catalog.versions import load_catalog
+from iacplan.inputs import registry as sources
 from iacplan.render import junit
 from iacplan.render.context import Context
 from iacplan.render.repo_paths import RepoPaths

@@ -11,9 +11,9 @@ import pytest
 from conftest import TreeMaker
 from helpers import SAMPLES, iacplan, mwaa
 from iacplan import diff, rules
-from iacplan import inputs as sources
 from iacplan.catalog.versions import load_catalog
 from iacplan.errors import InputError
+from iacplan.inputs import registry as sources
 from iacplan.render import RENDERERS, markdown, text
 from iacplan.report import Report, build
 

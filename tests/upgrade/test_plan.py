@@ -12,8 +12,8 @@ import pytest
 from conftest import TreeMaker
 from helpers import CFN_SAMPLES, SAMPLES, iacplan, mwaa
 from iacplan import diff, rules
-from iacplan import inputs as sources
 from iacplan.catalog.versions import load_catalog
+from iacplan.inputs import registry as sources
 from iacplan.model import Finding
 from iacplan.upgrade.plan import make
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from iacplan.inputs.cloudformation import template
-from iacplan.inputs.cloudformation.values import Parameters, read_parameters
-from iacplan.inputs.interface import Inputs, Loaded, Source
-from iacplan.model import Environment
+from iacplan.inputs.cloudformation.directory import load_directory, parameters
+from iacplan.inputs.interface import Loaded, Source
+
+if TYPE_CHECKING:
+    from iacplan.inputs.cloudformation.values import Parameters
+    from iacplan.model import Environment
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class ChangeSet:
 
     def load(self, source: Source) -> Loaded:
         from iacplan.inputs.cloudformation import changeset
+        from iacplan.inputs.cloudformation.values import Parameters
 
         pages = _pages(source)
         assert pages is not None
@@ -56,19 +59,13 @@ class Templates:
 
     def load(self, source: Source) -> Loaded:
         if source.path.is_dir():
-            found = template.load_directory(
-                source.path, parameters(source.inputs), beside=source.shared
-            )
-            return Loaded(tuple(found))
+            return Loaded(tuple(load_directory(source.path, source.inputs, beside=source.shared)))
+        from iacplan.inputs.cloudformation import template
+
         # A template's id is its path relative to the argument, so a base and a head file of
         # the same name pair up wherever they are.
         prefix = source.name or source.path.name
         return Loaded(tuple(template.load_template(source.path, parameters(source.inputs), prefix)))
-
-
-def parameters(inputs: Inputs) -> Parameters:
-    """The template parameters --parameter and --parameters-file give."""
-    return read_parameters(inputs.parameters, inputs.parameter_files)
 
 
 def _pages(source: Source) -> list[dict[str, Any]] | None:
@@ -81,5 +78,7 @@ def _pages(source: Source) -> list[dict[str, Any]] | None:
 def _by_logical_id(path: Path | None, parameters: Parameters, lint: bool) -> dict[str, Environment]:
     if path is None:
         return {}
+    from iacplan.inputs.cloudformation import template
+
     found = template.load_template(path, parameters, path.name, lint)
     return {env.address: env for env in found}

@@ -15,12 +15,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from iacplan.errors import InputError, NoDefinitions
-from iacplan.inputs import confine, s3_files
+from iacplan.errors import InputError
+from iacplan.inputs import s3_files
 from iacplan.inputs.cloudformation import duplicates
 from iacplan.inputs.cloudformation.values import RESOURCE_TOKEN, Parameters, Resolver, line_of
 from iacplan.inputs.files import display_path, lines, read_text, refuse_deep
-from iacplan.inputs.prefilter import cloudformation_may_hold, looks_like_template
 from iacplan.model import (
     Bucket,
     Environment,
@@ -41,7 +40,6 @@ NESTED_STACK_TYPE = "AWS::CloudFormation::Stack"
 _ELSEWHERE = (NESTED_STACK_TYPE, "AWS::Serverless::Application")
 # Transforms iacplan reads the result of; any other macro may rewrite the template at deploy.
 _READ_TRANSFORMS = {"AWS::Serverless-2016-10-31", "AWS::LanguageExtensions"}
-TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 _BUCKET_ARN = re.compile(r"arn:aws[a-z-]*:s3:::(?P<name>[^/]*)")
 _STATUS = {"Enabled": Versioning.ENABLED, "Suspended": Versioning.SUSPENDED}
 
@@ -112,42 +110,14 @@ def _refuse_unreadable(path: Path, template: object) -> None:
     )
 
 
-def load_directory(
-    directory: Path, parameters: Parameters, beside: bool = False
-) -> list[Environment]:
-    """Every template below `directory`; ids are the templates' paths relative to it.
-    Other YAML and JSON files (parameter files, configs) are skipped, and so are templates
-    whose text cannot define an environment (prefilter.py): they are not even decoded.
-    `beside`: the tree is Terraform's, so only files that name an AWS resource type are read
-    as templates, and finding none is fine (a Helm chart or a CI config is not an error there)."""
-    templates = 0
-    candidates: list[Path] = []
-    for path in sorted(directory.rglob("*")):
-        relative = path.relative_to(directory)
-        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
-            continue
-        if path.suffix not in TEMPLATE_SUFFIXES:
-            continue
-        if confine.reason(path) is not None:
-            continue  # a link out of the repository (or to a FIFO): not read, not a template
-        if beside and (path.name.endswith(".tf.json") or not _may_be_template(path)):
-            continue
-        text = read_text(path)
-        if cloudformation_may_hold(text):
-            candidates.append(path)
-        else:
-            templates += looks_like_template(text)
-    if candidates:  # import cfn-lint and load its rules once, before any worker is forked
-        _lint_runner()
+def read_candidates(
+    directory: Path, candidates: list[Path], parameters: Parameters
+) -> list[list[Environment] | None]:
+    """The environments of each candidate file below `directory` (directory.py found them),
+    None for a file that is no template; in worker processes when there are many."""
+    _lint_runner()  # import cfn-lint and load its rules once, before any worker is forked
     job = (directory, parameters)
-    found = parallel.run_all(_template_environments, job, candidates, display_path)
-    templates += sum(envs is not None for envs in found)
-    if not templates and not beside:
-        raise NoDefinitions(
-            f"{display_path(directory)}: no Terraform files (.tf, .tf.json) or CloudFormation "
-            "templates found"
-        )
-    return [env for envs in found for env in envs or ()]
+    return parallel.run_all(_template_environments, job, candidates, display_path)
 
 
 def _template_environments(job: tuple[Path, Parameters], path: Path) -> list[Environment] | None:
@@ -161,19 +131,6 @@ def _template_environments(job: tuple[Path, Parameters], path: Path) -> list[Env
     relative = path.relative_to(directory).as_posix()
     envs = environments(template, display_path(path), relative, parameters)
     return with_lint_notes(path, template, envs)
-
-
-def _may_be_template(path: Path) -> bool:
-    """Beside Terraform, whether a YAML or JSON file could be a template: it names an AWS type,
-    has a Resources section (a template that uses module types only, or spells its types with
-    escapes, does not name "AWS::"), or holds a backslash (escapes can spell "Resources" too;
-    the pre-filter then looks at them closely)."""
-    try:
-        with path.open("rb") as handle:
-            data = handle.read()
-            return b"AWS::" in data or b"Resources" in data or b"\\" in data
-    except OSError as exc:
-        raise InputError(f"{display_path(path)}: cannot read: {exc.strerror}") from exc
 
 
 def environments(

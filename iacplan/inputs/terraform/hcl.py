@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from iacplan.errors import InputError, NoDefinitions
 from iacplan.inputs import confine
@@ -38,7 +38,7 @@ from iacplan.inputs.files import (
 )
 from iacplan.inputs.interface import TerraformInputs
 from iacplan.inputs.prefilter import local_sources, terraform_may_hold
-from iacplan.inputs.terraform import overrides, terragrunt, view
+from iacplan.inputs.terraform import view
 from iacplan.inputs.terraform.hcl_blocks import module_blocks, top_level_blocks
 from iacplan.inputs.terraform.modules import (
     MANIFEST,
@@ -74,6 +74,9 @@ from iacplan.inputs.terragrunt.run import UnitRun, explain
 from iacplan.model import Action, Environment, EnvironmentKind, Location, Planned, Value
 from iacplan.runtime import limits, parallel
 
+if TYPE_CHECKING:
+    from iacplan.inputs.terraform.terragrunt import Sources
+
 RESOURCE_TYPE = "aws_mwaa_environment"
 _ROOT_MARKERS = re.compile(r'^\s*(provider\s+"|backend\s+"|cloud\s*\{)', re.MULTILINE)
 _MODULE_BLOCK = re.compile(r'^\s*module\s+"', re.MULTILINE)
@@ -106,7 +109,11 @@ def load_tree(
         if holders & set(_reachable(root.resolve(), calls)) and root.resolve() not in run_by_units
     ]
     plain = [root for root in todo if isinstance(root, Path)]
-    sourced = terragrunt.sourced_modules(top, terragrunt_files, plain) if terragrunt_files else {}
+    sourced: Sources = {}
+    if terragrunt_files:
+        from iacplan.inputs.terraform import terragrunt
+
+        sourced = terragrunt.sourced_modules(top, terragrunt_files, plain)
     todo += [u for u in units if holders & set(_reachable(u.module.resolve(), calls))]
     tree = _Tree(top, calls, inputs, sourced)
     found = parallel.run_all(_root_environments, tree, todo, _describe, isolate=True)
@@ -123,7 +130,7 @@ class _Tree(NamedTuple):
     top: Path
     calls: Calls
     inputs: TerraformInputs
-    terragrunt: terragrunt.Sources  # the module directories a terragrunt.hcl sources
+    terragrunt: Sources  # the module directories a terragrunt.hcl sources
 
 
 def _root_environments(tree: _Tree, item: Path | UnitRun) -> list[Environment]:
@@ -140,6 +147,8 @@ def _root_environments(tree: _Tree, item: Path | UnitRun) -> list[Environment]:
     modules += sorted({r.directory.resolve() for r in installed.values()} - set(modules))
     _refuse_many_instances(modules)
     _refuse_computed_sources(modules)
+    from iacplan.inputs.terraform import overrides  # in the evaluating process, not at start
+
     try:
         with overrides.merged(root, modules) as merged:
             if merged is None:
@@ -155,7 +164,10 @@ def _root_environments(tree: _Tree, item: Path | UnitRun) -> list[Environment]:
         found = _with_overrides(_read_root(root, modules, installed, prefix, inputs), modules, exc)
     if unit is not None:
         return [explain(e, unit) for e in found]
-    found = terragrunt.distrust(found, root, sourced)
+    if sourced:
+        from iacplan.inputs.terraform.terragrunt import distrust
+
+        found = distrust(found, root, sourced)
     return [replace(e, evaluated_alone=alone) for e in found]
 
 
@@ -368,7 +380,7 @@ def _module_dirs(top: Path, terragrunt_files: list[Path]) -> Iterator[Path]:
             continue
         seen.add(real)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        terragrunt_files += [Path(dirpath, f) for f in filenames if f in terragrunt.NAMES]
+        terragrunt_files += [Path(dirpath, f) for f in filenames if f == "terragrunt.hcl"]
         if any(f.endswith(TF_SUFFIXES) for f in filenames):
             yield Path(dirpath)
 
@@ -646,7 +658,9 @@ def _with_overrides(
     """Override files iacplan cannot merge from the text (overrides.py): where a module has
     one, no value of the configuration can be trusted, so every version and file is
     unknown."""
-    found = [display_path(p) for d in module_dirs for p in tf_files(d) if overrides.is_override(p)]
+    from iacplan.inputs.terraform.overrides import is_override
+
+    found = [display_path(p) for d in module_dirs for p in tf_files(d) if is_override(p)]
     reason = f"override files are not merged by iacplan ({', '.join(found)}): {why}"
     unique = {env.id: env for env in reversed(environments)}  # an override repeats a block
     return [untrusted(env, reason) for env in sorted(unique.values(), key=lambda e: e.id)]

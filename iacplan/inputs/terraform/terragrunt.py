@@ -28,7 +28,6 @@ from iacplan.inputs.terraform.hcl_blocks import top_level_blocks
 from iacplan.inputs.terraform.values import untrusted
 from iacplan.model import Bucket, Environment, Value, Versioning
 
-NAMES = ("terragrunt.hcl",)
 _SOURCE = re.compile(r'^[ \t]*source[ \t]*=[ \t]*"(?P<source>[^"\n]*)"', re.MULTILINE)
 _REMOTE = re.compile(r"^(?:[a-z0-9]+::|[a-z][a-z0-9+.-]*://|git@|github\.com/|bitbucket\.org/)")
 _PARENT_FUNCTIONS = re.compile(

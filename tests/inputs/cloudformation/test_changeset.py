@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from helpers import CFN_SAMPLES, Run, files, iacplan
-from iacplan import inputs as sources
+from iacplan.inputs import registry as sources
 
 CHANGESET_ID = "arn:aws:cloudformation:eu-west-1:123456789012:changeSet/c/1"
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from helpers import CFN_SAMPLES, Run, files, iacplan, loaded
-from iacplan import inputs as sources
+from iacplan.inputs import registry as sources
 
 BUCKET = """
   Bucket:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from helpers import REPO, files, iacplan, loaded
-from iacplan import inputs as sources
+from iacplan.inputs import registry as sources
 
 PLANS = REPO / "samples" / "terraform-plan"
 
