@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from iacplan import __version__, pipeline, rules, safe
+from iacplan import __version__, pipeline, safe
 from iacplan.catalog.versions import load_catalog
 from iacplan.config import DEFAULT_NAME as DEFAULT_CONFIG
 from iacplan.config import load_config, today
@@ -34,12 +34,12 @@ from iacplan.options import (
     resolving,
 )
 from iacplan.render import RENDERERS
-from iacplan.report import Report
 
 if TYPE_CHECKING:  # imported where used: --live is not every run's
     from iacplan.inputs import account as live
     from iacplan.inputs import resolve as pip_resolve
     from iacplan.render.context import Context
+    from iacplan.report import Report
 
 
 @dataclass(frozen=True)
@@ -388,7 +388,7 @@ def versions(versions_file: Path | None) -> None:
 )
 def list_rules(format_name: str) -> None:
     """Every rule: ID, default severity, when it fires."""
-    from iacplan.rules import docs
+    from iacplan.rules import RULES, docs
 
     render = docs.markdown if format_name == "markdown" else docs.text
-    click.echo(render(rules.RULES), nl=False)
+    click.echo(render(RULES), nl=False)

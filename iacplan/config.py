@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from iacplan.errors import InputError
 from iacplan.inputs.files import refuse_big, refuse_deep
-from iacplan.model import Severity
-from iacplan.rules import RULES, Policy, Suppression
+from iacplan.model import Policy, Severity, Suppression
 from iacplan.runtime.limits import Limits
 from iacplan.schemas import validate
 from iacplan.upgrade.rollout import Ordering
@@ -85,6 +84,8 @@ def load_config(path: Path | None) -> Config:
     raw = {} if raw is None else raw
     refuse_deep(str(path), raw)
     validate(raw, "config.schema.json", str(path))
+    from iacplan.rules import RULES  # only for a config file: not at every start
+
     known = {rule.id for rule in RULES}
     for rule_id in [*raw.get("severity", {}), *(s["rule"] for s in raw.get("suppressions", []))]:
         if rule_id not in known:

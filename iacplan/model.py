@@ -346,3 +346,25 @@ class Finding:
     # environment ("source bucket", "file:plugins"): the upgrade plan places findings by it.
     # Not in the JSON report, and not part of a finding's identity.
     about: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Suppression:
+    rule: str
+    environment: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The team's choices from .iacplan.yaml: severities and accepted findings (the rules
+    apply them; the config reads them)."""
+
+    severities: dict[str, Severity] = field(default_factory=dict)
+    suppressions: tuple[Suppression, ...] = ()
+
+    def suppression(self, rule: str, environment: str) -> Suppression | None:
+        return next(
+            (s for s in self.suppressions if s.rule == rule and s.environment == environment),
+            None,
+        )

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from iacplan import diff, rules, safe
+from iacplan import diff, safe
 from iacplan.catalog.versions import Catalog, load_catalog
 from iacplan.config import Config, today
 from iacplan.errors import InputError, NoDefinitions
@@ -26,13 +26,13 @@ from iacplan.inputs import confine
 from iacplan.inputs import registry as sources
 from iacplan.inputs.files import TF_SUFFIXES
 from iacplan.model import Change, Environment
-from iacplan.report import Report, build
-from iacplan.runtime import limits
+from iacplan.runtime import forked, limits
 
 if TYPE_CHECKING:  # imported where used: --live, --base-ref and terraform are not every run's
     from iacplan.inputs import account as live
     from iacplan.inputs import resolve as pip_resolve
     from iacplan.inputs import revision as git
+    from iacplan.report import Report
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,13 @@ class TerraformRequest:
     judging: Judging = field(default_factory=Judging)
 
 
+# What judging needs once the definitions are read: imported while the evaluator's child works
+# on the first root (iacplan.runtime.forked), off the path of a small run.
+_JUDGING = ("iacplan.rules", "iacplan.report")
+
+
 def check(request: CheckRequest) -> Report:
+    forked.meanwhile(*_JUDGING)
     named = _named_files(request)
     with limits.applied(request.judging.config.limits), confine.within(None, named):
         if request.base_ref is not None:
@@ -117,6 +123,9 @@ def judge(changes: list[Change], judging: Judging) -> Report:
         changes = deployed.against_account(changes, lambda wanted: live.read(wanted, account))
     if pending is not None:
         changes = pending.attach(changes)
+    from iacplan import rules
+    from iacplan.report import build
+
     changes = safe.changes(changes)  # what rules quote and reports show is safe to publish
     context = rules.Context(catalog=judging.catalog, today=today())
     findings = rules.run(changes, context, judging.config.policy)

@@ -300,7 +300,10 @@ def _single_value_options() -> list[tuple[tuple[str, ...], str]]:
             ):
                 found.append((path, max(param.opts, key=len)))
         if isinstance(command, click.Group):
-            for name, sub in command.commands.items():
+            context = click.Context(command)  # as click finds them: `comment` is lazy
+            for name in command.list_commands(context):
+                sub = command.get_command(context, name)
+                assert sub is not None
                 walk(sub, (*path, name))
 
     walk(main, ())

@@ -6,10 +6,9 @@ from collections.abc import Iterator, Mapping
 from importlib import import_module
 from typing import TYPE_CHECKING, Protocol
 
-from iacplan.report import Report
-
 if TYPE_CHECKING:
     from iacplan.render.context import Context
+    from iacplan.report import Report
 
 
 class Renderer(Protocol):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from itertools import product
 
-from iacplan.model import Change, Environment, Finding, Severity
+from iacplan.model import Change, Environment, Finding, Policy, Suppression
 from iacplan.rules.base import Context, Hit, Rule
 from iacplan.rules.bucket import UNVERIFIED_BUCKET, UNVERSIONED_BUCKET
 from iacplan.rules.catalog import END_OF_SUPPORT, UNKNOWN_VERSION
@@ -41,27 +41,6 @@ RULES: tuple[Rule, ...] = (
     UNINSTALLABLE,
     UNRESOLVED_REQUIREMENTS,
 )
-
-
-@dataclass(frozen=True)
-class Suppression:
-    rule: str
-    environment: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Policy:
-    """The team's choices from .iacplan.yaml: severities and accepted findings."""
-
-    severities: dict[str, Severity] = field(default_factory=dict)
-    suppressions: tuple[Suppression, ...] = ()
-
-    def suppression(self, rule: str, environment: str) -> Suppression | None:
-        return next(
-            (s for s in self.suppressions if s.rule == rule and s.environment == environment),
-            None,
-        )
 
 
 def run(changes: Sequence[Change], context: Context, policy: Policy) -> list[Finding]:

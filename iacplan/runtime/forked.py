@@ -35,6 +35,7 @@ class _Child:
 
 
 _prepared: _Child | None = None
+_meanwhile: list[str] = []
 
 
 def one_process() -> bool:
@@ -64,10 +65,18 @@ def discard() -> None:
         _end(child, kill=True)
 
 
+def meanwhile(*modules: str) -> None:
+    """Modules the run needs after its next job: imported while that job's child works, when
+    the main process would only wait for it. (A run that forks no child imports them where
+    it uses them.)"""
+    _meanwhile[:] = modules
+
+
 def run(job: Job, timeout: float | None) -> Any:
     """A job, `function(*args)`, in a child: the prepared one if the job can be sent to it,
     else a new fork, which inherits the job. Raises what the function raised; `TimedOut`
     after `timeout` seconds; `Crashed` when the child ended without an outcome."""
+    import importlib
     import pickle
     import select
 
@@ -81,6 +90,8 @@ def run(job: Job, timeout: float | None) -> Any:
     chunks: list[bytes] = []
     finished = False
     try:
+        while _meanwhile:
+            importlib.import_module(_meanwhile.pop(0))
         while True:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not select.select([child.outcome], [], [], left)[0]:
