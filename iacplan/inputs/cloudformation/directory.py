@@ -51,12 +51,13 @@ def load_directory(directory: Path, inputs: Inputs, beside: bool = False) -> lis
             candidates.append(path)
         else:
             templates += looks_like_template(text)
-    given = parameters(inputs) if inputs.parameters or inputs.parameter_files else None
     found: list[list[Environment] | None] = []
     if candidates:
         from iacplan.inputs.cloudformation import template
 
-        found = template.read_candidates(directory, candidates, given or parameters(inputs))
+        found = template.read_candidates(directory, candidates, parameters(inputs))
+    elif inputs.parameters or inputs.parameter_files:
+        parameters(inputs)  # a bad parameters file is refused even with no template to read
     templates += sum(envs is not None for envs in found)
     if not templates and not beside:
         raise NoDefinitions(
