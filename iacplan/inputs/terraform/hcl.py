@@ -70,7 +70,7 @@ from iacplan.inputs.terraform.values import (
     traced,
     untrusted,
 )
-from iacplan.inputs.terragrunt.run import UnitRun, explain
+from iacplan.inputs.terragrunt.run import CONFIG_NAME, UnitRun, explain
 from iacplan.model import Action, Environment, EnvironmentKind, Location, Planned, Value
 from iacplan.runtime import limits, parallel
 
@@ -380,7 +380,7 @@ def _module_dirs(top: Path, terragrunt_files: list[Path]) -> Iterator[Path]:
             continue
         seen.add(real)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        terragrunt_files += [Path(dirpath, f) for f in filenames if f == "terragrunt.hcl"]
+        terragrunt_files += [Path(dirpath, f) for f in filenames if f == CONFIG_NAME]
         if any(f.endswith(TF_SUFFIXES) for f in filenames):
             yield Path(dirpath)
 

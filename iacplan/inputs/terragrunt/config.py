@@ -36,9 +36,9 @@ from iacplan.inputs.terragrunt.expressions import (
     line_of,
     plain,
 )
+from iacplan.inputs.terragrunt.run import CONFIG_NAME
 from iacplan.model import Location
 
-CONFIG_NAME = "terragrunt.hcl"
 # Files Terragrunt reads that this evaluator does not: reported, never passed over quietly.
 UNREAD_NAMES = ("terragrunt.hcl.json", "terragrunt.stack.hcl")
 _REMOTE = re.compile(r"^(?:[a-z0-9]+::|[a-z][a-z0-9+.-]*://|git@)|^[\w.-]+\.[a-z]{2,}/", re.I)

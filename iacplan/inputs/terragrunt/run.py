@@ -10,6 +10,8 @@ from typing import NamedTuple
 from iacplan.inputs.files import display_path
 from iacplan.model import Environment, Location, Value
 
+CONFIG_NAME = "terragrunt.hcl"  # a unit's (and most includes') file
+
 
 class UnitRun(NamedTuple):
     """One unit's module evaluation: picklable, for the worker processes."""

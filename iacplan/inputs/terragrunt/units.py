@@ -17,7 +17,6 @@ from pathlib import Path
 
 from iacplan.inputs.files import display_path, read_text, tf_files
 from iacplan.inputs.terragrunt.config import (
-    CONFIG_NAME,
     UNREAD_NAMES,
     Options,
     Unit,
@@ -25,7 +24,7 @@ from iacplan.inputs.terragrunt.config import (
     load_unit,
 )
 from iacplan.inputs.terragrunt.expressions import Unknown, Val, first_unknown
-from iacplan.inputs.terragrunt.run import UnitRun
+from iacplan.inputs.terragrunt.run import CONFIG_NAME, UnitRun
 from iacplan.model import Environment, EnvironmentKind, Location, Value
 
 # Inputs that carry a remote module's Airflow version (a unit of a module iacplan cannot read).
