@@ -9,6 +9,11 @@ and templates (the usual monorepo), and *dense*, one in every module directory a
 groups, IAM roles and policies, S3 buckets, Lambda functions, RDS databases; roots call
 library modules (which sometimes call each other) with variables and tfvars. The same
 arguments always give the same bytes.
+
+With --shared-module (off by default, so the trees of the other benchmarks stay as they
+were), every root that defines an MWAA environment, itself or through its modules, also calls
+one local module, `modules/shared-tags`, and uses its output: the module a pull request
+changes under every environment at once (benchmarks/pr.py).
 """
 
 from __future__ import annotations
@@ -29,13 +34,15 @@ KINDS = ("network", "iam", "storage", "lambda", "database")
 VERSIONS = ("2.9.2", "2.10.1", "2.10.3", "2.11.0")
 
 
-def generate(size: str, shape: str, out: Path, seed: int = 8) -> Path:
-    """Write the monorepo under `out` (replacing it): `out/terraform`, `out/cloudformation`."""
+def generate(size: str, shape: str, out: Path, seed: int = 8, shared_module: bool = False) -> Path:
+    """Write the monorepo under `out` (replacing it): `out/terraform`, `out/cloudformation`.
+    `shared_module` adds `terraform/modules/shared-tags`, called by every MWAA root; it draws
+    nothing from the random generator, so the rest of the tree is the same bytes as without."""
     modules, templates = SIZES[size]
     rng = random.Random(f"{size}-{shape}-{seed}")
     if out.exists():
         shutil.rmtree(out)
-    _terraform(out / "terraform", modules, shape, rng)
+    _terraform(out / "terraform", modules, shape, rng, shared_module)
     _cloudformation(out / "cloudformation", templates, shape, rng)
     return out
 
@@ -50,7 +57,9 @@ def _holders(count: int, shape: str, rng: random.Random) -> set[int]:
 # --- Terraform ---------------------------------------------------------------------------
 
 
-def _terraform(top: Path, count: int, shape: str, rng: random.Random) -> None:
+def _terraform(
+    top: Path, count: int, shape: str, rng: random.Random, shared_module: bool = False
+) -> None:
     roots = max(1, round(count * 0.4))
     library = count - roots
     names = [f"{KINDS[i % len(KINDS)]}-{i:04d}" for i in range(library)]
@@ -69,10 +78,12 @@ def _terraform(top: Path, count: int, shape: str, rng: random.Random) -> None:
         holds = roots + index in holders
         versioned.append(holds or any(versioned[n] for n in nested))
         _module(top / "modules" / name, index, nested, names, holds, versioned, rng)
+    if shared_module:
+        _write(top / "modules" / SHARED_MODULE / "main.tf", SHARED_TAGS)
     for root in range(roots):
         team, env = f"team-{root % 25:02d}", rng.choice(("dev", "stage", "prod"))
         directory = top / "live" / team / f"{env}-{root:04d}"
-        _root(directory, root, calls[root], names, root in holders, versioned, rng)
+        _root(directory, root, calls[root], names, root in holders, versioned, rng, shared_module)
 
 
 def _write(path: Path, text: str) -> None:
@@ -121,6 +132,7 @@ def _root(
     mwaa: bool,
     versioned: list[bool],
     rng: random.Random,
+    shared_module: bool = False,
 ) -> None:
     blocks = [PROVIDER % (f"state-{index:04d}", rng.choice(("eu-west-1", "us-east-1")))]
     for callee in callees:
@@ -132,6 +144,8 @@ def _root(
         blocks.append(_mwaa_resource("main", "var.airflow_version", "${var.prefix}-airflow"))
         if index % 3 == 1:  # the registry module, read through its inputs
             blocks.append(REGISTRY_MODULE)
+    if shared_module and (mwaa or any(versioned[c] for c in callees)):
+        blocks.append(SHARED_CALL)
     _write(directory / "main.tf", "\n".join(blocks))
     tfvars = f'prefix = "acme-{index:04d}"\n'
     variables = 'variable "prefix" {\n  type = string\n}\n'
@@ -195,6 +209,32 @@ AIRFLOW_VARIABLE = """
 variable "airflow_version" {
   type    = string
   default = null
+}
+"""
+
+SHARED_MODULE = "shared-tags"
+
+SHARED_TAGS = """variable "team" {
+  type    = string
+  default = "platform"
+}
+
+output "tags" {
+  value = {
+    Owner      = var.team
+    CostCenter = "cc-1234"
+    ManagedBy  = "terraform"
+  }
+}
+"""
+
+SHARED_CALL = """module "shared_tags" {
+  source = "../../../modules/shared-tags"
+  team   = "data"
+}
+
+output "shared_tags" {
+  value = module.shared_tags.tags
 }
 """
 
@@ -700,8 +740,13 @@ def main() -> None:
     parser.add_argument("--shape", choices=SHAPES, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument(
+        "--shared-module",
+        action="store_true",
+        help="every MWAA root also calls modules/shared-tags (off: the trees as before)",
+    )
     args = parser.parse_args()
-    generate(args.size, args.shape, args.out, args.seed)
+    generate(args.size, args.shape, args.out, args.seed, args.shared_module)
 
 
 if __name__ == "__main__":
