@@ -77,12 +77,14 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def measure(command: Sequence[str], cwd: Path | None = None) -> tuple[float, float, int]:
+def measure(
+    command: Sequence[str], cwd: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[float, float, int]:
     """Wall seconds, peak memory in MB of the process tree, and the exit code."""
     peak = 0
     started = time.perf_counter()
     child = subprocess.Popen(
-        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     done = threading.Event()
 
