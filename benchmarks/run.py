@@ -2,6 +2,7 @@
 
     python benchmarks/run.py                       # every size and shape, results in RESULTS.md
     python benchmarks/run.py --sizes medium --shapes dense --runs 3
+    python benchmarks/run.py --pr --sizes '' --cold-runs 0  # pull requests alone (pr.py)
 
 The two tools run alternately on the same tree, several times; the report gives medians,
 ratios and peak memory. Each is installed by this script into its own virtualenv: checkov
@@ -37,6 +38,7 @@ REPO = HERE.parent
 # The blocks of RESULTS.md this script rewrites; the notes around them are kept.
 TREES = ("<!-- results:start -->", "<!-- results:end -->")
 COLD = ("<!-- cold:start -->", "<!-- cold:end -->")
+PR = ("<!-- pr:start -->", "<!-- pr:end -->")
 CHECKOV_VERSION = "3.3.30"
 SMALL_ROOT = REPO / "samples" / "terraform" / "minor-upgrade" / "head"
 
@@ -206,22 +208,34 @@ def main() -> None:
         default="",
         help="trees (e.g. large-dense) on which only iacplan runs (memory), comma-separated",
     )
+    parser.add_argument(
+        "--pr",
+        action="store_true",
+        help="also the pull-request cases of pr.py (--base-ref on the large sparse tree in git)",
+    )
+    parser.add_argument("--pr-runs", type=int, default=3, help="runs of each pull-request case")
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args()
 
-    peer_name = "peer" if args.peer else "checkov"
-    args.checkov_venv = args.checkov_venv or args.trees / "checkov-venv"
-    peer = shlex.split(args.peer) if args.peer else checkov_command(args.checkov_venv)
     iacplan = iacplan_command(
         None if args.iacplan_here else args.iacplan_venv or args.trees / "iacplan-venv"
     )
-    if [size for size in args.sizes.split(",") if size]:  # --sizes '' measures the cold start only
+    if [size for size in args.sizes.split(",") if size]:  # --sizes '' skips the trees
+        peer_name = "peer" if args.peer else "checkov"
+        args.checkov_venv = args.checkov_venv or args.trees / "checkov-venv"
+        peer = shlex.split(args.peer) if args.peer else checkov_command(args.checkov_venv)
         lines = _trees(args, iacplan, peer, peer_name)
         _write_block(args.results, TREES, lines)
         print("\n".join(lines))
     if args.cold_runs:
         lines = _cold_start(iacplan, args.cold_runs)
         _write_block(args.results, COLD, lines)
+        print("\n".join(lines))
+    if args.pr:
+        from pr import pr_block  # pr.py imports this module
+
+        lines = pr_block(iacplan, args.pr_runs, args.trees / "pr")
+        _write_block(args.results, PR, lines)
         print("\n".join(lines))
 
 
