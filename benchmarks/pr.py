@@ -16,8 +16,9 @@ a. one root changed: one MWAA root's airflow_version in its terraform.tfvars, un
 b. the shared module changed, uncommitted: with and without `--all` (target: no slower);
 c. branch `pr` (300 unrelated files changed) in a blobless clone (`--filter=blob:none`)
    against a full clone, `--base-ref origin/main` (target: at most 2x). Each run gets a fresh
-   clone, made before the clock starts (a blobless clone keeps the blobs it fetched); the
-   `git fetch`es made during the check are counted from GIT_TRACE2_EVENT.
+   clone (`--no-checkout`, then `pr` checked out), made before the clock starts (a blobless
+   clone keeps the blobs it fetched); the `git fetch`es made during the check are counted
+   from GIT_TRACE2_EVENT.
 
 The 1-minute load average is recorded before each run, as in run.py.
 """
@@ -256,14 +257,17 @@ def pr_block(iacplan: list[str], runs: int, top: Path) -> list[str]:
     lines += [*_table(rows), "", target, f"Load (1 min): {_loads([*measured.values()])}.", ""]
 
     # c. 300 unrelated files, blobless clone against full clone.
+    missing: dict[Path, int] = {}
+
     def cloned(where: Path, *options: str) -> Callable[[], None]:
         def prepare() -> None:
+            # --no-checkout: `main`'s files are never checked out, as in CI's checkout of a PR.
             shutil.rmtree(where, ignore_errors=True)
-            subprocess.run(
-                ["git", "clone", "-q", *options, "--no-local", f"file://{repo}", str(where)],
-                check=True,
-            )
+            clone = ["git", "clone", "-q", "--no-checkout", *options, "--no-local"]
+            subprocess.run([*clone, f"file://{repo}", str(where)], check=True)
             git(where, "checkout", "-q", "pr")
+            objects = git(where, "rev-list", "--objects", "--missing=print", "--no-walk", "main")
+            missing[where] = sum(line.startswith("?") for line in objects.splitlines())
 
         return prepare
 
@@ -280,16 +284,23 @@ def pr_block(iacplan: list[str], runs: int, top: Path) -> list[str]:
     thin, thick = measured["blobless clone"], measured["full clone"]
     clone = f"git clone --no-local file://{repo}"
     rows = [
-        [*HEADER, "git fetch"],
-        _row(f"`{clone} --filter=blob:none`", thin, thick, str(most["blobless clone"])),
-        _row(f"`{clone}`", thick, None, str(most["full clone"])),
+        [*HEADER, "blobs of main missing", "git fetch"],
+        _row(
+            f"`{clone} --filter=blob:none`",
+            thin,
+            thick,
+            str(missing[blobless]),
+            str(most["blobless clone"]),
+        ),
+        _row(f"`{clone}`", thick, None, str(missing[full]), str(most["full clone"])),
     ]
     lines += [
         f"### c. {NOTES} unrelated files changed (branch `pr`), `--base-ref origin/main` in a "
         "fresh clone",
         "",
-        "Each run clones and checks out `pr` first (not timed); `git fetch` is the most "
-        "fetch processes one timed check started (GIT_TRACE2_EVENT).",
+        "Each run clones (`--no-checkout`) and checks out `pr` first, not timed; then "
+        "`main`'s blobs missing from the clone are counted (`rev-list --missing=print`), and "
+        "`git fetch` is the most fetch processes one timed check started (GIT_TRACE2_EVENT).",
         "",
         *_table(rows),
         "",
