@@ -153,6 +153,13 @@ def main(debug: bool) -> None:
     "origin/main); read with git, the working tree is not touched.",
 )
 @click.option(
+    "--all",
+    "evaluate_all",
+    is_flag=True,
+    help="With --base or --base-ref, also evaluate the root modules and templates that no "
+    "changed file can affect (by default they are counted as untouched, not evaluated).",
+)
+@click.option(
     "--var",
     "variables",
     multiple=True,
@@ -229,6 +236,7 @@ def check(
     head_paths: tuple[Path, ...],
     base_path: Path | None,
     base_ref: str | None,
+    evaluate_all: bool,
     variables: tuple[str, ...],
     var_files: tuple[Path, ...],
     base_var_files: tuple[Path, ...],
@@ -284,6 +292,7 @@ def check(
         base_var_files=base_var_files,
         base_parameter_files=base_parameter_files,
         judging=judging,
+        evaluate_all=evaluate_all,
     )
     sys.exit(reporting.publish(pipeline.check(request)))
 

@@ -24,7 +24,7 @@ from iacplan.config import Config, today
 from iacplan.errors import InputError, NoDefinitions
 from iacplan.inputs import confine
 from iacplan.inputs import registry as sources
-from iacplan.inputs.files import TF_SUFFIXES
+from iacplan.inputs.files import TF_SUFFIXES, read_text
 from iacplan.model import Change, Environment
 from iacplan.runtime import forked, limits
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # imported where used: --live, --base-ref and terraform are n
     from iacplan.inputs import account as live
     from iacplan.inputs import resolve as pip_resolve
     from iacplan.inputs import revision as git
+    from iacplan.inputs import untouched
     from iacplan.report import Report
 
 
@@ -62,6 +63,9 @@ class CheckRequest:
     base_var_files: tuple[Path, ...] = ()
     base_parameter_files: tuple[Path, ...] = ()
     judging: Judging = field(default_factory=Judging)
+    # --all: against a base, evaluate the root modules and templates no changed file can
+    # affect too (iacplan.inputs.untouched), instead of counting them as untouched.
+    evaluate_all: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,10 +90,10 @@ def check(request: CheckRequest) -> Report:
     named = _named_files(request)
     with limits.applied(request.judging.config.limits), confine.within(None, named):
         if request.base_ref is not None:
-            changes = _changes_at_ref(request.head_paths, request.base_ref, request)
+            changes, untouched = _changes_at_ref(request.head_paths, request.base_ref, request)
         else:
-            changes = _changes(request.head_paths, request.base_path, request)
-    return judge(changes, request.judging)
+            changes, untouched = _changes(request.head_paths, request.base_path, request)
+    return judge(changes, request.judging, untouched)
 
 
 def terraform(request: TerraformRequest, echo: Callable[[str], None]) -> Report:
@@ -107,8 +111,9 @@ def terraform(request: TerraformRequest, echo: Callable[[str], None]) -> Report:
     return judge(changes, request.judging)
 
 
-def judge(changes: list[Change], judging: Judging) -> Report:
-    """Read the account (with --live), apply the rules, build the report. With --resolve,
+def judge(changes: list[Change], judging: Judging, untouched: int = 0) -> Report:
+    """Read the account (with --live), apply the rules, build the report (`untouched`: the
+    root modules and templates left out, which no changed file affects). With --resolve,
     pip runs in the background meanwhile."""
     pending = None
     if judging.resolving is not None:
@@ -130,7 +135,13 @@ def judge(changes: list[Change], judging: Judging) -> Report:
     context = rules.Context(catalog=judging.catalog, today=today())
     findings = rules.run(changes, context, judging.config.policy)
     return build(
-        changes, findings, judging.catalog, context.today, judging.config.ordering, judging.targets
+        changes,
+        findings,
+        judging.catalog,
+        context.today,
+        judging.config.ordering,
+        judging.targets,
+        untouched,
     )
 
 
@@ -161,9 +172,15 @@ def _say(message: str) -> None:
 
 def _changes(
     head_paths: tuple[Path, ...], base_path: Path | None, request: CheckRequest
-) -> list[Change]:
-    """Definitions pair with --base; plans and change sets pair with the base they carry."""
+) -> tuple[list[Change], int]:
+    """Definitions pair with --base; plans and change sets pair with the base they carry.
+    With one directory against another, only what a changed file can affect is evaluated.
+    Also gives how many root modules and templates were left out."""
     inputs = request.inputs
+    scope = None
+    if base_path is not None and len(head_paths) == 1 and head_paths[0].is_dir():
+        scope = _scope_between(head_paths[0], base_path, request)
+        inputs = replace(inputs, scope=scope)
     definitions: list[Environment] = []
     changes: list[Change] = []
     with confine.within(_repository(head_paths)):
@@ -179,7 +196,9 @@ def _changes(
         # One file against one file: the head is the new version of the base, whatever the
         # names (a template's environments are identified by its file name).
         single = len(head_paths) == 1 and head_paths[0].is_file() and base_path.is_file()
-        base_inputs = _base_inputs(request, _below_base(head_paths, base_path))
+        base_inputs = replace(
+            _base_inputs(request, _below_base(head_paths, base_path)), scope=scope
+        )
         with confine.within(_repository((base_path,))):
             base = sources.load(base_path, base_inputs, name=head_paths[0].name if single else None)
         if base.base is not None:
@@ -196,7 +215,52 @@ def _changes(
     elif definitions or not changes:
         changes += diff.pair(None, definitions)
     _refuse_unmatched(inputs.requirements, changes)
-    return diff.ordered(changes)
+    return diff.ordered(changes), scope.untouched if scope else 0
+
+
+def _evaluates_all(request: CheckRequest) -> str | None:
+    """Why every root module and template is evaluated against the base whatever changed
+    ("": asked for, nothing to say); None: only what the change can affect."""
+    inputs = request.inputs
+    if request.evaluate_all or inputs.only is not None:  # --only: pre-commit, files one by one
+        return ""
+    if request.judging.account is not None:
+        return "--live reads every environment's account"
+    named = [
+        ("--var-file", inputs.terraform.var_files or request.base_var_files),
+        ("--parameters-file", inputs.parameter_files or request.base_parameter_files),
+        ("--requirements", inputs.requirements.everywhere or inputs.requirements.by_environment),
+    ]
+    return next((f"{option} applies to every root" for option, given in named if given), None)
+
+
+def _scope_between(head: Path, base: Path, request: CheckRequest) -> untouched.Scope | None:
+    """--base DIR: what a change can affect, the two trees' files compared by content."""
+    reason = _evaluates_all(request)
+    if reason is not None or not base.is_dir():
+        _say_all(reason)
+        return None
+    from iacplan.inputs import untouched
+
+    here, there = Path(os.path.realpath(head)), Path(os.path.realpath(base))
+
+    def base_text(file: Path) -> str | None:
+        then = there / file.relative_to(here)
+        with confine.within(_repository((base,))):
+            return read_text(then) if then.is_file() else None
+
+    try:
+        with confine.within(_repository((head,))):
+            changed = untouched.compare(here, there)
+            return untouched.scope([head], here, there, changed, base_text, within=here)
+    except untouched.ScopeRefused as exc:
+        _say_all(str(exc))
+        return None
+
+
+def _say_all(reason: str | None) -> None:
+    if reason:
+        _say(f"every root module and template is evaluated: {reason}")
 
 
 def _refuse_unmatched(given: sources.Given, changes: list[Change]) -> None:
@@ -221,19 +285,25 @@ def _as_reported(
     return loaded.with_requirements(read if read.is_dir() else read.parent, inputs.requirements)
 
 
-def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, request: CheckRequest) -> list[Change]:
+def _changes_at_ref(
+    head_paths: tuple[Path, ...], ref: str, request: CheckRequest
+) -> tuple[list[Change], int]:
     """Each HEAD_PATH against itself at a git revision: one that did not exist there holds
     environments the PR adds (unless git sees it renamed); one the PR deletes, environments it
     removes. With several HEAD_PATHS, ids are prefixed by the path: each is its own
-    configuration."""
+    configuration. Only what a changed file can affect is read from git and evaluated; also
+    gives how many root modules and templates were left out."""
     from iacplan.inputs import revision as git
 
-    inputs = request.inputs
     changes: list[Change] = []
     definitions = False
     here = _repository(head_paths)
-    with git.revision(ref) as revision:
-        then_inputs = _base_inputs(request, _at_revision(revision))
+    reason = _evaluates_all(request)
+    _say_all(reason)
+    with git.revision(ref, whole=reason is not None) as revision:
+        scope = None if reason is not None else _scope_at(revision, head_paths, here)
+        inputs = replace(request.inputs, scope=scope)
+        then_inputs = replace(_base_inputs(request, _at_revision(revision)), scope=scope)
         for path in head_paths:
             head = _module_file(path)
             with confine.within(here):
@@ -247,7 +317,7 @@ def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, request: CheckReques
                 definitions = True
                 if head:
                     with confine.within(here):
-                        git.copy_untracked(head, revision)
+                        git.copy_untracked(head, revision, scope.dirs if scope else None)
                 with confine.within(revision.root):
                     base = _load_at(then, then_inputs, ref) if then else ()
                 loaded = sources.Loaded(loaded.head, base, local_ids=True)
@@ -261,7 +331,43 @@ def _changes_at_ref(head_paths: tuple[Path, ...], ref: str, request: CheckReques
             "--base-ref compares definitions, but every HEAD_PATH is a plan or change set, "
             "which carries its own base"
         )
-    return diff.ordered(changes)
+    return diff.ordered(changes), scope.untouched if scope else 0
+
+
+def _scope_at(
+    revision: git.Revision, head_paths: tuple[Path, ...], here: Path
+) -> untouched.Scope | None:
+    """--base-ref: what the change can affect, from what git sees changed; only that (and
+    each HEAD_PATH's directory) is written out from the revision. None, with the whole
+    revision written out: everything is evaluated."""
+    from iacplan.inputs import untouched
+
+    def base_text(file: Path) -> str | None:
+        then = revision.path(file)
+        with confine.within(revision.root):
+            return read_text(then) if then.is_file() else None
+
+    heads = [p for p in head_paths if p.is_dir() or p.name.endswith(TF_SUFFIXES)]
+    try:
+        changed = revision.changed()
+        revision.write((), (f for f in changed.files if f.name.endswith(TF_SUFFIXES)))
+        with confine.within(here):
+            scope = untouched.scope(
+                [p for p in heads if p.exists()],
+                revision.toplevel,
+                revision.root,
+                changed,
+                base_text,
+            )
+    except untouched.ScopeRefused as exc:
+        _say_all(str(exc))
+        revision.write_all()
+        return None
+    revision.write(scope.dirs, scope.files)
+    for path in head_paths:  # where each HEAD_PATH is looked for, if the revision has it
+        revision.make(path)
+        revision.write((), [path])
+    return scope
 
 
 def _module_file(path: Path) -> Path | None:

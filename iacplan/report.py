@@ -99,6 +99,9 @@ class Report:
     # What was checked: the HEAD paths as given (`iacplan terraform`: its directory). SARIF
     # derives the code-scanning category from it. Not in the JSON report: () when read back.
     targets: tuple[str, ...] = ()
+    # Root modules and templates no changed file can affect: not evaluated, so their
+    # environments are not in `environments` (iacplan.inputs.untouched).
+    untouched: int = 0
 
     def active(self, minimum: Severity | None = None) -> list[Finding]:
         """Unsuppressed findings, optionally only those at or above `minimum`."""
@@ -123,6 +126,7 @@ class Report:
         counts["errors"] = len(self.active(Severity.ERROR))
         counts["warnings"] = len(self.active()) - counts["errors"]
         counts["suppressed"] = sum(f.suppressed for f in self.findings)
+        counts["untouched"] = self.untouched
         return counts
 
     def to_dict(self) -> dict[str, Any]:
@@ -162,6 +166,7 @@ class Report:
                     data["rollout"]["rule"],
                     tuple(RolloutEntry(**entry) for entry in data["rollout"]["order"]),
                 ),
+                untouched=data["summary"].get("untouched", 0),
             )
         )
 
@@ -173,6 +178,7 @@ def build(
     today: date,
     ordering: Ordering | None = None,
     targets: tuple[str, ...] = (),
+    untouched: int = 0,
 ) -> Report:
     order = {change.id: i for i, change in enumerate(changes)}
     ordered = sorted(findings, key=lambda f: (order[f.environment], f.rule, f.location, f.message))
@@ -200,6 +206,7 @@ def build(
             findings=tuple(ordered),
             rollout=rollout(planned, ordering or Ordering()),
             targets=targets,
+            untouched=untouched,
         )
     )
 

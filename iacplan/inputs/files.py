@@ -18,6 +18,8 @@ from iacplan.inputs import confine
 from iacplan.runtime import limits, parallel
 
 TF_SUFFIXES = (".tf", ".tf.json")
+# Terragrunt's configuration files: a live tree may hold no .tf file at all.
+TERRAGRUNT_FILES = ("terragrunt.hcl", "terragrunt.hcl.json", "terragrunt.stack.hcl")
 
 # Directories whose files are shown as if they were below another (actual -> shown).
 _SHOWN_AS: dict[Path, Path] = {}

@@ -11,12 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from iacplan.inputs import requirements
 from iacplan.inputs.files import display_path, parse_json, read_text
 from iacplan.inputs.requirements import Given
 from iacplan.model import Environment
+
+if TYPE_CHECKING:  # made only for a PR's base and head
+    from iacplan.inputs.untouched import Scope
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,9 @@ class Inputs:
     only: str | None = None  # "terraform" | "cloudformation"
     # Terragrunt's get_env() reads only these names from the environment (--env-allow).
     env_allow: frozenset[str] = frozenset()
+    # What a change can affect (a PR's base and head): the untouched root modules and templates
+    # are not read. None: everything is.
+    scope: Scope | None = None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,10 @@ name), or holds an escape sequence that could spell one of them in another way.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 # aws_mwaa_environment, awscc_mwaa_environment, the known MWAA modules (aws-ia, cloudposse,
 # idealo: all contain "mwaa"), remote calls that look like MWAA (terraform_modules.py), and
@@ -25,6 +28,21 @@ _CLOUDFORMATION = re.compile(
 # Every string that starts like a local module source: a superset of the `source` arguments
 # of local module calls (which must be literal strings), confirmed later by the parser.
 _LOCAL_SOURCE = re.compile(r'"(\.\.?/[^"\n]*)"')
+# Any function whose name starts with "file" (file, filebase64, fileexists, fileset, filemd5,
+# filesha*, …) or templatefile, as HCL calls it: comments and line breaks may stand between
+# the name and the parenthesis; `core::file` is matched too. A match in a comment or a string
+# is renamed as well (view.py): harmless (a string that shows the new name is never a version).
+FILE_CALL = re.compile(
+    r"\b(?P<name>templatefile|file\w*)(?=(?:\s|/\*.*?\*/|#[^\n]*\n|//[^\n]*\n)*\()", re.S
+)
+# The argument forms that are checked and let through: a plain literal path, alone (or the
+# first argument of templatefile), relative to the root or to path.module / path.root.
+LITERAL_ARG = re.compile(
+    r'\(\s*"(?:\$\{path\.(?P<base>module|root)\}/)?(?P<path>[^"\\$%\n]*)"\s*(?P<end>[),])'
+)
+# What every FILE_CALL match starts with: the name, then a parenthesis or what may come first.
+_MAY_CALL_FILE = re.compile(r"\b(?:templatefile|file\w*)\s*[(/#]")
+JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 _TEMPLATE = re.compile(r'^["\']?Resources["\']?\s*:|"Resources"\s*:', re.MULTILINE)
 
 
@@ -49,3 +67,29 @@ def looks_like_template(text: str) -> bool:
 
 def local_sources(text: str) -> list[str]:
     return _LOCAL_SOURCE.findall(text)
+
+
+def literal_reads(text: str, path: Path) -> Iterator[tuple[str, str]]:
+    """What the file-reading calls of a .tf or .tf.json text may read, as (base, path) with
+    base "module" (the module's directory) or "root" (the root's: `path.root`, or a plain
+    relative path): every call view.py can let through, and more (a superset)."""
+    if _MAY_CALL_FILE.search(text) is None:  # most files are spared the slower regex
+        return
+    texts = [text]
+    if path.name.endswith(".json"):  # escapes can spell a name: the strings, decoded
+        texts += [
+            decoded_json_string(token) for token in JSON_STRING.findall(text) if "\\" in token
+        ]
+    for scanned in texts:
+        for match in FILE_CALL.finditer(scanned):
+            argument = LITERAL_ARG.match(scanned, scanned.find("(", match.end()))
+            if argument is not None and argument["path"]:
+                yield ("module" if argument["base"] == "module" else "root"), argument["path"]
+
+
+def decoded_json_string(token: str) -> str:
+    try:
+        decoded = json.loads(token)
+    except ValueError:
+        return token
+    return decoded if isinstance(decoded, str) else token

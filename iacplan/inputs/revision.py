@@ -1,11 +1,14 @@
 """The same paths as they are at a git revision (`--base-ref`), read without touching the
 user's working tree, index, stash or refs.
 
-The revision's whole tree is written to a temporary directory with git's plumbing (`ls-tree`
-and `cat-file --batch`: no checkout, no hooks, no `.gitattributes` export rules, no lock on the
-repository), so modules and var files that a path references outside itself (`../modules/x`)
-are there too. Files in it are displayed as the working tree's (`infra/main.tf`, never the
-temporary directory), and the directory is removed on every way out, SIGTERM included.
+The revision's tree is written to a temporary directory with git's plumbing (`ls-tree` and
+`cat-file --batch`: no checkout, no hooks, no `.gitattributes` export rules, no lock on the
+repository): all of it, or (when only what a change affects is evaluated, untouched.py) the
+files that differ from the working tree and those the affected definitions read, modules and
+var files outside the paths (`../modules/x`) included. In a partial clone the missing files
+are fetched in one batch first. Files in it are displayed as the working tree's
+(`infra/main.tf`, never the temporary directory), and the directory is removed on every way
+out, SIGTERM included.
 """
 
 from __future__ import annotations
@@ -15,19 +18,22 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path, PurePosixPath
 from typing import IO
 
 from iacplan.errors import InputError
 from iacplan.inputs.files import display_path, shown_as
 from iacplan.inputs.terraform.modules import MANIFEST
+from iacplan.inputs.untouched import Changed
 from iacplan.model import Change, ChangeKind
 from iacplan.runtime.signals import terminated_as_interrupt
 
 _SYMLINK = "120000"
+_SUBMODULE = "160000"
 # Files Terraform reads without being told (a root module's directory): git often ignores them
 # (GitHub's Terraform .gitignore lists *.tfvars), and then only the working tree has them.
 _AUTO_VAR_FILES = ("terraform.tfvars", "terraform.tfvars.json")
@@ -42,6 +48,91 @@ class Revision:
     commit: str
     root: Path
     toplevel: Path
+    _written: set[str] = field(default_factory=set, compare=False)  # paths, relative
+
+    def changed(self) -> Changed:
+        """What differs between the revision and the working tree: files git sees changed
+        (staged or not), untracked files, and what git ignores (a directory as a whole),
+        but for the hidden directories and auto-loaded var files `copy_untracked` copies."""
+        files: set[Path] = set()
+        trees: set[Path] = set()
+        why = None
+        raw = _git(
+            ["diff", "--raw", "-z", "--no-renames", "--no-ext-diff", self.commit, "--"],
+            self.toplevel,
+            self.ref,
+        )
+        fields = iter(raw.split("\0"))
+        for meta in fields:
+            if not meta:
+                continue
+            name = next(fields, "")
+            modes = meta.lstrip(":").split()[:2]
+            if _SYMLINK in modes:
+                why = why or f"{name}: a symbolic link changed"
+            (trees if _SUBMODULE in modes else files).add(self.toplevel / name)
+        listed = _git(["ls-files", "--others", "--exclude-standard", "-z"], self.toplevel, self.ref)
+        for name in filter(None, listed.split("\0")):
+            if os.path.islink(self.toplevel / name):
+                why = why or f"{name}: a symbolic link git does not track"
+            files.add(self.toplevel / name)
+        ignored = _git(
+            ["ls-files", "--others", "--ignored", "--exclude-standard", "--directory", "-z"],
+            self.toplevel,
+            self.ref,
+        )
+        for name in filter(None, ignored.split("\0")):
+            parts = PurePosixPath(name).parts
+            if any(p.startswith(".") for p in parts) or _auto_var_file(parts[-1]):
+                continue
+            (trees if name.endswith("/") else files).add(self.toplevel / name.rstrip("/"))
+        return Changed(frozenset(files), frozenset(trees), why)
+
+    def write(self, directories: Iterable[Path], files: Iterable[Path] = ()) -> None:
+        """Write out (once) the revision's files directly in `directories` and `files`, given
+        as the working tree's real paths; what is not in the revision is not written. Each
+        directory the revision has is made, even with no file in it."""
+        wanted: dict[str, tuple[str, str]] = {}
+        for directory in directories:
+            rel = self._rel(directory)
+            if rel is not None and rel in self._listing.trees:
+                self.make(directory)
+                wanted.update((n, self._listing.blobs[n]) for n in self._listing.trees[rel])
+        for file in files:
+            rel = self._rel(file)
+            if rel is not None and rel in self._listing.blobs:
+                wanted[rel] = self._listing.blobs[rel]
+        blobs = [(mode, oid, name) for name, (mode, oid) in sorted(wanted.items())]
+        blobs = [b for b in blobs if b[2] not in self._written]
+        self._written.update(name for _, _, name in blobs)
+        _fetch_missing({oid for _, oid, _ in blobs}, self.commit, self.toplevel, self.ref)
+        _write_blobs(blobs, self.toplevel, self.root)
+
+    def make(self, directory: Path) -> None:
+        """Make `directory` (a working tree path), without its files, if the revision has it."""
+        rel = self._rel(directory)
+        if rel is not None and rel in self._listing.trees:
+            (self.root / rel).mkdir(parents=True, exist_ok=True)
+
+    def write_all(self) -> None:
+        listing = self._listing
+        _fetch_missing(
+            set(o for _, o in listing.blobs.values()), self.commit, self.toplevel, self.ref
+        )
+        _write_blobs([(m, o, n) for n, (m, o) in listing.blobs.items()], self.toplevel, self.root)
+        self._written.update(listing.blobs)
+
+    def _rel(self, here: Path) -> str | None:
+        """`here` (absolute, by name: the revision has its own links) relative to the top."""
+        absolute = Path(os.path.abspath(here))
+        if not absolute.is_relative_to(self.toplevel):
+            return None
+        rel = absolute.relative_to(self.toplevel).as_posix()
+        return "" if rel == "." else rel
+
+    @cached_property
+    def _listing(self) -> _Listing:
+        return _list(self.commit, self.toplevel, self.ref)
 
     def path(self, here: Path) -> Path:
         """Where a path of the working tree is in the revision's tree: mapped by its name,
@@ -146,8 +237,9 @@ def toplevel(cwd: Path | None = None) -> Path | None:
 
 
 @contextmanager
-def revision(ref: str) -> Iterator[Revision]:
-    """The tree of `ref` in a temporary directory for the duration of the block."""
+def revision(ref: str, whole: bool = True) -> Iterator[Revision]:
+    """The tree of `ref` in a temporary directory for the duration of the block: all of it,
+    or (`whole` False) only what `Revision.write` is asked for."""
     cwd = Path.cwd()
     top = Path(os.path.realpath(_git(["rev-parse", "--show-toplevel"], cwd, ref).strip()))
     commit = _git(
@@ -156,16 +248,18 @@ def revision(ref: str) -> Iterator[Revision]:
     with terminated_as_interrupt():
         root = Path(tempfile.mkdtemp(prefix="iacplan-base-")).resolve()
         try:
-            _write_tree(commit, top, root, ref)
+            written = Revision(ref, commit, root, top)
+            if whole:
+                written.write_all()
             with shown_as(root, top):
-                yield Revision(ref, commit, root, top)
+                yield written
         finally:
             shutil.rmtree(root, ignore_errors=True)
 
 
-def copy_untracked(here: Path, revision: Revision) -> None:
+def copy_untracked(here: Path, revision: Revision, only: Collection[Path] | None = None) -> None:
     """What Terraform reads below `here` that git does not track is the same on both sides
-    (one walk of the head's tree for both):
+    (one walk of the head's tree for both; with `only`, of those directories, real paths):
     - module copies `terraform init` leaves in `.terraform/modules`: without them a registry
       module's environments would get other ids on the revision's side (added + removed). A
       copy that does not match the revision's call is judged stale there, so its environments
@@ -175,21 +269,32 @@ def copy_untracked(here: Path, revision: Revision) -> None:
       from it to a literal would read unchanged. A file the revision tracks at the same place
       is the revision's own and stays."""
     start = here if here.is_dir() else here.parent
-    for directory, dirnames, filenames in os.walk(start):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        target = revision.path(Path(directory))
+    if only is None:
+        walked = ((Path(d), names) for d, _, names in _walk(start))
+    else:
+        real = Path(os.path.realpath(start))
+        mine = sorted(d for d in only if d.is_relative_to(real) and d.is_dir())
+        walked = ((d, [f.name for f in d.iterdir() if f.is_file()]) for d in mine)
+    for directory, filenames in walked:
+        target = revision.path(directory)
         if not target.is_dir():
             continue
-        installed = Path(directory) / MANIFEST.parent
+        installed = directory / MANIFEST.parent
         if (installed / MANIFEST.name).is_file():
             shutil.copytree(installed, target / MANIFEST.parent, symlinks=True, dirs_exist_ok=True)
         for name in filenames:
-            if name not in _AUTO_VAR_FILES and not name.endswith(_AUTO_VAR_SUFFIXES):
+            if not _auto_var_file(name):
                 continue
-            file = Path(directory) / name
+            file = directory / name
             # lexists: never write through a link of the revision (it may lead anywhere).
             if not os.path.lexists(target / name) and not _tracked(file, revision.toplevel):
                 shutil.copyfile(file, target / name)
+
+
+def _walk(start: Path) -> Iterator[tuple[str, list[str], list[str]]]:
+    for directory, dirnames, filenames in os.walk(start):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        yield directory, dirnames, filenames
 
 
 def _relative(path: Path, top: Path) -> Path | None:
@@ -212,6 +317,10 @@ def _inside(path: Path, top: Path) -> Path:
     return rel
 
 
+def _auto_var_file(name: str) -> bool:
+    return name in _AUTO_VAR_FILES or name.endswith(_AUTO_VAR_SUFFIXES)
+
+
 def _tracked(path: Path, top: Path) -> bool:
     real = Path(os.path.realpath(path))
     if not real.is_relative_to(top):
@@ -219,37 +328,81 @@ def _tracked(path: Path, top: Path) -> bool:
     return bool(_git(["ls-files", "-z", "--", str(real.relative_to(top))], top, ""))
 
 
-def _prefetch(commit: str, top: Path, ref: str) -> None:
-    """In a partial clone (`--filter=blob:none`, `tree:0`), the revision's missing objects in
-    one fetch from the promisor remote, as git's own lazy fetch asks for them, instead of one
-    fetch per file when they are read. Nothing happens in a full clone."""
-    remote = ""
-    for _ in range(3):  # a treeless clone: the trees first, then the blobs they name
-        listing = _git(["rev-list", "--objects", "--missing=print", "--no-walk", commit], top, ref)
-        missing = [line[1:] for line in listing.splitlines() if line.startswith("?")]
-        if not missing:
-            return
-        remote = remote or _promisor(top, ref)
-        fetch = subprocess.run(
-            [
-                *("git", "-c", "fetch.negotiationAlgorithm=noop", "fetch", remote, "--no-tags"),
-                *("--no-write-fetch-head", "--recurse-submodules=no", "--filter=blob:none"),
-                "--stdin",
-            ],
-            cwd=top,
-            input="".join(f"{oid}\n" for oid in missing),
-            capture_output=True,
-            text=True,
-            check=False,
+@dataclass(frozen=True)
+class _Listing:
+    """A commit's tree: each blob's (mode, object id) by path, each directory's blobs."""
+
+    blobs: dict[str, tuple[str, str]]
+    trees: dict[str, list[str]]
+
+
+def _list(commit: str, top: Path, ref: str) -> _Listing:
+    """The commit's tree, submodules (no blob) left out. In a treeless clone its missing
+    trees are fetched first, in one batch per level git cannot see below."""
+    if _partial(top, ref):
+        for _ in range(3):
+            missing = _missing(commit, top, ref, ["--filter=blob:none"])
+            if not missing:
+                break
+            _fetch(missing, top, ref)
+    listing = _git(["ls-tree", "-r", "-t", "-z", "--full-tree", commit], top, ref)
+    blobs: dict[str, tuple[str, str]] = {}
+    trees: dict[str, list[str]] = {"": []}
+    for entry in filter(None, listing.split("\0")):
+        meta, _, name = entry.partition("\t")
+        mode, kind, oid = meta.split()
+        if kind == "tree":
+            trees.setdefault(name, [])
+        elif kind == "blob":
+            blobs[name] = (mode, oid)
+            trees.setdefault(os.path.dirname(name), []).append(name)
+    return _Listing(blobs, trees)
+
+
+def _partial(top: Path, ref: str) -> bool:
+    return bool(_git(["config", "--get", "extensions.partialclone"], top, ref, ok=(0, 1)).strip())
+
+
+def _missing(commit: str, top: Path, ref: str, options: list[str]) -> list[str]:
+    listing = _git(
+        ["rev-list", "--objects", "--missing=print", "--no-walk", *options, commit], top, ref
+    )
+    return [line[1:] for line in listing.splitlines() if line.startswith("?")]
+
+
+def _fetch_missing(oids: set[str], commit: str, top: Path, ref: str) -> None:
+    """In a partial clone (`--filter=blob:none`, `tree:0`), those of `oids` the clone lacks in
+    one fetch from the promisor remote, instead of one fetch per file when git reads them.
+    Nothing happens in a full clone."""
+    if not oids or not _partial(top, ref):
+        return
+    missing = [oid for oid in _missing(commit, top, ref, []) if oid in oids]
+    if missing:
+        _fetch(missing, top, ref)
+
+
+def _fetch(missing: list[str], top: Path, ref: str) -> None:
+    remote = _promisor(top, ref)
+    fetch = subprocess.run(
+        [
+            *("git", "-c", "fetch.negotiationAlgorithm=noop", "fetch", remote, "--no-tags"),
+            *("--no-write-fetch-head", "--recurse-submodules=no", "--filter=blob:none"),
+            "--stdin",
+        ],
+        cwd=top,
+        input="".join(f"{oid}\n" for oid in missing),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if fetch.returncode != 0:
+        lines = fetch.stderr.strip().splitlines() or ["no message"]
+        message = next((x for x in lines if x.startswith(("fatal:", "error:"))), lines[-1])
+        raise InputError(
+            f"--base-ref {ref}: this partial clone lacks {len(missing)} of the revision's "
+            f"files and cannot fetch them from {remote} ({message}): give git access to the "
+            "remote, or clone without a filter"
         )
-        if fetch.returncode != 0:
-            lines = fetch.stderr.strip().splitlines() or ["no message"]
-            message = next((x for x in lines if x.startswith(("fatal:", "error:"))), lines[-1])
-            raise InputError(
-                f"--base-ref {ref}: this partial clone lacks {len(missing)} of the revision's "
-                f"files and cannot fetch them from {remote} ({message}): give git access to the "
-                "remote, or clone without a filter"
-            )
 
 
 def _promisor(top: Path, ref: str) -> str:
@@ -268,18 +421,8 @@ def _promisor(top: Path, ref: str) -> str:
     )
 
 
-def _write_tree(commit: str, top: Path, root: Path, ref: str) -> None:
-    """Every blob of the commit, with its path; submodules (no blob) are left out."""
-    _prefetch(commit, top, ref)
-    listing = _git(["ls-tree", "-r", "-z", "--full-tree", commit], top, ref)
-    blobs = []
-    for entry in listing.split("\0"):
-        if not entry:
-            continue
-        meta, _, name = entry.partition("\t")
-        mode, kind, oid = meta.split()
-        if kind == "blob":
-            blobs.append((mode, oid, name))
+def _write_blobs(blobs: list[tuple[str, str, str]], top: Path, root: Path) -> None:
+    """Each (mode, object id, path) below `root`, read in one `git cat-file --batch`."""
     if not blobs:
         return
     with subprocess.Popen(

@@ -142,6 +142,24 @@ def counts_phrase(
     return ", ".join(parts) if parts else ("no environment" if zero_ok else "")
 
 
+def untouched(report: Report, code: Callable[[str], str] = str) -> str:
+    """The root modules and templates left out, in a sentence; "" when none was. `code`
+    shows the option (a code span in Markdown)."""
+    count = report.untouched
+    if not count:
+        return ""
+    what = "root module or template" if count == 1 else "root modules and templates"
+    they = "it" if count == 1 else "they"
+    return (
+        f"{count} {what} untouched: no file {they} can read changed, so not evaluated "
+        f"({code('--all')} evaluates {'it' if count == 1 else 'them'})."
+    )
+
+
+def no_environment(report: Report) -> str:
+    return "no aws_mwaa_environment " + ("this change affects" if report.untouched else "found")
+
+
 def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
@@ -157,7 +175,7 @@ def gate(report: Report) -> str:
         return "allows this change"
     if verdict is Verdict.UNCHANGED:
         return "found no version change"
-    return "found no MWAA environment"
+    return "found no MWAA environment" + (" this change affects" if report.untouched else "")
 
 
 @dataclass(frozen=True)
@@ -254,7 +272,7 @@ def closing(report: Report) -> str:
     """The last line of the text report: the verdict again and what did not pass."""
     verdict = overall_verdict(report)
     if verdict is None:
-        return "iacplan: no aws_mwaa_environment found"
+        return f"iacplan: {no_environment(report)}"
     rejected = [
         f"{label(a.entry)} ({', '.join(_error_rules(a.findings))})"
         for a in attention(report)

@@ -105,7 +105,8 @@ def _banner(report: Report) -> list[str]:
     icon = f"{_VERDICT_ICON[verdict]} " if verdict is not None else ""
     counts = brief.counts_phrase(report, shown=_text)
     title = f"## {icon}iacplan {brief.gate(report)}" + (f" — {counts}" if counts else "")
-    return [title, ""]
+    note = brief.untouched(report, code=_code)
+    return [title, "", *([note, ""] if note else [])]
 
 
 def _link(text: str, url: str | None) -> str:

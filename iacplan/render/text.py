@@ -97,6 +97,8 @@ def render(
     if rest:
         lines += ["", "Allowed and unchanged:" if items else "Environments:"]
         lines += _quiet(rest, out)
+    if report.untouched:
+        lines += ["", *out.wrap(brief.untouched(report), "")]
     lines += _rollout(report, out)
     lines += _plans(report, out, items)
     if ctx.run_url:
@@ -108,7 +110,7 @@ def render(
 def _banner(report: Report, out: _Layout) -> list[str]:
     verdict = overall_verdict(report)
     if verdict is None:
-        return [f"iacplan: no aws_mwaa_environment found · MWAA catalog {report.catalog_date}"]
+        return [f"iacplan: {brief.no_environment(report)} · MWAA catalog {report.catalog_date}"]
     findings = brief.findings_count(report.findings)
     parts = [
         brief.counts_phrase(report),

@@ -5,6 +5,7 @@ start."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,21 +37,18 @@ def load_directory(directory: Path, inputs: Inputs, beside: bool = False) -> lis
     as templates, and finding none is fine (a Helm chart or a CI config is not an error there)."""
     templates = 0
     candidates: list[Path] = []
-    for path in sorted(directory.rglob("*")):
-        relative = path.relative_to(directory)
-        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
-            continue
-        if path.suffix not in TEMPLATE_SUFFIXES:
-            continue
+    for path in _files(directory):
         if confine.reason(path) is not None:
             continue  # a link out of the repository (or to a FIFO): not read, not a template
         if beside and (path.name.endswith(".tf.json") or not _may_be_template(path)):
             continue
         text = read_text(path)
-        if cloudformation_may_hold(text):
+        if not cloudformation_may_hold(text):
+            templates += looks_like_template(text)
+        elif inputs.scope is None or inputs.scope.evaluates_template(path):
             candidates.append(path)
         else:
-            templates += looks_like_template(text)
+            templates += 1  # untouched by the change: not read, not "no templates found"
     found: list[list[Environment] | None] = []
     if candidates:
         from iacplan.inputs.cloudformation import template
@@ -65,6 +63,18 @@ def load_directory(directory: Path, inputs: Inputs, beside: bool = False) -> lis
             "templates found"
         )
     return [env for envs in found for env in envs or ()]
+
+
+def _files(directory: Path) -> list[Path]:
+    """The files below `directory` with a template's suffix, hidden ones (and those in hidden
+    directories) left out, in the order of their paths."""
+    found = []
+    for top, dirnames, filenames in os.walk(directory):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in filenames:
+            if not name.startswith(".") and name.endswith(TEMPLATE_SUFFIXES):
+                found.append(Path(top, name))
+    return sorted(p for p in found if p.is_file())
 
 
 def _may_be_template(path: Path) -> bool:

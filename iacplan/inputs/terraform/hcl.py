@@ -76,6 +76,7 @@ from iacplan.runtime import limits, parallel
 
 if TYPE_CHECKING:
     from iacplan.inputs.terraform.terragrunt import Sources
+    from iacplan.inputs.untouched import Scope
 
 RESOURCE_TYPE = "aws_mwaa_environment"
 _ROOT_MARKERS = re.compile(r'^\s*(provider\s+"|backend\s+"|cloud\s*\{)', re.MULTILINE)
@@ -86,18 +87,20 @@ _TFPARSE_POSITION = re.compile(
 
 
 def load_tree(
-    top: Path, inputs: TerraformInputs, units: Sequence[UnitRun] = ()
+    top: Path, inputs: TerraformInputs, units: Sequence[UnitRun] = (), scope: Scope | None = None
 ) -> list[Environment]:
     """Every MWAA environment the root modules under `top` (a directory) declare, and those
     of the Terragrunt units' modules, evaluated with the units' inputs. A module a unit runs
-    is not also a root: on its own defaults it would say what no unit deploys."""
+    is not also a root: on its own defaults it would say what no unit deploys. With a
+    `scope`, only the roots it evaluates (the others are untouched by the change)."""
     if confine.current() is None:  # a caller that set no repository root: `top`'s
         with confine.within(confine.repository_root([top])):
-            return load_tree(top, inputs, units)
+            return load_tree(top, inputs, units, scope)
     clear_caches()
     _module_declarations.cache_clear()
     terragrunt_files: list[Path] = []
-    module_dirs = list(_module_dirs(top, terragrunt_files))
+    # With a scope, only the directories the affected roots read: the rest is not looked at.
+    module_dirs = scope.module_dirs(top) if scope else list(_module_dirs(top, terragrunt_files))
     if not module_dirs and not units:
         raise NoDefinitions(f"{display_path(top)}: no Terraform files (.tf, .tf.json) found")
     run_by_units = {u.module.resolve() for u in units}
@@ -108,6 +111,8 @@ def load_tree(
         for root in roots
         if holders & set(_reachable(root.resolve(), calls)) and root.resolve() not in run_by_units
     ]
+    if scope is not None:
+        todo = [r for r in todo if isinstance(r, UnitRun) or scope.evaluates(r)]
     plain = [root for root in todo if isinstance(root, Path)]
     sourced: Sources = {}
     if terragrunt_files:

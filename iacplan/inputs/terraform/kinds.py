@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from iacplan.errors import InputError
-from iacplan.inputs.files import TF_SUFFIXES, parse_json
+from iacplan.inputs.files import TERRAGRUNT_FILES, TF_SUFFIXES, parse_json
 from iacplan.inputs.interface import Loaded, Source
 from iacplan.inputs.terraform import hcl
 
@@ -28,8 +28,11 @@ class Configuration:
 
     def load(self, source: Source) -> Loaded:
         top = source.path if source.path.is_dir() else source.path.parent
-        if not source.path.is_dir() or not _has_terragrunt(top):
-            return Loaded(tuple(hcl.load_tree(top, source.inputs.terraform)))
+        # A scope is made only where there is no Terragrunt file (iacplan.inputs.untouched).
+        if not source.path.is_dir() or source.inputs.scope or not _has_terragrunt(top):
+            return Loaded(
+                tuple(hcl.load_tree(top, source.inputs.terraform, scope=source.inputs.scope))
+            )
         # Terragrunt units feed modules: each is evaluated with its unit's inputs (its parser
         # is imported only where a Terragrunt file is found).
         from iacplan.inputs import confine
@@ -116,10 +119,6 @@ def _has_terraform(directory: Path, names: tuple[str, ...] = ()) -> bool:
         if any(f.endswith(TF_SUFFIXES) if not names else f in names for f in filenames):
             return True
     return False
-
-
-# Terragrunt's configuration files: a live tree may hold no .tf file at all.
-TERRAGRUNT_FILES = ("terragrunt.hcl", "terragrunt.hcl.json", "terragrunt.stack.hcl")
 
 
 def _has_terragrunt(directory: Path) -> bool:

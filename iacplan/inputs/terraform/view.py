@@ -39,19 +39,8 @@ from iacplan.inputs.files import (
     refuse_big,
     tf_files,
 )
+from iacplan.inputs.prefilter import FILE_CALL, JSON_STRING, LITERAL_ARG
 
-# Any function whose name starts with "file" (file, filebase64, fileexists, fileset, filemd5,
-# filesha*, …) or templatefile, as HCL calls it: comments and line breaks may stand between
-# the name and the parenthesis; `core::file` is matched too. A match in a comment or a string
-# is renamed as well: harmless (a string that shows the new name is never a version).
-_CALL = re.compile(
-    r"\b(?P<name>templatefile|file\w*)(?=(?:\s|/\*.*?\*/|#[^\n]*\n|//[^\n]*\n)*\()", re.S
-)
-# The argument forms that are checked and let through: a plain literal path, alone (or the
-# first argument of templatefile), relative to the root or to path.module / path.root.
-_LITERAL_ARG = re.compile(
-    r'\(\s*"(?:\$\{path\.(?P<base>module|root)\}/)?(?P<path>[^"\\$%\n]*)"\s*(?P<end>[),])'
-)
 _ONE_PATH = frozenset(
     {
         "file",
@@ -66,7 +55,6 @@ _ONE_PATH = frozenset(
     }
 )
 NOT_READ = "iacplan_not_read"  # the function a refused call is renamed to: none has that name
-_JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 _VARS_DIR = ".iacplan-vars"
 
 
@@ -144,7 +132,7 @@ def _nothing_to_confine(
 ) -> bool:
     from iacplan.inputs.terraform.modules import MANIFEST
 
-    if any(_CALL.search(read_text(p)) for d in directories for p in tf_files(d)):
+    if any(FILE_CALL.search(read_text(p)) for d in directories for p in tf_files(d)):
         return False
     if not (root / MANIFEST).exists():
         return True
@@ -239,7 +227,7 @@ def _write_manifest(root: Path, installed: dict[str, Path], view: View, top: Pat
 
 def _checked_calls(text: str, path: Path, rel: Path, view: View, top: Path) -> str:
     """The file's text with every file-reading call it cannot let through renamed."""
-    if not _CALL.search(text):
+    if not FILE_CALL.search(text):
         return text
     if path.name.endswith(".json"):
 
@@ -249,21 +237,21 @@ def _checked_calls(text: str, path: Path, rel: Path, view: View, top: Path) -> s
                 decoded = json.loads(token)
             except ValueError:
                 return token
-            if not isinstance(decoded, str) or not _CALL.search(decoded):
+            if not isinstance(decoded, str) or not FILE_CALL.search(decoded):
                 return token
             line = text.count("\n", 0, match.start()) + 1
             checked = _checked_template(decoded, path, rel, view, top, lambda _: line)
             return json.dumps(checked)
 
         # Escapes can spell a name (`\u0066ile`): the strings are looked at decoded.
-        return _JSON_STRING.sub(in_string, text)
+        return JSON_STRING.sub(in_string, text)
     return _checked_template(text, path, rel, view, top, lambda at: text.count("\n", 0, at) + 1)
 
 
 def _checked_template(text: str, path: Path, rel: Path, view: View, top: Path, line_of: Any) -> str:
     parts: list[str] = []
     last = 0
-    for match in _CALL.finditer(text):
+    for match in FILE_CALL.finditer(text):
         name = match["name"]
         line = line_of(match.start())
         why = _why_not(name, text, match.end(), rel, view, top)
@@ -290,7 +278,7 @@ def _why_not(name: str, text: str, after_name: int, rel: Path, view: View, top: 
     if name not in _ONE_PATH and name != "templatefile":
         return f"{name}() is never evaluated by iacplan (it lists or reads files)"
     opening = text.find("(", after_name)
-    match = _LITERAL_ARG.match(text, opening)
+    match = LITERAL_ARG.match(text, opening)
     if match is None or (name != "templatefile" and match["end"] != ")"):
         return (
             "its path is not a literal string, so iacplan cannot check that it stays inside "
@@ -313,7 +301,7 @@ def _why_not(name: str, text: str, after_name: int, rel: Path, view: View, top: 
     if not real.is_file():
         return f"{literal} is not a regular file"
     refuse_big(real)
-    if name == "templatefile" and _CALL.search(read_text(real)):
+    if name == "templatefile" and FILE_CALL.search(read_text(real)):
         return "the template itself calls a file function, which iacplan does not follow"
     copy = view.top / lexical
     if not copy.exists() and not copy.name.endswith(TF_SUFFIXES):  # never a checked .tf's copy
