@@ -218,27 +218,28 @@ def _changes(
     return diff.ordered(changes), scope.untouched if scope else 0
 
 
-def _evaluates_all(request: CheckRequest) -> str | None:
-    """Why every root module and template is evaluated against the base whatever changed
-    ("": asked for, nothing to say); None: only what the change can affect."""
+def _evaluates_all(request: CheckRequest) -> bool:
+    """Whether every root module and template is evaluated against the base, whatever
+    changed: asked for (--all; --only, the pre-commit hooks, give files one by one), or an
+    option that applies to each root (--live, var, parameters and requirements files)."""
     inputs = request.inputs
-    if request.evaluate_all or inputs.only is not None:  # --only: pre-commit, files one by one
-        return ""
-    if request.judging.account is not None:
-        return "--live reads every environment's account"
-    named = [
-        ("--var-file", inputs.terraform.var_files or request.base_var_files),
-        ("--parameters-file", inputs.parameter_files or request.base_parameter_files),
-        ("--requirements", inputs.requirements.everywhere or inputs.requirements.by_environment),
-    ]
-    return next((f"{option} applies to every root" for option, given in named if given), None)
+    given = inputs.requirements
+    return bool(
+        request.evaluate_all
+        or inputs.only is not None
+        or request.judging.account is not None
+        or inputs.terraform.var_files
+        or request.base_var_files
+        or inputs.parameter_files
+        or request.base_parameter_files
+        or given.everywhere
+        or given.by_environment
+    )
 
 
 def _scope_between(head: Path, base: Path, request: CheckRequest) -> untouched.Scope | None:
     """--base DIR: what a change can affect, the two trees' files compared by content."""
-    reason = _evaluates_all(request)
-    if reason is not None or not base.is_dir():
-        _say_all(reason)
+    if _evaluates_all(request) or not base.is_dir():
         return None
     from iacplan.inputs import untouched
 
@@ -253,14 +254,8 @@ def _scope_between(head: Path, base: Path, request: CheckRequest) -> untouched.S
         with confine.within(_repository((head,))):
             changed = untouched.compare(here, there)
             return untouched.scope([head], here, there, changed, base_text, within=here)
-    except untouched.ScopeRefused as exc:
-        _say_all(str(exc))
+    except untouched.ScopeRefused:
         return None
-
-
-def _say_all(reason: str | None) -> None:
-    if reason:
-        _say(f"every root module and template is evaluated: {reason}")
 
 
 def _refuse_unmatched(given: sources.Given, changes: list[Change]) -> None:
@@ -298,10 +293,10 @@ def _changes_at_ref(
     changes: list[Change] = []
     definitions = False
     here = _repository(head_paths)
-    reason = _evaluates_all(request)
-    _say_all(reason)
-    with git.revision(ref, whole=reason is not None) as revision:
-        scope = None if reason is not None else _scope_at(revision, head_paths, here)
+    whole = _evaluates_all(request)
+    refused: list[str] = []  # why everything is evaluated: said once the run went through
+    with git.revision(ref, whole=whole) as revision:
+        scope = None if whole else _scope_at(revision, head_paths, here, refused)
         inputs = replace(request.inputs, scope=scope)
         then_inputs = replace(_base_inputs(request, _at_revision(revision)), scope=scope)
         for path in head_paths:
@@ -331,15 +326,17 @@ def _changes_at_ref(
             "--base-ref compares definitions, but every HEAD_PATH is a plan or change set, "
             "which carries its own base"
         )
+    for reason in refused:
+        _say(f"every root module and template was evaluated: {reason}")
     return diff.ordered(changes), scope.untouched if scope else 0
 
 
 def _scope_at(
-    revision: git.Revision, head_paths: tuple[Path, ...], here: Path
+    revision: git.Revision, head_paths: tuple[Path, ...], here: Path, refused: list[str]
 ) -> untouched.Scope | None:
     """--base-ref: what the change can affect, from what git sees changed; only that (and
     each HEAD_PATH's directory) is written out from the revision. None, with the whole
-    revision written out: everything is evaluated."""
+    revision written out and the reason in `refused`: everything is evaluated."""
     from iacplan.inputs import untouched
 
     def base_text(file: Path) -> str | None:
@@ -360,7 +357,7 @@ def _scope_at(
                 base_text,
             )
     except untouched.ScopeRefused as exc:
-        _say_all(str(exc))
+        refused.append(str(exc))
         revision.write_all()
         return None
     revision.write(scope.dirs, scope.files)

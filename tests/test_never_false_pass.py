@@ -531,10 +531,12 @@ def _env(name: str, version: str = '"2.10.3"', extra: str = "") -> str:
     )
 
 
-def _pair(tmp_path: Path, base: dict[str, str], head: dict[str, str]) -> Run:
+def _pair(tmp_path: Path, base: dict[str, str], head: dict[str, str], *options: str) -> Run:
     write_tree(tmp_path / "base", base)
     write_tree(tmp_path / "head", head)
-    return iacplan("check", "--base", tmp_path / "base", tmp_path / "head", "--format", "json")
+    return iacplan(
+        "check", "--base", tmp_path / "base", tmp_path / "head", "--format", "json", *options
+    )
 
 
 SSM = 'data "aws_ssm_parameter" "n" {\n  name = "/mwaa/name"\n}\n'
@@ -596,7 +598,7 @@ def test_a_name_from_a_data_source_configured_otherwise_is_never_unchanged(
 
 def test_the_same_unresolvable_name_on_both_sides_is_no_replacement(tmp_path: Path) -> None:
     files = {"v.tf": NO_VALUE, "main.tf": _env('"${var.project}-prod"')}
-    run = _pair(tmp_path, files, files)
+    run = _pair(tmp_path, files, files, "--all")
     assert run.env("aws_mwaa_environment.main")["verdict"] == "unchanged"
     assert run.report["findings"] == []
 
@@ -705,7 +707,10 @@ def test_a_module_terragrunt_feeds_is_never_judged_on_its_defaults(
 
 def test_the_same_unresolvable_version_on_both_sides_stays_unverified(tmp_path: Path) -> None:
     files = {"main.tf": NO_VALUE + _env('"acme"', '"2.${var.project}.3"')}
-    assert_never_allowed(_pair(tmp_path, files, files))
+    assert_never_allowed(_pair(tmp_path, files, files, "--all"))
+    # Without --all the same files are untouched: not evaluated, counted, and nothing allowed.
+    run = _pair(tmp_path, files, files)
+    assert (run.report["environments"], run.report["summary"]["untouched"]) == ([], 1)
 
 
 def test_an_empty_version_is_never_a_pass_against_a_known_one(tmp_path: Path) -> None:

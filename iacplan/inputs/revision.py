@@ -53,7 +53,7 @@ class Revision:
     def changed(self) -> Changed:
         """What differs between the revision and the working tree: files git sees changed
         (staged or not), untracked files, and what git ignores (a directory as a whole),
-        but for the hidden directories and auto-loaded var files `copy_untracked` copies."""
+        but for what `copy_untracked` copies (`.terraform`, auto-loaded var files)."""
         files: set[Path] = set()
         trees: set[Path] = set()
         why = None
@@ -83,7 +83,7 @@ class Revision:
         )
         for name in filter(None, ignored.split("\0")):
             parts = PurePosixPath(name).parts
-            if any(p.startswith(".") for p in parts) or _auto_var_file(parts[-1]):
+            if ".terraform" in parts or _auto_var_file(parts[-1]):
                 continue
             (trees if name.endswith("/") else files).add(self.toplevel / name.rstrip("/"))
         return Changed(frozenset(files), frozenset(trees), why)
@@ -360,7 +360,8 @@ def _list(commit: str, top: Path, ref: str) -> _Listing:
 
 
 def _partial(top: Path, ref: str) -> bool:
-    return bool(_git(["config", "--get", "extensions.partialclone"], top, ref, ok=(0, 1)).strip())
+    """A partial clone: a remote promises the objects it lacks."""
+    return _promisor_remote(top, ref) is not None
 
 
 def _missing(commit: str, top: Path, ref: str, options: list[str]) -> list[str]:
@@ -407,18 +408,22 @@ def _fetch(missing: list[str], top: Path, ref: str) -> None:
 
 def _promisor(top: Path, ref: str) -> str:
     """The remote a partial clone fetches its missing objects from."""
-    try:
-        listing = _git(["config", "--get-regexp", r"^remote\..*\.promisor$"], top, ref)
-    except InputError:
-        listing = ""
+    remote = _promisor_remote(top, ref)
+    if remote is None:
+        raise InputError(
+            f"--base-ref {ref}: the revision's files are not all in this clone, and no remote "
+            "promises them (a shallow or partial clone: fetch the revision first)"
+        )
+    return remote
+
+
+def _promisor_remote(top: Path, ref: str) -> str | None:
+    listing = _git(["config", "--get-regexp", r"^remote\..*\.promisor$"], top, ref, ok=(0, 1))
     for line in listing.splitlines():
         key, _, value = line.partition(" ")
         if value.strip().lower() == "true":
             return key.removeprefix("remote.").removesuffix(".promisor")
-    raise InputError(
-        f"--base-ref {ref}: the revision's files are not all in this clone, and no remote "
-        "promises them (a shallow or partial clone: fetch the revision first)"
-    )
+    return None
 
 
 def _write_blobs(blobs: list[tuple[str, str, str]], top: Path, root: Path) -> None:

@@ -5,8 +5,8 @@ on neither (`--all` evaluates them).
 What a root module can read is found from the text alone, as a superset (like prefilter.py):
 - every file directly in its directory, and in each directory that a `"./…"` or `"../…"`
   string of its Terraform files names (a local module source is a literal string of that
-  form), and so on down; the module copies `terraform init` left below them
-  (`.terraform/modules`): a change below a hidden directory counts for the one holding it;
+  form) or its module manifest records, and so on down; the module copies `terraform init`
+  left below them: a change below `.terraform` counts for the directory holding it;
 - the files its file-reading calls name by a literal path (view.py lets no other path through);
 - through a link to a file, the file it leads to.
 A directory is *affected* when a changed file is in it, or it reads one, or it names an
@@ -14,7 +14,7 @@ affected directory. A directory that a changed Terraform file names, on either s
 affected too: its caller changed, so it may have stopped or started being a root.
 A template is untouched when its file is the same on both sides.
 
-Everything is evaluated (`scope` gives None, and says why) where a change could reach a
+Everything is evaluated (`scope` raises ScopeRefused, saying why) where a change could reach a
 definition some other way:
 - a changed file below a HEAD_PATH that could be a requirements file (requirements.find takes
   the one with the name of the environment's S3 key, from the module's directory up): any name
@@ -25,12 +25,14 @@ definition some other way:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 from iacplan.inputs import confine
 from iacplan.inputs.files import TERRAGRUNT_FILES, TF_SUFFIXES, display_path
@@ -47,7 +49,9 @@ _NOT_REQUIREMENTS = (
 )
 # Directories git ignores that never hold what iacplan reads (byte code, JavaScript packages).
 _IGNORED_HARMLESS = ("__pycache__", "node_modules")
-_ESCAPE = re.compile(r"\\[uU/]")  # what could spell a module source the text test misses
+# What could spell a module source the text test misses: HCL's \u and \U, and JSON's \/ too.
+_ESCAPE = re.compile(r"\\[uU]")
+_JSON_ESCAPE = re.compile(r"\\[uU/]")
 
 
 @dataclass(frozen=True)
@@ -111,8 +115,12 @@ class Scope:
             if not directory.is_relative_to(self.here):
                 continue
             real = side / directory.relative_to(self.here)
-            if real.is_relative_to(real_top) and _has_terraform(real):
-                found.append(top / real.relative_to(real_top))
+            if not real.is_relative_to(real_top):
+                continue
+            below = real.relative_to(real_top)
+            # As hcl.py walks a tree: not into hidden directories (a module there is called).
+            if not any(p.startswith(".") for p in below.parts) and _has_terraform(real):
+                found.append(top / below)
         return found
 
     def _on_head_side(self, path: Path) -> Path | None:
@@ -138,7 +146,8 @@ class _Node:
     holds: bool = False  # it may hold an environment (prefilter.py)
 
     def add(self, directory: Path, text: str, path: Path) -> None:
-        self.opaque = self.opaque or _ESCAPE.search(text) is not None
+        escape = _JSON_ESCAPE if path.name.endswith(".json") else _ESCAPE
+        self.opaque = self.opaque or escape.search(text) is not None
         self.holds = self.holds or terraform_may_hold(text)
         self.targets |= _targets(directory, text) - {directory}
         for base, literal in literal_reads(text, path):
@@ -167,39 +176,32 @@ def scope(
     if changed.why_all is not None:
         raise ScopeRefused(changed.why_all)
     try:
-        nodes = _graph(heads)
-        changed = _with_links(changed, nodes)
+        walked = [listed for head in heads for listed in _walk(head)]
+        nodes = _graph(walked)
+        changed = _with_links(changed, [link for listed in walked for link in listed.links])
         _refuse_requirements(heads, changed)
     except _All as exc:
         raise ScopeRefused(str(exc)) from None
     if within is not None:
-        _refuse_outside(within, nodes)
-    if any(node.opaque for node in nodes.values()):
-        opaque = next(d for d, node in nodes.items() if node.opaque)
-        raise ScopeRefused(f"a Terraform file in {display_path(opaque)} has an escape sequence")
-
-    def owner(path: Path) -> Path:
-        return _owner(path, confine.current())
-
+        _refuse_uncompared(within, nodes)
     # What the changed Terraform files are on the base side: their calls then.
     then: dict[Path, _Node] = {}
     for file in sorted(f for f in changed.files if f.name.endswith(TF_SUFFIXES)):
         text = base_text(file)
         if text is not None:
-            then.setdefault(_owner(file.parent, confine.current()), _Node()).add(
-                file.parent, text, file
-            )
-    if any(node.opaque for node in then.values()):
-        raise ScopeRefused("a Terraform file on the base side has an escape sequence")
-    touched = {_owner(f.parent, confine.current()) for f in changed.files} | {
-        _owner(t, confine.current()) for t in changed.trees
-    }
-    touched |= {d for d, node in nodes.items() if _reads_changed(node, changed)}
-    touched |= {d for d, node in then.items() if _reads_changed(node, changed)}
+            then.setdefault(_owner(file.parent), _Node()).add(file.parent, text, file)
+    opaque = [d for d, node in [*nodes.items(), *then.items()] if node.opaque]
+    if opaque:
+        raise ScopeRefused(f"a Terraform file in {display_path(opaque[0])} has an escape sequence")
     callers: dict[Path, set[Path]] = {}
     for directory, node in [*nodes.items(), *then.items()]:
         for target in node.targets:
             callers.setdefault(target, set()).add(directory)
+    touched = {_owner(f.parent) for f in changed.files} | {_owner(t) for t in changed.trees}
+    named = nodes.keys() | callers.keys()  # a directory below a changed tree, named or read
+    touched |= {d for d in named if any(d.is_relative_to(t) for t in changed.trees)}
+    for side in (nodes, then):
+        touched |= {d for d, node in side.items() if _reads_changed(d, node, changed, callers)}
     affected, pending = set(touched), sorted(touched)
     while pending:
         for caller in sorted(callers.get(pending.pop(), set()) - affected):
@@ -211,17 +213,19 @@ def scope(
     called: set[Path] = set()
     for file in (f for f in changed.files if f.name.endswith(TF_SUFFIXES)):
         for side in (nodes, then):
-            called |= (
-                side[_owner(file.parent, confine.current())].targets
-                if _owner(file.parent, confine.current()) in side
-                else set()
-            )
+            if _owner(file.parent) in side:
+                called |= side[_owner(file.parent)].targets
     affected |= called
     also = {caller for target in called for caller in callers.get(target, ())}
     dirs, files = _base_reads(affected | also, affected, nodes, then)
-    untouched = _roots(heads, nodes, callers) - affected
     return Scope(
-        here, there, frozenset(affected), changed, frozenset(dirs), frozenset(files), untouched
+        here,
+        there,
+        frozenset(affected),
+        changed,
+        frozenset(dirs),
+        frozenset(files),
+        _roots(heads, nodes, callers) - affected,
     )
 
 
@@ -252,23 +256,42 @@ def _has_terraform(directory: Path) -> bool:
         return False
 
 
-def _refuse_outside(within: Path, nodes: dict[Path, _Node]) -> None:
-    """A module or file outside the tree compared: what changed there is not known."""
+def _refuse_uncompared(within: Path, nodes: dict[Path, _Node]) -> None:
+    """--base DIR compares the tree's files but for hidden directories: a module or a file
+    read outside it, or in a hidden directory (but module copies), is not compared."""
     for directory, node in sorted(nodes.items()):
-        paths = [directory, *node.reads]
-        outside = [p for p in paths if not Path(os.path.realpath(p)).is_relative_to(within)]
-        ups = [r for r in node.root_reads if ".." in Path(r).parts]
-        if outside or ups:
-            shown = display_path(outside[0] if outside else directory / ups[0])
-            raise ScopeRefused(f"{shown} is outside {display_path(within)}, which --base compares")
+        for path in sorted({directory, *node.reads}):
+            real = Path(os.path.realpath(path))
+            if not real.is_relative_to(within):
+                why = f"is outside {display_path(within)}"
+            elif any(
+                p.startswith(".") and p != ".terraform" for p in real.relative_to(within).parts
+            ):
+                why = "is in a hidden directory"
+            else:
+                continue
+            raise ScopeRefused(f"{display_path(path)} {why}, which --base does not compare")
+        ups = sorted(r for r in node.root_reads if ".." in Path(r).parts)
+        if ups:
+            raise ScopeRefused(
+                f"{display_path(directory)} reads {ups[0]}, which --base may not compare"
+            )
 
 
-def _graph(heads: Sequence[Path]) -> dict[Path, _Node]:
-    """Every directory with Terraform files below `heads`, and every directory their text
-    names, with what each names."""
+class _Walked(NamedTuple):
+    """A directory below a HEAD_PATH: its Terraform files, and its links to files."""
+
+    directory: Path
+    files: list[Path]
+    links: list[Path]
+
+
+def _graph(walked: list[_Walked]) -> dict[Path, _Node]:
+    """Every directory with Terraform files below the HEAD_PATHs, and every directory their
+    text names, with what each names."""
     nodes: dict[Path, _Node] = {}
     pending: list[tuple[Path, list[Path] | None]] = [
-        listed for head in heads for listed in _module_dirs(head)
+        (w.directory, w.files) for w in walked if w.files
     ]
     while pending:
         directory, files = pending.pop()
@@ -280,12 +303,28 @@ def _graph(heads: Sequence[Path]) -> dict[Path, _Node]:
 
 
 def _node(directory: Path, files: list[Path] | None = None) -> _Node:
-    """What the directory's Terraform files name (`files`, when already listed)."""
+    """What the directory's Terraform files name (`files`, when already listed), and the
+    module directories its `.terraform/modules` manifest records."""
     node = _Node()
     for path in _terraform_files(directory) if files is None else files:
         node.add(path.parent, _text(path), path)
+    node.targets |= _manifest_dirs(directory)
     node.targets.discard(directory)
     return node
+
+
+def _manifest_dirs(directory: Path) -> set[Path]:
+    """The directories the module manifest `terraform init` wrote records (iacplan reads a
+    module where its record says, see modules.py)."""
+    manifest = directory / ".terraform" / "modules" / "modules.json"
+    if not manifest.is_file():
+        return set()
+    try:
+        records = json.loads(_text(manifest)).get("Modules") or []
+    except (ValueError, AttributeError):
+        raise ScopeRefused(f"{display_path(manifest)} cannot be read") from None
+    dirs = [r.get("Dir") for r in records if isinstance(r, dict)]
+    return {_owner(os.path.normpath(directory / d)) for d in dirs if isinstance(d, str) and d}
 
 
 def _text(path: Path) -> str:
@@ -299,7 +338,8 @@ def _base_reads(
 ) -> tuple[set[Path], set[Path]]:
     """The directories `starts` name on the base side, down (a changed file by its base
     text, the others as on the head's), and the files their file functions read: those
-    relative to the root, from each of `roots`."""
+    relative to the root, from each of `roots`; each with what the links among them lead
+    to (the base side has the same links, or a changed link made everything evaluated)."""
     dirs: set[Path] = set()
     files: set[Path] = set()
     for start in sorted(starts):
@@ -319,19 +359,37 @@ def _base_reads(
                     if start in roots:
                         files |= {Path(os.path.normpath(start / r)) for r in node.root_reads}
         dirs |= closure
-    return dirs, files
+    for directory in sorted(dirs):
+        if directory.is_dir():
+            files |= {Path(e.path) for e in os.scandir(directory) if e.is_symlink()}
+    hops = {hop for file in sorted(files) for hop in _hops(file)}
+    led = [h for h in sorted(hops) if h.is_dir()]
+    if led:
+        raise ScopeRefused(f"a link leads to the directory {display_path(led[0])}")
+    return dirs, files | hops
 
 
-def _module_dirs(head: Path) -> Iterator[tuple[Path, list[Path]]]:
-    """The directories with Terraform files below `head` (hidden ones left out, as hcl.py
-    does), real paths, with their Terraform files; a Terragrunt file or a link to a directory
-    makes everything evaluated."""
+def _hops(path: Path) -> list[Path]:
+    """The links on the way from `path` to the file it leads to, and that file."""
+    hops = []
+    for _ in range(40):  # as the system follows them
+        if not path.is_symlink():
+            break
+        path = Path(os.path.normpath(path.parent / os.readlink(path)))
+        hops.append(path)
+    return hops
+
+
+def _walk(head: Path) -> Iterator[_Walked]:
+    """The directories below `head` (hidden ones left out, as hcl.py does), real paths; a
+    Terragrunt file or a link to a directory makes everything evaluated."""
     pending = [Path(os.path.realpath(head if head.is_dir() else head.parent))]
     while pending:
         directory = pending.pop()
         with os.scandir(directory) as listing:
             entries = sorted(listing, key=lambda e: e.name)
         files: list[Path] = []
+        links: list[Path] = []
         for entry in entries:
             if entry.name in TERRAGRUNT_FILES:
                 raise _All(f"{display_path(Path(entry.path))}: a Terragrunt tree")
@@ -342,10 +400,12 @@ def _module_dirs(head: Path) -> Iterator[tuple[Path, list[Path]]]:
                     pending.append(directory / entry.name)
                 elif entry.name == ".terraform":
                     files += _copies(directory)
-            elif entry.name.endswith(TF_SUFFIXES) and _readable(entry):
+                continue
+            if entry.is_symlink():
+                links.append(directory / entry.name)
+            if entry.name.endswith(TF_SUFFIXES) and _readable(entry):
                 files.append(directory / entry.name)
-        if files:
-            yield directory, files
+        yield _Walked(directory, files, links)
 
 
 def _terraform_files(directory: Path) -> list[Path]:
@@ -374,24 +434,25 @@ def _copies(directory: Path) -> list[Path]:
 
 
 def _targets(directory: Path, text: str) -> set[Path]:
-    """The directories a text's "./…" strings name, each counted for the directory holding
-    it when it is below a hidden one; kept whether or not they exist (a call to a directory
-    the change deleted)."""
+    """The directories a text's "./…" strings name (module copies counted for the directory
+    holding them); kept whether or not they exist (a call to a directory the change deleted)."""
     here = str(directory)
-    top = confine.current()
-    return {_owner(os.path.normpath(os.path.join(here, s)), top) for s in local_sources(text)}
+    return {_owner(os.path.normpath(os.path.join(here, s))) for s in local_sources(text)}
 
 
-@cache
-def _owner(path: Path | str, top: Path | None) -> Path:
-    """The nearest directory at or above `path` that is not hidden below `top` (the
-    repository), links resolved. Cached: a shared module is named by hundreds of roots."""
+def _owner(path: Path | str) -> Path:
+    """`path`, links resolved; below a `.terraform` directory (the module copies `terraform
+    init` made), the directory holding it: what it holds is read as that one's."""
+    return _owner_below(str(path), confine.current())
+
+
+@cache  # a shared module is named by hundreds of roots
+def _owner_below(path: str, top: Path | None) -> Path:
     real = Path(os.path.realpath(path))
-    rel = real.relative_to(top).parts if top is not None and real.is_relative_to(top) else ()
-    hidden = next((i for i, part in enumerate(rel) if part.startswith(".")), None)
-    if hidden is None or top is None:
+    below = real.relative_to(top).parts if top and real.is_relative_to(top) else real.parts
+    if ".terraform" not in below:
         return real
-    return top.joinpath(*rel[:hidden])
+    return Path(*real.parts[: len(real.parts) - len(below) + below.index(".terraform")])
 
 
 def _without_ups(literal: str) -> str:
@@ -399,28 +460,38 @@ def _without_ups(literal: str) -> str:
     return "/".join(parts)
 
 
-def _with_links(changed: Changed, nodes: dict[Path, _Node]) -> Changed:
-    """A link to a changed file changes too (where it is, what reads it sees the change)."""
-    links = set()
-    for directory in nodes:
-        for entry in os.scandir(directory):
-            if entry.is_symlink() and not entry.is_dir():
-                target = Path(os.path.realpath(entry.path))
-                if changed.touches(target):
-                    links.add(Path(entry.path))
-    if not links:
+def _with_links(changed: Changed, links: list[Path]) -> Changed:
+    """A link (to a file) to a changed file changes too: what reads it sees the change."""
+    found = {link for link in links if changed.touches(Path(os.path.realpath(link)))}
+    if not found:
         return changed
-    return Changed(changed.files | links, changed.trees, changed.why_all)
+    return Changed(changed.files | found, changed.trees, changed.why_all)
 
 
-def _reads_changed(node: _Node, changed: Changed) -> bool:
-    """Whether a file the node's file functions read changed; one relative to the root, by
-    its end (which root reads it is not known here)."""
-    if any(changed.touches(Path(os.path.realpath(f))) for f in node.reads):
+def _reads_changed(
+    directory: Path, node: _Node, changed: Changed, callers: dict[Path, set[Path]]
+) -> bool:
+    """Whether a file the node's file functions read changed. One relative to the root is
+    looked for from every directory that may call this one (and by its end, in case)."""
+    if any(changed.touches(Path(os.path.realpath(f))) or changed.touches(f) for f in node.reads):
         return True
+    if not node.root_reads:
+        return False
     ends = {_without_ups(literal) for literal in node.root_reads}
-    paths = [f.as_posix() for f in changed.files]
-    return any(p.endswith("/" + end) for end in ends for p in paths)
+    if any(f.as_posix().endswith("/" + end) for end in ends for f in changed.files):
+        return True
+    roots, pending = {directory}, [directory]
+    while pending:
+        for caller in callers.get(pending.pop(), ()):
+            if caller not in roots:
+                roots.add(caller)
+                pending.append(caller)
+    for root in roots:
+        for literal in node.root_reads:
+            read = Path(os.path.normpath(root / literal))
+            if changed.touches(read) or changed.touches(Path(os.path.realpath(read))):
+                return True
+    return False
 
 
 def _refuse_requirements(heads: Sequence[Path], changed: Changed) -> None:
@@ -442,7 +513,7 @@ def compare(head: Path, base: Path) -> Changed:
     root = Path(os.path.realpath(head))
     files = {rel for rel in here.keys() ^ there.keys()}
     for rel in here.keys() & there.keys():
-        if here[rel] != there[rel] or _content(head / rel) != _content(base / rel):
+        if here[rel] != there[rel] or (head / rel).read_bytes() != (base / rel).read_bytes():
             files.add(rel)
     return Changed(frozenset(root / rel for rel in files))
 
@@ -469,7 +540,3 @@ def _files(top: Path) -> dict[str, int]:
                     rel = os.path.relpath(entry.path, top)
                     found[Path(rel).as_posix()] = entry.stat().st_size
     return found
-
-
-def _content(path: Path) -> bytes:
-    return path.read_bytes()

@@ -654,7 +654,7 @@ def test_a_partial_clone_whose_remote_cannot_be_reached(
     run = iacplan("check", "--base-ref", "origin/main", "infra")
     assert run.exit_code == 2
     assert run.stderr.startswith(
-        "iacplan: error: --base-ref origin/main: this partial clone lacks 2 of the revision's "
+        "iacplan: error: --base-ref origin/main: this partial clone lacks 1 of the revision's "
         "files and cannot fetch them from origin (fatal: "
     )
 

@@ -293,7 +293,7 @@ def test_what_this_does_not_follow_makes_everything_evaluated(
     monkeypatch.chdir(repo)
     scoped = iacplan("check", "--base-ref", "main", "--format", "json")
     full = iacplan("check", "--base-ref", "main", "--all", "--format", "json")
-    assert f"iacplan: every root module and template is evaluated: {why}" in scoped.stderr
+    assert f"iacplan: every root module and template was evaluated: {why}" in scoped.stderr
     assert scoped.report == full.report
     assert scoped.report["summary"]["untouched"] == 0
     assert any(e["change"] != "unchanged" for e in scoped.report["environments"])

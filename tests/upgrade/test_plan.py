@@ -128,7 +128,7 @@ def test_no_plan_without_a_version_change(tree: TreeMaker) -> None:
     new = tree({"main.tf": mwaa("var.v") + 'variable "v" {}\n'}, sub="head")
     run = iacplan("check", "--base", old, new, "--format", "json")
     assert run.env("aws_mwaa_environment.main")["plan"] is None
-    same = iacplan("check", "--base", old, old, "--format", "json")
+    same = iacplan("check", "--all", "--base", old, old, "--format", "json")
     assert same.env("aws_mwaa_environment.main")["plan"] is None
     assert same.report["rollout"]["order"] == []
 

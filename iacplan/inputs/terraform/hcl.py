@@ -102,6 +102,8 @@ def load_tree(
     # With a scope, only the directories the affected roots read: the rest is not looked at.
     module_dirs = scope.module_dirs(top) if scope else list(_module_dirs(top, terragrunt_files))
     if not module_dirs and not units:
+        if scope is not None:
+            return []  # the kind found Terraform files: each root is untouched
         raise NoDefinitions(f"{display_path(top)}: no Terraform files (.tf, .tf.json) found")
     run_by_units = {u.module.resolve() for u in units}
     module_dirs += sorted({u.module for u in units} - set(module_dirs))

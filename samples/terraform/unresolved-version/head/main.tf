@@ -12,6 +12,7 @@ resource "aws_mwaa_environment" "main" {
   execution_role_arn = "arn:aws:iam::123456789012:role/platform-mwaa"
   source_bucket_arn  = "arn:aws:s3:::platform-mwaa-source"
   dag_s3_path        = "dags/"
+  max_workers        = 10
 
   network_configuration {
     security_group_ids = ["sg-0123456789abcdef0"]
