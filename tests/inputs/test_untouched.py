@@ -339,3 +339,97 @@ def test_a_blobless_clone_fetches_only_what_the_change_needs(
     events = [json.loads(line) for line in trace.read_text().splitlines()]
     fetches = [e for e in events if e.get("event") == "cmd_name" and e.get("name") == "fetch"]
     assert len(fetches) == 1
+
+
+def _link(repo: Path, name: str, target: str) -> None:
+    (repo / name).symlink_to(target)
+
+
+# What a root reads in other ways than a module call (each a false pass once, found by review):
+# the setup after the files are written (then committed), the change, and what must show.
+READS: dict[
+    str, tuple[dict[str, str | bytes], Callable[[Path], Any], Callable[[Path], Any], set[str]]
+] = {
+    "a version read through a link, then written out": (
+        {
+            "shared/version.json": '"2.9.2"',
+            "live/linked/main.tf": root("linked", 'jsondecode(file("${path.module}/v.json"))'),
+        },
+        lambda r: _link(r, "live/linked/v.json", "../../shared/version.json"),
+        lambda r: edit(
+            r, "live/linked/main.tf", 'jsondecode(file("${path.module}/v.json"))', '"2.8.1"'
+        ),
+        {f"live/linked:{ENV}"},
+    ),
+    "a file the root reads through a link in another directory": (
+        {
+            "shared/version.json": '"2.9.2"',
+            "live/linked/main.tf": root("linked", 'jsondecode(file("cfg/v.json"))'),
+        },
+        lambda r: (
+            (r / "live/linked/cfg").mkdir()
+            or _link(r, "live/linked/cfg/v.json", "../../../shared/version.json")
+        ),
+        lambda r: (r / "shared/version.json").write_text('"2.8.1"'),
+        {f"live/linked:{ENV}"},
+    ),
+    "a template that is a link": (
+        {"shared/env.yaml": template("2.9.2")},
+        lambda r: _link(r, "cloudformation/linked.yaml", "../shared/env.yaml"),
+        lambda r: edit(r, "shared/env.yaml", '"2.9.2"', '"2.8.1"'),
+        {"cloudformation/linked.yaml#Env"},
+    ),
+    "a module in a hidden directory": (
+        {
+            ".modules/mwaa/main.tf": MODULE,
+            "live/hidden/main.tf": root("hidden", '"2.9.2"', "../../.modules/mwaa"),
+        },
+        lambda r: None,
+        lambda r: edit(r, ".modules/mwaa/main.tf", "= var.airflow_version", '= "2.8.1"'),
+        {f"live/hidden:{ENV}"},
+    ),
+    "a module the manifest records outside .terraform": (
+        {
+            "vendor/mwaa/main.tf": MODULE,
+            "live/vendored/main.tf": (
+                'module "mwaa" {\n  source = "acme/mwaa/aws"\n  version = "1.0.0"\n}\n'
+            ),
+            "live/vendored/.terraform/modules/modules.json": json.dumps(
+                {
+                    "Modules": [
+                        {"Key": "", "Source": "", "Dir": "."},
+                        {
+                            "Key": "mwaa",
+                            "Source": "registry.terraform.io/acme/mwaa/aws",
+                            "Version": "1.0.0",
+                            "Dir": "../../vendor/mwaa",
+                        },
+                    ]
+                }
+            ),
+        },
+        lambda r: None,
+        lambda r: edit(r, "vendor/mwaa/main.tf", "= var.airflow_version", '= "2.8.1"'),
+        {f"live/vendored:{ENV}"},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(READS))
+def test_what_a_root_reads_besides_its_modules_is_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    files, setup, change, expected = READS[case]
+    repo = write_tree(tmp_path / "repo", {**MONOREPO, **files})
+    setup(repo)
+    run_git(repo, "init", "-q", "-b", "main")
+    run_git(repo, "add", "-A", "--force")
+    run_git(repo, "commit", "-q", "-m", "base")
+    change(repo)
+    monkeypatch.chdir(repo)
+    scoped = iacplan("check", "--base-ref", "main", "--format", "json")
+    full = iacplan("check", "--base-ref", "main", "--all", "--format", "json")
+    same_verdicts(scoped, full, expected)
+    assert {e["change"] for e in full.report["environments"] if e["id"] in expected} != {
+        "unchanged"
+    }
