@@ -62,7 +62,9 @@ def _code(text: str) -> str:
 def render(report: Report, colour: bool = False, context: Context | None = None) -> str:
     ctx = context or Context()
     names = _Names(report)
-    foot = ["", _footer(report, ctx)]
+    # What was not evaluated, where the reader who wonders looks: above the footer.
+    untouched = brief.untouched(report, code=_code)
+    foot = ["", *([untouched, ""] if untouched else []), _footer(report, ctx)]
     head = _banner(report) + _attention(report, ctx, names, LIMIT // 2)
     room = LIMIT - _size(head + foot) - _ROOM_FOR_DETAILS
     if len(report.environments) > 1 or not brief.attention(report):
@@ -105,8 +107,7 @@ def _banner(report: Report) -> list[str]:
     icon = f"{_VERDICT_ICON[verdict]} " if verdict is not None else ""
     counts = brief.counts_phrase(report, shown=_text)
     title = f"## {icon}iacplan {brief.gate(report)}" + (f" — {counts}" if counts else "")
-    note = brief.untouched(report, code=_code)
-    return [title, "", *([note, ""] if note else [])]
+    return [title, ""]
 
 
 def _link(text: str, url: str | None) -> str:

@@ -54,6 +54,19 @@ def test_json_round_trips_the_summary() -> None:
     }  # fmt: skip
 
 
+def test_untouched_definitions_are_counted_in_every_format() -> None:
+    report = build([], [], load_catalog(), TODAY, untouched=3)
+    shown = RENDERERS["text"](report, False)
+    assert shown.startswith("iacplan: no aws_mwaa_environment this change affects")
+    assert "3 root modules and templates untouched: no file they can read changed" in shown
+    comment = RENDERERS["markdown"](report, False)
+    assert comment.startswith("## iacplan found no MWAA environment this change affects")
+    assert "(`--all` evaluates them)" in comment
+    data = json.loads(RENDERERS["json"](report, False))
+    assert data["summary"]["untouched"] == 3
+    assert Report.from_dict(data, "report.json").untouched == 3
+
+
 def test_empty_report_says_nothing_was_found() -> None:
     catalog = load_catalog()
     report = build([], [], catalog, TODAY)
