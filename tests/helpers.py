@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
 import textwrap
 import time
 from collections.abc import Iterable
@@ -53,6 +54,17 @@ class Run:
 def iacplan(*args: str | Path) -> Run:
     result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
     return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def run_git(repo: Path, *args: str) -> str:
+    """git in `repo`, as a user with a name and address; its output."""
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:

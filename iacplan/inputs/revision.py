@@ -115,12 +115,8 @@ class Revision:
             (self.root / rel).mkdir(parents=True, exist_ok=True)
 
     def write_all(self) -> None:
-        listing = self._listing
-        _fetch_missing(
-            set(o for _, o in listing.blobs.values()), self.commit, self.toplevel, self.ref
-        )
-        _write_blobs([(m, o, n) for n, (m, o) in listing.blobs.items()], self.toplevel, self.root)
-        self._written.update(listing.blobs)
+        """Write out the revision's whole tree."""
+        self.write([self.toplevel / rel for rel in self._listing.trees])
 
     def _rel(self, here: Path) -> str | None:
         """`here` (absolute, by name: the revision has its own links) relative to the top."""

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from helpers import SAMPLES, iacplan, mwaa, write_tree
+from helpers import SAMPLES, iacplan, mwaa, run_git, write_tree
 from iacplan.inputs import revision as git
 
 BUCKET = """
@@ -27,25 +25,9 @@ def env_block(version: str, extra: str = "") -> str:
     return mwaa(f'"{version}"', extra=f"  source_bucket_arn = aws_s3_bucket.dags.arn\n{extra}")
 
 
-def run_git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-
-
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No global git config; temporary directories where the test can count them."""
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(temp))
-    return temp
+def isolated(isolated_git: Path) -> Path:
+    return isolated_git
 
 
 def repo_with(tmp_path: Path, files: dict[str, str | bytes]) -> Path:

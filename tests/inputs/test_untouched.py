@@ -5,17 +5,14 @@ leaves out nothing but environments `--all` finds unchanged and without an error
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import Run, iacplan, write_tree
+from helpers import Run, iacplan, run_git, write_tree
 
 MODULE = """
 variable "name" { default = "module-default" }
@@ -104,23 +101,7 @@ MONOREPO: dict[str, str | bytes] = {
 }
 
 
-def run_git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+pytestmark = pytest.mark.usefixtures("isolated_git")
 
 
 def monorepo(tmp_path: Path, files: dict[str, str | bytes] = MONOREPO) -> Path:
